@@ -1,0 +1,282 @@
+//! The `curfewd` command line: `serve`, `user add`, `demo-seed`.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use curfew::api::{Role, UserStatus};
+
+use crate::http::{AppState, Config};
+use crate::store::{NewUser, Store, StoreError};
+use crate::{secrets, seed, validate};
+
+#[derive(Parser)]
+#[command(name = "curfewd", version, about = "Curfew's session authority")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Database {
+    /// sqlite://PATH (default: curfew.db in the platform data directory) or postgres://…
+    #[arg(long, env = "CURFEW_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl Database {
+    fn url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        let dirs = directories::ProjectDirs::from("dev", "curfew", "curfewd")
+            .context("cannot find a data directory for this user; pass --database-url")?;
+        Ok(format!(
+            "sqlite://{}",
+            dirs.data_dir().join("curfew.db").display()
+        ))
+    }
+
+    async fn open(&self, max_connections: u32) -> anyhow::Result<Store> {
+        Store::connect(&self.url()?, max_connections).await
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve {
+        #[command(flatten)]
+        database: Database,
+        /// Address to listen on; port 0 picks a free port (the chosen one is printed).
+        #[arg(long, env = "CURFEW_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Hours a session lives after sign-in.
+        #[arg(long, env = "CURFEW_SESSION_TTL_HOURS", default_value_t = 336)]
+        session_ttl_hours: u64,
+        /// Sign-in attempts a minute allowed per account.
+        #[arg(
+            long,
+            env = "CURFEW_LOGIN_PER_MINUTE_PER_ACCOUNT",
+            default_value = "10"
+        )]
+        login_per_minute_per_account: NonZeroU32,
+        /// Sign-in attempts a minute allowed per client address.
+        #[arg(
+            long,
+            env = "CURFEW_LOGIN_PER_MINUTE_PER_ADDRESS",
+            default_value = "60"
+        )]
+        login_per_minute_per_address: NonZeroU32,
+        /// Behind a reverse proxy: take the client address from X-Forwarded-For.
+        #[arg(long, env = "CURFEW_TRUST_FORWARDED_FOR")]
+        trust_forwarded_for: bool,
+        /// Database connections in the pool.
+        #[arg(long, env = "CURFEW_DB_CONNECTIONS", default_value_t = 16)]
+        db_connections: u32,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Fill an empty database with demo users and live sessions.
+    DemoSeed {
+        #[command(flatten)]
+        database: Database,
+        #[arg(long, default_value_t = 200)]
+        users: usize,
+        #[arg(long, default_value_t = 2)]
+        sessions_per_user: usize,
+        /// Share of active users that have sessions (0 to 1).
+        #[arg(long, default_value_t = 0.6)]
+        online_share: f64,
+        /// The admin's password (default: a new random one, printed).
+        #[arg(long, env = "CURFEW_DEMO_ADMIN_PASSWORD")]
+        admin_password: Option<String>,
+        /// Write every demo session's token here, one "username client token" a line.
+        #[arg(long)]
+        tokens_out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from standard input.
+    Add {
+        #[command(flatten)]
+        database: Database,
+        #[arg(long)]
+        username: String,
+        /// Shown to administrators; defaults to the username.
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long, value_parser = ["admin", "support", "member"])]
+        role: String,
+        /// Read the password from standard input (required: passwords never go in arguments).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CURFEW_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("curfewd: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("curfewd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve {
+            database,
+            bind,
+            session_ttl_hours,
+            login_per_minute_per_account,
+            login_per_minute_per_address,
+            trust_forwarded_for,
+            db_connections,
+        } => {
+            let store = database.open(db_connections).await?;
+            let config = Config {
+                session_ttl: Duration::from_secs(session_ttl_hours.max(1) * 3600),
+                login_per_minute_per_account,
+                login_per_minute_per_address,
+                trust_forwarded_for,
+                ..Config::default()
+            };
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("cannot listen on {bind}"))?;
+            let local = listener.local_addr()?;
+            // The first line of standard output is the address; scripts and tests read it.
+            println!("curfewd listening on http://{local}");
+            tracing::info!(address = %local, "serving");
+            crate::http::serve(
+                listener,
+                AppState::new(store.clone(), config),
+                shutdown_signal(),
+                Duration::from_secs(10),
+            )
+            .await?;
+            store.close().await;
+            tracing::info!("stopped");
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    database,
+                    username,
+                    display_name,
+                    role,
+                    password_stdin: _,
+                },
+        } => {
+            let username = validate::normalize_username(&username).map_err(anyhow::Error::msg)?;
+            let display_name = validate::display_name(display_name.as_deref().unwrap_or(&username))
+                .map_err(anyhow::Error::msg)?;
+            let role = Role::parse(&role).context("role must be admin, support or member")?;
+            let mut input = String::new();
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .context("cannot read the password from standard input")?;
+            let password = input.lines().next().unwrap_or_default().to_owned();
+            validate::new_password(&password).map_err(anyhow::Error::msg)?;
+            let store = database.open(2).await?;
+            let user = NewUser {
+                username: username.clone(),
+                display_name,
+                role,
+                status: UserStatus::Active,
+                password_hash: secrets::hash_password(&password)?,
+            };
+            let result = store.insert_user(&user, crate::now_ms()).await;
+            store.close().await;
+            match result {
+                Ok(id) => {
+                    println!("created {} {username} ({id})", role.as_str());
+                    Ok(())
+                }
+                Err(StoreError::UsernameTaken(name)) => {
+                    anyhow::bail!("the username {name} is taken; choose another")
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::DemoSeed {
+            database,
+            users,
+            sessions_per_user,
+            online_share,
+            admin_password,
+            tokens_out,
+        } => {
+            anyhow::ensure!(users >= 1, "--users must be at least 1");
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&online_share),
+                "--online-share must be between 0 and 1"
+            );
+            let store = database.open(2).await?;
+            let summary = seed::seed(
+                &store,
+                &seed::SeedPlan {
+                    users,
+                    sessions_per_user,
+                    online_share,
+                    admin_password,
+                    tokens_out,
+                },
+            )
+            .await;
+            store.close().await;
+            let summary = summary?;
+            println!("{summary}");
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,425 @@
+//! The curfewd HTTP contract (`/api/v1`): every request and response body, shared by the
+//! server and its clients so that both sides cannot drift apart.
+//!
+//! Times are RFC 3339 in UTC, ids are UUIDs, durations are seconds. Every error is an
+//! [`ErrorBody`]. Enums serialise in `snake_case`, which is what crosses the wire.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[cfg(feature = "openapi")]
+use utoipa::{IntoParams, ToSchema};
+
+/// Prefix of every route of the contract.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Which kind of client a session belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ClientKind {
+    App,
+    Web,
+}
+
+impl ClientKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientKind::App => "app",
+            ClientKind::Web => "web",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "app" => Some(ClientKind::App),
+            "web" => Some(ClientKind::Web),
+            _ => None,
+        }
+    }
+}
+
+/// A user's role; it decides the permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// `force_logout` and `manage_users`.
+    Admin,
+    /// `force_logout` only.
+    Support,
+    /// No administrative permission.
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Support => "support",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "support" => Some(Role::Support),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+
+    pub fn permissions(self) -> &'static [Permission] {
+        match self {
+            Role::Admin => &[Permission::ForceLogout, Permission::ManageUsers],
+            Role::Support => &[Permission::ForceLogout],
+            Role::Member => &[],
+        }
+    }
+
+    pub fn has(self, permission: Permission) -> bool {
+        self.permissions().contains(&permission)
+    }
+
+    /// Administrators are the roles with any permission: the people who may use the
+    /// desktop app. `keep_admins` spares them and maintenance never freezes them out.
+    pub fn is_administrator(self) -> bool {
+        !self.permissions().is_empty()
+    }
+}
+
+/// What an administrator may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Log out one user, everyone, and run maintenance windows.
+    ForceLogout,
+    /// Deactivate and activate accounts.
+    ManageUsers,
+}
+
+impl Permission {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::ForceLogout => "force_logout",
+            Permission::ManageUsers => "manage_users",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    Deactivated,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Deactivated => "deactivated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(UserStatus::Active),
+            "deactivated" => Some(UserStatus::Deactivated),
+            _ => None,
+        }
+    }
+}
+
+/// Every error response: a stable machine code and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+}
+
+/// `POST /auth/login`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    pub client: ClientKind,
+}
+
+/// One signed-in session of one user on one client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Session {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub client: ClientKind,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The answer to a successful login. The token is shown once; the server keeps only its hash.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LoginResponse {
+    pub token: String,
+    pub session: Session,
+}
+
+/// `GET /admin/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Me {
+    pub user_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub permissions: Vec<Permission>,
+    pub session_id: Uuid,
+}
+
+/// Which users `GET /admin/users` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UserFilter {
+    Active,
+    Deactivated,
+    /// Users with at least one live session.
+    Online,
+}
+
+/// Query of `GET /admin/users`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+pub struct UserQuery {
+    /// Case-insensitive substring of the username or the display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<UserFilter>,
+    /// The `next_cursor` of the previous page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// 1 to 500; 50 when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// A user as administrators see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AdminUser {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub status: UserStatus,
+    /// Live sessions from the mobile app.
+    pub app_sessions: i64,
+    /// Live sessions from the web.
+    pub web_sessions: i64,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of users; `next_cursor` is absent on the last page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UserPage {
+    pub users: Vec<AdminUser>,
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /admin/sessions/summary`: the numbers a logout-all confirmation names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SessionSummary {
+    pub users: i64,
+    pub deactivated_users: i64,
+    /// Users with at least one live session.
+    pub online_users: i64,
+    pub app_sessions: i64,
+    pub web_sessions: i64,
+    /// Of the online users, how many are administrators (admin or support).
+    pub online_administrators: i64,
+    /// Live sessions that belong to administrators.
+    pub administrator_sessions: i64,
+}
+
+/// `POST /admin/logout-all`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LogoutAllRequest {
+    /// Also spare every other administrator (admin and support roles).
+    pub keep_admins: bool,
+}
+
+/// What a forced logout did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LogoutResult {
+    pub sessions_revoked: i64,
+    pub users_affected: i64,
+}
+
+/// What deactivating or activating a user did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UserStatusChange {
+    pub user: AdminUser,
+    pub sessions_revoked: i64,
+}
+
+/// What an audit entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    LogoutUser,
+    LogoutAll,
+    Deactivate,
+    Activate,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::LogoutUser => "logout_user",
+            AuditAction::LogoutAll => "logout_all",
+            AuditAction::Deactivate => "deactivate",
+            AuditAction::Activate => "activate",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "logout_user" => Some(AuditAction::LogoutUser),
+            "logout_all" => Some(AuditAction::LogoutAll),
+            "deactivate" => Some(AuditAction::Deactivate),
+            "activate" => Some(AuditAction::Activate),
+            _ => None,
+        }
+    }
+}
+
+/// Who did what to whom, when, and how many sessions it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_id: Uuid,
+    pub actor_username: String,
+    pub action: AuditAction,
+    /// Absent for actions on everyone.
+    pub target_user_id: Option<Uuid>,
+    pub target_username: Option<String>,
+    pub sessions_revoked: i64,
+    pub users_affected: i64,
+    /// For logout-all: whether other administrators were spared.
+    pub keep_admins: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+pub struct AuditQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// 1 to 500; 50 when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// Newest first; `next_cursor` is absent on the last page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub next_cursor: Option<String>,
+}
+
+/// Why a session ended, as its own client is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RevocationReason {
+    /// The user signed out themselves.
+    SignedOut,
+    /// An administrator logged this user out.
+    AdminLogout,
+    /// An administrator logged everyone out.
+    LogoutAll,
+    /// An administrator deactivated the account.
+    Deactivated,
+    /// The session reached its expiry time.
+    Expired,
+}
+
+impl RevocationReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevocationReason::SignedOut => "signed_out",
+            RevocationReason::AdminLogout => "admin_logout",
+            RevocationReason::LogoutAll => "logout_all",
+            RevocationReason::Deactivated => "deactivated",
+            RevocationReason::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "signed_out" => Some(RevocationReason::SignedOut),
+            "admin_logout" => Some(RevocationReason::AdminLogout),
+            "logout_all" => Some(RevocationReason::LogoutAll),
+            "deactivated" => Some(RevocationReason::Deactivated),
+            "expired" => Some(RevocationReason::Expired),
+            _ => None,
+        }
+    }
+}
+
+/// Data of the `session_revoked` event: the last event of a notice stream. Clients must not
+/// reconnect after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SessionRevoked {
+    pub session_id: Uuid,
+    pub reason: RevocationReason,
+    pub at: DateTime<Utc>,
+    pub message: String,
+}
+
+/// A notice to end users: the SSE event name is the `type` tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Notice {
+    SessionRevoked(SessionRevoked),
+}
+
+impl Notice {
+    /// The SSE `event:` name of this notice.
+    pub fn event_name(&self) -> &'static str {
+        match self {
+            Notice::SessionRevoked(_) => "session_revoked",
+        }
+    }
+}
+
+/// `GET /notices`: the notices in force now, for clients that poll.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NoticeList {
+    pub notices: Vec<Notice>,
+}

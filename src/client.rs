@@ -1,0 +1,451 @@
+//! A typed client for every route of the contract.
+//!
+//! Invariants: a bearer token is never written to a log or an error; plain `http://` is
+//! accepted only for loopback hosts; only idempotent requests (GETs) are retried, so a
+//! logout is never sent twice behind the caller's back.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use eventsource_stream::{EventStreamError, Eventsource};
+use futures_util::{Stream, StreamExt};
+use reqwest::{header, Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use url::{Host, Url};
+use uuid::Uuid;
+
+use crate::api::*;
+use crate::error::{Error, Result};
+
+/// Time limits and retry policy of a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Limit for one whole request and its answer (not for notice streams).
+    pub request_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Further attempts of an idempotent request after a transient failure.
+    pub retries: usize,
+    /// First back-off delay; it doubles with each retry.
+    pub retry_delay: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            request_timeout: Duration::from_secs(15),
+            connect_timeout: Duration::from_secs(5),
+            retries: 3,
+            retry_delay: Duration::from_millis(200),
+        }
+    }
+}
+
+/// A connection to one curfewd, optionally signed in with a bearer token.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    /// The server's root, always ending in `/`.
+    base: Url,
+    token: Option<String>,
+    options: ClientOptions,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base.as_str())
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Checks a server address an administrator typed: a valid http(s) URL, and `http://`
+/// only for this computer, so that a token never crosses a network in clear text.
+pub fn parse_server_url(input: &str) -> Result<Url> {
+    let trimmed = input.trim();
+    let mut url = Url::parse(trimmed).map_err(|_| Error::InvalidUrl(trimmed.to_owned()))?;
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            let loopback = match url.host() {
+                Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            if !loopback {
+                return Err(Error::InsecureUrl(
+                    url.host_str().unwrap_or(trimmed).to_owned(),
+                ));
+            }
+        }
+        _ => return Err(Error::InvalidUrl(trimmed.to_owned())),
+    }
+    if url.host().is_none() || url.cannot_be_a_base() {
+        return Err(Error::InvalidUrl(trimmed.to_owned()));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+impl Client {
+    pub fn new(server: &str) -> Result<Self> {
+        Self::with_options(server, ClientOptions::default())
+    }
+
+    pub fn with_options(server: &str, options: ClientOptions) -> Result<Self> {
+        let base = parse_server_url(server)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            // Notice streams have no overall limit, but a silent connection is dead: the
+            // server sends a keep-alive comment every 15 s.
+            .read_timeout(Duration::from_secs(60))
+            .user_agent(concat!("curfew/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Transport(e.to_string()))?;
+        Ok(Client {
+            http,
+            base,
+            token: None,
+            options,
+        })
+    }
+
+    /// The same server, signed in with `token`.
+    pub fn with_token(&self, token: impl Into<String>) -> Self {
+        Client {
+            token: Some(token.into()),
+            ..self.clone()
+        }
+    }
+
+    pub fn server_url(&self) -> &Url {
+        &self.base
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    fn url(&self, path: &str) -> Url {
+        let relative = format!("api/v1/{}", path.trim_start_matches('/'));
+        self.base.join(&relative).expect("contract paths are valid")
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        req
+    }
+
+    fn transport_error(&self, e: reqwest::Error) -> Error {
+        let url = self.base.as_str().trim_end_matches('/').to_owned();
+        if e.is_timeout() {
+            return Error::Timeout { url };
+        }
+        if let Some(detail) = tls_detail(&e) {
+            return Error::Tls { url, detail };
+        }
+        if e.is_connect() {
+            return Error::Unreachable { url };
+        }
+        if e.is_decode() {
+            return Error::Decode(e.to_string());
+        }
+        Error::Transport(without_url(&e))
+    }
+
+    async fn send_once<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T> {
+        let resp = req
+            .timeout(self.options.request_timeout)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        let resp = self.check(resp).await?;
+        let bytes = resp.bytes().await.map_err(|e| self.transport_error(e))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Decode(e.to_string()))
+    }
+
+    /// Turns a non-success answer into the typed error it carries.
+    async fn check(&self, resp: reqwest::Response) -> Result<reqwest::Response> {
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let retry_after = resp
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        let bytes = resp.bytes().await.unwrap_or_default();
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) => Err(Error::from_body(status.as_u16(), body, retry_after)),
+            Err(_) => Err(Error::NotCurfew {
+                url: self.base.as_str().trim_end_matches('/').to_owned(),
+                status: status.as_u16(),
+            }),
+        }
+    }
+
+    /// An idempotent GET, retried with exponential back-off on transient failures.
+    async fn get<T: DeserializeOwned>(&self, path: &str, query: &impl Serialize) -> Result<T> {
+        let attempt = || async {
+            self.send_once(self.request(Method::GET, path).query(query))
+                .await
+        };
+        attempt
+            .retry(
+                ExponentialBuilder::default()
+                    .with_min_delay(self.options.retry_delay)
+                    .with_max_times(self.options.retries),
+            )
+            .when(Error::is_transient)
+            .await
+    }
+
+    /// A POST or DELETE: sent exactly once.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<T> {
+        let mut req = self.request(method, path);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        self.send_once(req).await
+    }
+
+    // End users.
+
+    /// Signs in; the returned client carries the new session's token.
+    pub async fn login(&self, request: &LoginRequest) -> Result<(Client, LoginResponse)> {
+        let resp: LoginResponse = self.send(Method::POST, "auth/login", Some(request)).await?;
+        Ok((self.with_token(resp.token.clone()), resp))
+    }
+
+    pub async fn session(&self) -> Result<Session> {
+        self.get("auth/session", &()).await
+    }
+
+    /// Ends this client's own session.
+    pub async fn logout(&self) -> Result<()> {
+        let resp = self
+            .request(Method::POST, "auth/logout")
+            .timeout(self.options.request_timeout)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        self.check(resp).await?;
+        Ok(())
+    }
+
+    pub async fn notices(&self) -> Result<NoticeList> {
+        self.get("notices", &()).await
+    }
+
+    /// Opens this session's notice stream (SSE).
+    pub async fn notice_stream(&self) -> Result<NoticeStream> {
+        let resp = self
+            .request(Method::GET, "notices/stream")
+            .header(header::ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        let resp = self.check(resp).await?;
+        if resp.status() != StatusCode::OK {
+            return Err(Error::Decode(format!(
+                "unexpected status {}",
+                resp.status()
+            )));
+        }
+        Ok(NoticeStream {
+            events: Box::pin(resp.bytes_stream().eventsource()),
+            ended: false,
+        })
+    }
+
+    // Administrators.
+
+    pub async fn admin_me(&self) -> Result<Me> {
+        self.get("admin/me", &()).await
+    }
+
+    pub async fn users(&self, query: &UserQuery) -> Result<UserPage> {
+        self.get("admin/users", query).await
+    }
+
+    pub async fn session_summary(&self) -> Result<SessionSummary> {
+        self.get("admin/sessions/summary", &()).await
+    }
+
+    pub async fn logout_user(&self, user_id: Uuid) -> Result<LogoutResult> {
+        self.send(
+            Method::POST,
+            &format!("admin/users/{user_id}/logout"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    pub async fn logout_all(&self, keep_admins: bool) -> Result<LogoutResult> {
+        self.send(
+            Method::POST,
+            "admin/logout-all",
+            Some(&LogoutAllRequest { keep_admins }),
+        )
+        .await
+    }
+
+    pub async fn deactivate(&self, user_id: Uuid) -> Result<UserStatusChange> {
+        self.send(
+            Method::POST,
+            &format!("admin/users/{user_id}/deactivate"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    pub async fn activate(&self, user_id: Uuid) -> Result<UserStatusChange> {
+        self.send(
+            Method::POST,
+            &format!("admin/users/{user_id}/activate"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    pub async fn audit(&self, query: &AuditQuery) -> Result<AuditPage> {
+        self.get("admin/audit", query).await
+    }
+}
+
+type EventResult = std::result::Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>;
+
+/// A session's notice stream. It yields [`Notice`]s and ends after `session_revoked`.
+pub struct NoticeStream {
+    events: Pin<Box<dyn Stream<Item = EventResult> + Send>>,
+    ended: bool,
+}
+
+impl NoticeStream {
+    /// The next notice; `None` when the server closed the stream. Events this version does
+    /// not know are skipped, so newer servers can add notices.
+    pub async fn next(&mut self) -> Option<Result<Notice>> {
+        if self.ended {
+            return None;
+        }
+        loop {
+            let event = match self.events.next().await? {
+                Ok(event) => event,
+                Err(EventStreamError::Transport(e)) => {
+                    return Some(Err(Error::Transport(without_url(&e))))
+                }
+                Err(e) => return Some(Err(Error::Decode(e.to_string()))),
+            };
+            match serde_json::from_str::<Notice>(&event.data) {
+                Ok(notice) => {
+                    if matches!(notice, Notice::SessionRevoked(_)) {
+                        self.ended = true;
+                    }
+                    return Some(Ok(notice));
+                }
+                Err(_) => continue,
+            }
+        }
+    }
+}
+
+/// The chain of causes of a TLS failure, if that is what `e` is.
+fn tls_detail(e: &reqwest::Error) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        let lower = text.to_ascii_lowercase();
+        if lower.contains("certificate")
+            || lower.contains("tls")
+            || lower.contains("handshake")
+            || lower.contains("invalid peer")
+        {
+            return Some(text);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// reqwest errors print the URL; ours never include query strings, but keep messages short.
+fn without_url(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), "");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_is_only_for_loopback() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:9",
+            "https://curfew.example.com",
+            "https://10.0.0.1/base",
+        ] {
+            assert!(parse_server_url(ok).is_ok(), "{ok} should be accepted");
+        }
+        for insecure in [
+            "http://curfew.example.com",
+            "http://10.0.0.1",
+            "http://[fe80::1]",
+        ] {
+            assert!(
+                matches!(parse_server_url(insecure), Err(Error::InsecureUrl(_))),
+                "{insecure} should be refused as insecure"
+            );
+        }
+        for invalid in [
+            "",
+            "curfew.example.com",
+            "ftp://x",
+            "https://",
+            "mailto:a@b",
+        ] {
+            assert!(
+                matches!(parse_server_url(invalid), Err(Error::InvalidUrl(_))),
+                "{invalid:?} should be refused as invalid"
+            );
+        }
+    }
+
+    #[test]
+    fn base_path_is_kept_and_api_prefix_added() {
+        let client = Client::new("https://example.com/curfew").unwrap();
+        assert_eq!(
+            client.url("admin/me").as_str(),
+            "https://example.com/curfew/api/v1/admin/me"
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let client = Client::new("http://127.0.0.1:1")
+            .unwrap()
+            .with_token("secret-token-value");
+        assert!(!format!("{client:?}").contains("secret-token-value"));
+    }
+}
