@@ -366,16 +366,25 @@ impl NoticeStream {
     }
 }
 
-/// The chain of causes of a TLS failure, if that is what `e` is.
+/// The chain of causes of a TLS failure, if that is what `e` is. rustls reports through
+/// tokio-rustls as an `io::Error` of kind `InvalidData`; certificate problems name
+/// themselves.
 fn tls_detail(e: &reqwest::Error) -> Option<String> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(cause) = source {
         let text = cause.to_string();
         let lower = text.to_ascii_lowercase();
-        if lower.contains("certificate")
+        let invalid_data = cause.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            io.kind() == std::io::ErrorKind::InvalidData
+                || io
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<std::io::Error>())
+                    .is_some_and(|inner| inner.kind() == std::io::ErrorKind::InvalidData)
+        });
+        if invalid_data
+            || lower.contains("certificate")
             || lower.contains("tls")
             || lower.contains("handshake")
-            || lower.contains("invalid peer")
         {
             return Some(text);
         }

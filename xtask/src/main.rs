@@ -1,1 +1,154 @@
-fn main() {}
+//! `cargo xtask demo | test | bench`: the repository's commands. Each prepares what it
+//! needs (builds, databases) so that a newcomer runs one command.
+
+mod bench;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{bail, Context};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n\
+                 demo    start curfewd on SQLite with demo users and live sessions\n\
+                 test    run every check and test (fmt, clippy, unit, end-to-end)\n\
+                 bench   measure logout-all and session checks (release build)"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+pub fn run_step(what: &str, cmd: &mut Command) -> anyhow::Result<()> {
+    eprintln!("==> {what}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start: {cmd:?}"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
+/// Builds curfewd and returns its path.
+pub fn build_curfewd(release: bool) -> anyhow::Result<PathBuf> {
+    let mut cmd = cargo();
+    cmd.args(["build", "--package", "curfew-server", "--bin", "curfewd"]);
+    if release {
+        cmd.arg("--release");
+    }
+    run_step(
+        if release {
+            "build curfewd (release)"
+        } else {
+            "build curfewd"
+        },
+        &mut cmd,
+    )?;
+    let bin = target_dir()
+        .join(if release { "release" } else { "debug" })
+        .join(format!("curfewd{}", std::env::consts::EXE_SUFFIX));
+    anyhow::ensure!(
+        bin.exists(),
+        "curfewd was built but is not at {}",
+        bin.display()
+    );
+    Ok(bin)
+}
+
+fn test(args: &[String]) -> anyhow::Result<()> {
+    run_step(
+        "cargo fmt --check",
+        cargo().args(["fmt", "--all", "--check"]),
+    )?;
+    run_step(
+        "cargo clippy",
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    let curfewd = build_curfewd(false)?;
+    run_step(
+        "cargo test (unit, router and end-to-end tests)",
+        cargo()
+            .args(["test", "--workspace"])
+            .args(args)
+            .env("CURFEWD_BIN", &curfewd),
+    )?;
+    eprintln!("==> every check passed");
+    Ok(())
+}
+
+fn demo(args: &[String]) -> anyhow::Result<()> {
+    let users = match args {
+        [] => 500,
+        [flag, n] if flag == "--users" => n.parse().context("--users takes a number")?,
+        _ => bail!("usage: cargo xtask demo [--users N]"),
+    };
+    let curfewd = build_curfewd(false)?;
+    let dir = target_dir().join("demo");
+    std::fs::create_dir_all(&dir)?;
+    for leftover in ["curfew.db", "curfew.db-wal", "curfew.db-shm"] {
+        let _ = std::fs::remove_file(dir.join(leftover));
+    }
+    let database = format!("sqlite://{}", dir.join("curfew.db").display());
+    let bind = std::env::var("CURFEW_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    run_step(
+        "seed demo users and live sessions",
+        Command::new(&curfewd).args([
+            "demo-seed",
+            "--database-url",
+            &database,
+            "--users",
+            &users.to_string(),
+            "--admin-password",
+            "curfew-admin",
+        ]),
+    )?;
+    eprintln!(
+        "==> curfewd on http://{bind} (database {}); sign in as admin / curfew-admin. Ctrl-C stops it.",
+        dir.join("curfew.db").display()
+    );
+    run_step(
+        "curfewd serve",
+        Command::new(&curfewd).args(["serve", "--database-url", &database, "--bind", &bind]),
+    )
+}

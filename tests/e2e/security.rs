@@ -1,0 +1,132 @@
+//! Secrets stay out of logs, logins are throttled, bodies are bounded, shutdown is graceful.
+
+use std::time::Duration;
+
+use curfew::api::{ClientKind, LoginRequest};
+
+use crate::support::{Server, ServerOptions, PASSWORD};
+
+#[tokio::test]
+async fn no_token_or_password_reaches_the_log() {
+    let mut server = Server::start_with(ServerOptions {
+        log_level: "trace",
+        ..ServerOptions::default()
+    });
+    server.add_user("root", "admin");
+    server.add_user("frank", "member");
+    let (root, root_login) = server.login("root", ClientKind::App).await;
+    let (frank, frank_login) = server.login("frank", ClientKind::Web).await;
+    frank.session().await.unwrap();
+    let mut stream = frank.notice_stream().await.unwrap();
+    root.users(&Default::default()).await.unwrap();
+    root.logout_all(false).await.unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.next()).await;
+    let _ = server
+        .client()
+        .login(&LoginRequest {
+            username: "frank".into(),
+            password: "a wrong password".into(),
+            client: ClientKind::App,
+        })
+        .await;
+    server.terminate(Duration::from_secs(15));
+    let log = server.log_text();
+    assert!(
+        log.contains("signed in"),
+        "the log is not being written:\n{log}"
+    );
+    for secret in [
+        root_login.token.as_str(),
+        frank_login.token.as_str(),
+        PASSWORD,
+        "a wrong password",
+    ] {
+        assert!(!log.contains(secret), "a secret reached the log: {secret}");
+    }
+}
+
+#[tokio::test]
+async fn logins_are_rate_limited_per_account_with_retry_after() {
+    let server = Server::start_with(ServerOptions {
+        login_per_minute_per_account: 3,
+        ..ServerOptions::default()
+    });
+    server.add_user("gina", "member");
+    server.add_user("hal", "member");
+    for _ in 0..3 {
+        server.login("gina", ClientKind::App).await;
+    }
+    let limited = server
+        .client()
+        .login(&LoginRequest {
+            username: "gina".into(),
+            password: PASSWORD.into(),
+            client: ClientKind::App,
+        })
+        .await
+        .unwrap_err();
+    match &limited {
+        curfew::Error::Api {
+            status: 429,
+            code,
+            retry_after: Some(seconds),
+            ..
+        } => {
+            assert_eq!(code, "rate_limited");
+            assert!((1..=60).contains(seconds), "Retry-After {seconds}");
+        }
+        other => panic!("expected 429 with Retry-After, got {other:?}"),
+    }
+    // Another account from the same address is not held back by gina's limit.
+    server.login("hal", ClientKind::App).await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Server::start();
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let size = 10 * 1024 * 1024;
+    // Raw TCP: the server answers 413 and closes while a client is still sending, which
+    // an ordinary client reports as a broken pipe instead of the answer.
+    let stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {size}\r\nConnection: close\r\n\r\n"
+    );
+    let sender = tokio::spawn(async move {
+        let _ = writer.write_all(head.as_bytes()).await;
+        let _ = writer.write_all(&vec![b'a'; size]).await;
+    });
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut answer))
+        .await
+        .expect("no answer within 10 s")
+        .unwrap();
+    sender.abort();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let body: curfew::api::ErrorBody = serde_json::from_str(body).unwrap();
+    assert_eq!(body.error, "body_too_large");
+    assert!(body.message.contains("KiB"), "{}", body.message);
+}
+
+#[tokio::test]
+async fn sigterm_closes_streams_and_exits_cleanly() {
+    let mut server = Server::start();
+    server.add_user("ivy", "member");
+    let (ivy, _) = server.login("ivy", ClientKind::Web).await;
+    let mut stream = ivy.notice_stream().await.unwrap();
+    let status = server.terminate(Duration::from_secs(15));
+    assert!(status.success(), "curfewd exited with {status}");
+    // The stream ends without session_revoked: the client may reconnect elsewhere.
+    let end = tokio::time::timeout(Duration::from_secs(5), stream.next())
+        .await
+        .expect("stream still open after shutdown");
+    assert!(
+        !matches!(end, Some(Ok(curfew::api::Notice::SessionRevoked(_)))),
+        "shutdown must not look like a revocation"
+    );
+}

@@ -1,0 +1,205 @@
+//! Starting and stopping real curfewd processes for the tests.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use curfew::api::{ClientKind, LoginRequest, LoginResponse};
+use curfew::Client;
+
+/// The curfewd binary: `CURFEWD_BIN` (set by `cargo xtask test`), else the debug build.
+pub fn curfewd_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("CURFEWD_BIN") {
+        return PathBuf::from(path);
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/debug")
+        .join(format!("curfewd{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "no curfewd at {}: run `cargo xtask test`, or `cargo build -p curfew-server` first",
+        path.display()
+    );
+    path
+}
+
+pub struct Server {
+    child: Option<Child>,
+    pub url: String,
+    pub database_url: String,
+    pub log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+pub struct ServerOptions {
+    pub login_per_minute_per_account: u32,
+    pub log_level: &'static str,
+    pub bind: String,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            login_per_minute_per_account: 100_000,
+            log_level: "info",
+            bind: "127.0.0.1:0".into(),
+        }
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl Server {
+    pub fn start() -> Server {
+        Self::start_with(ServerOptions::default())
+    }
+
+    pub fn start_with(options: ServerOptions) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = format!("sqlite://{}", dir.path().join("curfew.db").display());
+        let log = dir.path().join("curfewd.log");
+        let mut server = Server {
+            child: None,
+            url: String::new(),
+            database_url,
+            log,
+            _dir: dir,
+        };
+        server.spawn(&options);
+        server
+    }
+
+    fn spawn(&mut self, options: &ServerOptions) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log file");
+        let mut child = Command::new(curfewd_bin())
+            .args([
+                "serve",
+                "--database-url",
+                &self.database_url,
+                "--bind",
+                &options.bind,
+                "--login-per-minute-per-account",
+                &options.login_per_minute_per_account.to_string(),
+                "--login-per-minute-per-address",
+                "100000",
+            ])
+            .env("CURFEW_LOG", options.log_level)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start curfewd");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("curfewd did not start in 30 s; log:\n{}", self.log_text()));
+        self.url = line
+            .trim()
+            .strip_prefix("curfewd listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}; log:\n{}", self.log_text()))
+            .to_owned();
+        self.child = Some(child);
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `curfewd user add`, through the real command line.
+    pub fn add_user(&self, username: &str, role: &str) {
+        add_user(&self.database_url, username, role, PASSWORD);
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.url).expect("client")
+    }
+
+    pub async fn login(&self, username: &str, client: ClientKind) -> (Client, LoginResponse) {
+        self.client()
+            .login(&LoginRequest {
+                username: username.into(),
+                password: PASSWORD.into(),
+                client,
+            })
+            .await
+            .unwrap_or_else(|e| panic!("login {username}: {e}"))
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self, within: Duration) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("curfewd did not stop within {within:?} of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub fn add_user(database_url: &str, username: &str, role: &str, password: &str) {
+    use std::io::Write;
+    let mut child = Command::new(curfewd_bin())
+        .args([
+            "user",
+            "add",
+            "--database-url",
+            database_url,
+            "--username",
+            username,
+            "--role",
+            role,
+            "--password-stdin",
+        ])
+        .env("CURFEW_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("curfewd user add");
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "user add {username} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Panics unless `client`'s token now gets 401 with `code`.
+pub async fn assert_rejected(client: &Client, code: &str) {
+    match client.session().await {
+        Err(e) if e.status() == Some(401) => {
+            assert_eq!(e.code(), Some(code), "wrong 401 code: {e}");
+        }
+        other => panic!("expected 401 {code}, got {other:?}"),
+    }
+}
