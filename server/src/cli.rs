@@ -96,6 +96,9 @@ enum Command {
         /// Share of active users that have sessions (0 to 1).
         #[arg(long, default_value_t = 0.6)]
         online_share: f64,
+        /// Share of users that are deactivated (0 to 1).
+        #[arg(long, default_value_t = 0.03)]
+        deactivated_share: f64,
         /// The admin's password (default: a new random one, printed).
         #[arg(long, env = "CURFEW_DEMO_ADMIN_PASSWORD")]
         admin_password: Option<String>,
@@ -232,13 +235,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             users,
             sessions_per_user,
             online_share,
+            deactivated_share,
             admin_password,
             tokens_out,
         } => {
             anyhow::ensure!(users >= 1, "--users must be at least 1");
             anyhow::ensure!(
-                (0.0..=1.0).contains(&online_share),
-                "--online-share must be between 0 and 1"
+                (0.0..=1.0).contains(&online_share) && (0.0..=1.0).contains(&deactivated_share),
+                "--online-share and --deactivated-share must be between 0 and 1"
             );
             let store = database.open(2).await?;
             let summary = seed::seed(
@@ -247,6 +251,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     users,
                     sessions_per_user,
                     online_share,
+                    deactivated_share,
                     admin_password,
                     tokens_out,
                 },

@@ -79,6 +79,7 @@ pub struct SeedPlan {
     pub users: usize,
     pub sessions_per_user: usize,
     pub online_share: f64,
+    pub deactivated_share: f64,
     pub admin_password: Option<String>,
     pub tokens_out: Option<PathBuf>,
 }
@@ -197,13 +198,17 @@ pub async fn seed(store: &Store, plan: &SeedPlan) -> anyhow::Result<SeedSummary>
                 )
             }
         };
-        let status = if i > 1 && rng.gen_bool(0.03) {
+        let status = if i > 1 && rng.gen_bool(plan.deactivated_share) {
             deactivated += 1;
             UserStatus::Deactivated
         } else {
             UserStatus::Active
         };
-        let online = status == UserStatus::Active && i > 0 && rng.gen_bool(plan.online_share);
+        // Exactly `online_share` of the users, spread evenly (the admin signs in by hand).
+        let online = status == UserStatus::Active
+            && i > 0
+            && ((i + 1) as f64 * plan.online_share).floor()
+                > (i as f64 * plan.online_share).floor();
         let mut user_sessions = Vec::new();
         let mut last_seen = 0;
         if online {

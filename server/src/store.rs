@@ -81,6 +81,10 @@ pub struct NewUser {
     pub password_hash: String,
 }
 
+/// A demo user with its last-seen time (0: never) and its sessions (client, token hash,
+/// last seen).
+pub type DemoUser = (NewUser, i64, Vec<(ClientKind, String, i64)>);
+
 /// The administrator a forced action is recorded against.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -679,7 +683,7 @@ impl Store {
     /// Inserts users and their sessions in one transaction per thousand users.
     pub async fn insert_demo_batch(
         &self,
-        users: &[(NewUser, i64, Vec<(ClientKind, String, i64)>)],
+        users: &[DemoUser],
         now: i64,
         expires_at: i64,
     ) -> sqlx::Result<()> {

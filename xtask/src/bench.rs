@@ -1,3 +1,355 @@
-pub fn run(_a: &[String]) -> anyhow::Result<()> {
+//! `cargo xtask bench`: logout-all against the per-user loop other systems use, and
+//! session-check throughput, on SQLite at 1k, 10k and 100k live sessions. Release build,
+//! loopback only, every loop bounded in count and time.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use hdrhistogram::Histogram;
+
+const ADMIN_PASSWORD: &str = "bench-admin-password";
+const CHECK_SECONDS: u64 = 5;
+const CHECK_CONCURRENCY: usize = 32;
+const CHECK_TOKENS: usize = 5_000;
+
+struct Curfewd {
+    child: Child,
+    url: String,
+}
+
+impl Curfewd {
+    fn start(bin: &Path, database_url: &str, log: &Path) -> anyhow::Result<Curfewd> {
+        let mut child = Command::new(bin)
+            .args([
+                "serve",
+                "--database-url",
+                database_url,
+                "--bind",
+                "127.0.0.1:0",
+                "--login-per-minute-per-address",
+                "1000000",
+                "--login-per-minute-per-account",
+                "1000000",
+            ])
+            .env("CURFEW_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(log)?)
+            .spawn()
+            .context("start curfewd")?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line)?;
+        let url = line
+            .trim()
+            .strip_prefix("curfewd listening on ")
+            .with_context(|| format!("curfewd did not start: {line:?}; see {}", log.display()))?
+            .to_owned();
+        Ok(Curfewd { child, url })
+    }
+
+    fn stop(mut self) -> anyhow::Result<()> {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.child.try_wait()?.is_none() {
+            if Instant::now() > deadline {
+                self.child.kill()?;
+                bail!("curfewd did not stop within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Curfewd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Row {
+    sessions: i64,
+    users_with_sessions: usize,
+    logout_all_server_ms: f64,
+    logout_all_wall_ms: f64,
+    loop_server_ms: f64,
+    loop_wall_ms: f64,
+    checks_per_second: f64,
+    check_p50_us: u64,
+    check_p99_us: u64,
+}
+
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    let mut sizes = vec![1_000usize, 10_000, 100_000];
+    if let [flag, list] = args {
+        anyhow::ensure!(
+            flag == "--sizes",
+            "usage: cargo xtask bench [--sizes 1000,10000]"
+        );
+        sizes = list
+            .split(',')
+            .map(|s| s.parse().context("--sizes takes numbers"))
+            .collect::<anyhow::Result<_>>()?;
+    }
+    let bin = crate::build_curfewd(true)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut rows = Vec::new();
+    for sessions in sizes {
+        eprintln!("==> {sessions} sessions");
+        rows.push(runtime.block_on(bench_size(&bin, sessions))?);
+    }
+    println!();
+    println!(
+        "curfewd on SQLite, release build, loopback, {} cores",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    println!(
+        "{:>9} {:>7} | {:>13} {:>11} | {:>13} {:>11} | {:>9} {:>9} | {:>10} {:>8} {:>8}",
+        "sessions",
+        "users",
+        "logout-all ms",
+        "(wall ms)",
+        "per-user ms",
+        "(wall ms)",
+        "ratio",
+        "(wall)",
+        "checks/s",
+        "p50 µs",
+        "p99 µs"
+    );
+    for r in &rows {
+        println!(
+            "{:>9} {:>7} | {:>13.1} {:>11.1} | {:>13.1} {:>11.1} | {:>8.0}x {:>8.0}x | {:>10.0} {:>8} {:>8}",
+            r.sessions,
+            r.users_with_sessions,
+            r.logout_all_server_ms,
+            r.logout_all_wall_ms,
+            r.loop_server_ms,
+            r.loop_wall_ms,
+            r.loop_server_ms / r.logout_all_server_ms,
+            r.loop_wall_ms / r.logout_all_wall_ms,
+            r.checks_per_second,
+            r.check_p50_us,
+            r.check_p99_us,
+        );
+    }
+    println!(
+        "logout-all: one POST /admin/logout-all, the server's own time (Server-Timing) and the client's.\n\
+         per-user: one POST /admin/users/{{id}}/logout per user with sessions, sequentially, from a restored copy of the same database.\n\
+         checks: GET /auth/session, {CHECK_CONCURRENCY} keep-alive connections for {CHECK_SECONDS} s over {CHECK_TOKENS} tokens."
+    );
     Ok(())
+}
+
+fn server_ms(response: &reqwest::Response) -> f64 {
+    response
+        .headers()
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("dur=").nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+async fn admin_token(http: &reqwest::Client, url: &str) -> anyhow::Result<String> {
+    let login: serde_json::Value = http
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(
+            &serde_json::json!({"username": "admin", "password": ADMIN_PASSWORD, "client": "app"}),
+        )
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(login["token"].as_str().context("token")?.to_owned())
+}
+
+fn copy_database(from: &Path, to: &Path) -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let source = PathBuf::from(format!("{}{suffix}", from.display()));
+        let target = PathBuf::from(format!("{}{suffix}", to.display()));
+        let _ = std::fs::remove_file(&target);
+        if source.exists() {
+            std::fs::copy(&source, &target)?;
+        }
+    }
+    Ok(())
+}
+
+async fn bench_size(bin: &Path, sessions: usize) -> anyhow::Result<Row> {
+    let dir = crate::target_dir().join("bench").join(sessions.to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let db = dir.join("curfew.db");
+    let pristine = dir.join("pristine.db");
+    let database_url = format!("sqlite://{}", db.display());
+    let tokens_file = dir.join("tokens.txt");
+    // Half the users have an app and a web session each: users = sessions.
+    let seeded = Command::new(bin)
+        .args(["demo-seed", "--database-url", &database_url])
+        .args(["--users", &sessions.to_string(), "--sessions-per-user", "2"])
+        .args(["--online-share", "0.5", "--deactivated-share", "0"])
+        .args(["--admin-password", ADMIN_PASSWORD, "--tokens-out"])
+        .arg(&tokens_file)
+        .env("CURFEW_LOG", "warn")
+        .output()?;
+    anyhow::ensure!(
+        seeded.status.success(),
+        "demo-seed failed: {}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    copy_database(&db, &pristine)?;
+    let tokens: Vec<String> = std::fs::read_to_string(&tokens_file)?
+        .lines()
+        .filter_map(|l| l.split(' ').nth(2).map(str::to_owned))
+        .take(CHECK_TOKENS)
+        .collect();
+
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
+
+    // Session checks, then logout-all, on the first copy.
+    let server = Curfewd::start(bin, &database_url, &dir.join("curfewd-1.log"))?;
+    let (checks_per_second, p50, p99) = session_checks(&http, &server.url, &tokens).await?;
+    let token = admin_token(&http, &server.url).await?;
+    let started = Instant::now();
+    let response = http
+        .post(format!("{}/api/v1/admin/logout-all", server.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"keep_admins": false}))
+        .send()
+        .await?
+        .error_for_status()?;
+    let logout_all_server_ms = server_ms(&response);
+    let result: serde_json::Value = response.json().await?;
+    let logout_all_wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let revoked = result["sessions_revoked"].as_i64().unwrap_or(-1);
+    server.stop()?;
+
+    // The same work the slow way, from the same starting point.
+    copy_database(&pristine, &db)?;
+    let server = Curfewd::start(bin, &database_url, &dir.join("curfewd-2.log"))?;
+    let token = admin_token(&http, &server.url).await?;
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut request = http
+            .get(format!("{}/api/v1/admin/users", server.url))
+            .bearer_auth(&token)
+            .query(&[("status", "online"), ("limit", "500")]);
+        if let Some(c) = &cursor {
+            request = request.query(&[("cursor", c)]);
+        }
+        let page: serde_json::Value = request.send().await?.error_for_status()?.json().await?;
+        for user in page["users"].as_array().context("users")? {
+            if user["username"] != "admin" {
+                ids.push(user["id"].as_str().context("id")?.to_owned());
+            }
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let started = Instant::now();
+    let mut loop_server_ms = 0.0;
+    let mut loop_revoked = 0;
+    for id in &ids {
+        let response = http
+            .post(format!("{}/api/v1/admin/users/{id}/logout", server.url))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .error_for_status()?;
+        loop_server_ms += server_ms(&response);
+        let result: serde_json::Value = response.json().await?;
+        loop_revoked += result["sessions_revoked"].as_i64().unwrap_or(0);
+    }
+    let loop_wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+    server.stop()?;
+    anyhow::ensure!(
+        loop_revoked == revoked,
+        "the per-user loop revoked {loop_revoked} sessions, logout-all {revoked}"
+    );
+    Ok(Row {
+        sessions: revoked,
+        users_with_sessions: ids.len(),
+        logout_all_server_ms,
+        logout_all_wall_ms,
+        loop_server_ms,
+        loop_wall_ms,
+        checks_per_second,
+        check_p50_us: p50,
+        check_p99_us: p99,
+    })
+}
+
+/// GET /auth/session over keep-alive connections; returns (per second, p50 µs, p99 µs).
+async fn session_checks(
+    http: &reqwest::Client,
+    url: &str,
+    tokens: &[String],
+) -> anyhow::Result<(f64, u64, u64)> {
+    let endpoint = format!("{url}/api/v1/auth/session");
+    // One pass first: a token's first check records its activity (a write); the measured
+    // run is the steady state of repeated checks.
+    for token in tokens {
+        http.get(&endpoint)
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let tokens = Arc::new(tokens.to_vec());
+    let mut workers = Vec::new();
+    for worker in 0..CHECK_CONCURRENCY {
+        let (http, endpoint, stop, tokens) =
+            (http.clone(), endpoint.clone(), stop.clone(), tokens.clone());
+        workers.push(tokio::spawn(async move {
+            let mut histogram = Histogram::<u64>::new(3).expect("histogram");
+            let mut i = worker;
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                let response = http
+                    .get(&endpoint)
+                    .bearer_auth(&tokens[i % tokens.len()])
+                    .send()
+                    .await?;
+                anyhow::ensure!(
+                    response.status().is_success(),
+                    "session check failed: {}",
+                    response.status()
+                );
+                response.bytes().await?;
+                histogram.record(started.elapsed().as_micros() as u64)?;
+                i += CHECK_CONCURRENCY;
+            }
+            Ok(histogram)
+        }));
+    }
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(CHECK_SECONDS)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut total = Histogram::<u64>::new(3)?;
+    for worker in workers {
+        total.add(worker.await??)?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    Ok((
+        total.len() as f64 / elapsed,
+        total.value_at_quantile(0.5),
+        total.value_at_quantile(0.99),
+    ))
 }

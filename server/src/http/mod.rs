@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod end_user;
 mod extract;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
