@@ -99,6 +99,24 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?;
     }
     let bin = crate::build_curfewd(true)?;
+    if cfg!(debug_assertions) {
+        // The load generator shares the 2 cores with curfewd: unoptimised, it would be the
+        // bottleneck and the figures would measure it instead of the server.
+        return crate::run_step(
+            "run the benchmark from an optimised build",
+            crate::cargo()
+                .args([
+                    "run",
+                    "--quiet",
+                    "--release",
+                    "--package",
+                    "xtask",
+                    "--",
+                    "bench",
+                ])
+                .args(args),
+        );
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     let mut rows = Vec::new();
     for sessions in sizes {

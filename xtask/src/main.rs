@@ -46,7 +46,7 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("target"))
 }
 
-fn cargo() -> Command {
+pub fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root());
     cmd
@@ -106,15 +106,45 @@ fn test(args: &[String]) -> anyhow::Result<()> {
         ]),
     )?;
     let curfewd = build_curfewd(false)?;
-    run_step(
-        "cargo test (unit, router and end-to-end tests)",
+    let (passed, failed) = cargo_test(
         cargo()
             .args(["test", "--workspace"])
             .args(args)
             .env("CURFEWD_BIN", &curfewd),
     )?;
+    // One closing line for the whole run: cargo's own last line is the doc tests of the
+    // last crate, which says "0 passed" even when hundreds ran.
+    println!("tests: {passed} passed, {failed} failed");
+    anyhow::ensure!(failed == 0, "{failed} tests failed");
     eprintln!("==> every check passed");
     Ok(())
+}
+
+/// Runs `cargo test`, echoing its output, and adds up its "test result" lines.
+fn cargo_test(cmd: &mut Command) -> anyhow::Result<(u64, u64)> {
+    use std::io::{BufRead, BufReader};
+    eprintln!("==> cargo test (unit, router and end-to-end tests)");
+    let mut child = cmd.stdout(std::process::Stdio::piped()).spawn()?;
+    let (mut passed, mut failed) = (0, 0);
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            let count = |word: &str| -> u64 {
+                rest.split(';')
+                    .find_map(|part| part.trim().strip_suffix(word))
+                    .and_then(|n| n.trim().rsplit(' ').next()?.parse().ok())
+                    .unwrap_or(0)
+            };
+            passed += count(" passed");
+            failed += count(" failed");
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() && failed == 0 {
+        bail!("cargo test failed ({status})");
+    }
+    Ok((passed, failed))
 }
 
 fn demo(args: &[String]) -> anyhow::Result<()> {
