@@ -2,6 +2,7 @@
 //! needs (builds, databases) so that a newcomer runs one command.
 
 mod bench;
+mod setup;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -105,13 +106,26 @@ fn test(args: &[String]) -> anyhow::Result<()> {
             "warnings",
         ]),
     )?;
+    setup::ensure_packages()?;
+    let tauri_driver = setup::ensure_tauri_driver()?;
     let curfewd = build_curfewd(false)?;
-    let (passed, failed) = cargo_test(
-        cargo()
-            .args(["test", "--workspace"])
-            .args(args)
-            .env("CURFEWD_BIN", &curfewd),
+    run_step(
+        "build the desktop app",
+        cargo().args(["build", "--package", "curfew-app"]),
     )?;
+    let app = target_dir()
+        .join("debug")
+        .join(format!("curfew-app{}", std::env::consts::EXE_SUFFIX));
+    let home = target_dir().join("test-home");
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home)?;
+    let mut test = cargo();
+    test.args(["test", "--workspace"])
+        .args(args)
+        .env("CURFEWD_BIN", &curfewd)
+        .env("CURFEW_APP_BIN", &app)
+        .env("TAURI_DRIVER_BIN", &tauri_driver);
+    let (passed, failed) = cargo_test(&mut setup::desktop_session(&home, &mut test))?;
     // One closing line for the whole run: cargo's own last line is the doc tests of the
     // last crate, which says "0 passed" even when hundreds ran.
     println!("tests: {passed} passed, {failed} failed");

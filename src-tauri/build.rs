@@ -1,0 +1,22 @@
+// The config lives at the repository root; commands are listed once here so that Tauri
+// generates a permission for each and the capability can grant exactly these.
+const COMMANDS: &[&str] = &[
+    "startup",
+    "sign_in",
+    "sign_out",
+    "list_users",
+    "session_summary",
+    "logout_user",
+    "logout_all",
+    "set_user_active",
+    "audit",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .config_path("../tauri.conf.json")
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri build script");
+}

@@ -1,0 +1,313 @@
+//! The admin's signed-in state and every flow that changes it: start-up with a remembered
+//! token, sign-in, sign-out, and being signed out by the server.
+//!
+//! Invariants: the token lives only here, in the `curfew` client and in the keychain; a
+//! 401 from the server signs the app out and forgets the saved token, so a revoked token is
+//! never tried twice.
+
+use std::path::PathBuf;
+
+use curfew::api::{
+    AuditPage, AuditQuery, ClientKind, LoginRequest, LogoutResult, Me, Permission, Role,
+    SessionSummary, UserFilter, UserPage, UserQuery, UserStatusChange,
+};
+use curfew::Client;
+use serde::Serialize;
+use tokio::sync::RwLock;
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::keychain::Keychain;
+use crate::profile::{Profile, ProfileFile};
+
+struct SignedIn {
+    client: Client,
+    me: Me,
+    server: String,
+    account: String,
+    remembered: bool,
+}
+
+/// What the UI learns about the signed-in admin: never the token.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    pub server: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub permissions: Vec<Permission>,
+    pub remembered: bool,
+    /// Set when "Remember me" was asked for but the keychain refused.
+    pub keychain_warning: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StartupView {
+    pub signed_in: Option<SessionView>,
+    /// Server and username to fill in on the sign-in screen.
+    pub profile: Option<Profile>,
+    /// Why the saved sign-in could not be used, if it could not.
+    pub notice: Option<String>,
+    pub keychain: &'static str,
+}
+
+pub struct AppState {
+    keychain: Keychain,
+    profile: ProfileFile,
+    signed_in: RwLock<Option<SignedIn>>,
+}
+
+impl AppState {
+    pub fn new(keychain: Keychain, config_dir: PathBuf) -> AppState {
+        AppState {
+            keychain,
+            profile: ProfileFile::in_dir(&config_dir),
+            signed_in: RwLock::new(None),
+        }
+    }
+
+    /// Keychain calls may block on D-Bus; keep them off the async threads.
+    async fn keychain<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Keychain) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let keychain = self.keychain.clone();
+        tokio::task::spawn_blocking(move || f(&keychain))
+            .await
+            .map_err(|e| Error::Keychain(format!("The keychain call failed: {e}")))?
+    }
+
+    fn view(signed: &SignedIn, keychain_warning: Option<String>) -> SessionView {
+        SessionView {
+            server: signed.server.clone(),
+            username: signed.me.username.clone(),
+            display_name: signed.me.display_name.clone(),
+            role: signed.me.role,
+            permissions: signed.me.permissions.clone(),
+            remembered: signed.remembered,
+            keychain_warning,
+        }
+    }
+
+    /// At start: use a remembered token if there is one and the server still accepts it.
+    pub async fn startup(&self) -> StartupView {
+        let keychain = self.keychain.name();
+        let Some(profile) = self.profile.load() else {
+            return StartupView {
+                signed_in: None,
+                profile: None,
+                notice: None,
+                keychain,
+            };
+        };
+        let no_session = |notice: Option<String>| StartupView {
+            signed_in: None,
+            profile: Some(profile.clone()),
+            notice,
+            keychain,
+        };
+        if !profile.remember {
+            return no_session(None);
+        }
+        let account = Keychain::account(&profile.username, &profile.server);
+        let token = {
+            let account = account.clone();
+            match self.keychain(move |k| k.load(&account)).await {
+                Ok(Some(token)) => token,
+                Ok(None) => return no_session(None),
+                Err(e) => return no_session(Some(e.to_string())),
+            }
+        };
+        let client = match Client::new(&profile.server) {
+            Ok(client) => client.with_token(token),
+            Err(e) => return no_session(Some(e.to_string())),
+        };
+        match client.admin_me().await {
+            Ok(me) => {
+                let signed = SignedIn {
+                    client,
+                    me,
+                    server: profile.server.clone(),
+                    account,
+                    remembered: true,
+                };
+                let view = Self::view(&signed, None);
+                *self.signed_in.write().await = Some(signed);
+                StartupView {
+                    signed_in: Some(view),
+                    profile: Some(profile),
+                    notice: None,
+                    keychain,
+                }
+            }
+            Err(e) if matches!(e.status(), Some(401 | 403)) => {
+                let _ = self.keychain(move |k| k.delete(&account)).await;
+                no_session(Some(format!(
+                    "Your saved sign-in no longer works: {e} Sign in again."
+                )))
+            }
+            Err(e) => no_session(Some(format!("Could not check your saved sign-in: {e}"))),
+        }
+    }
+
+    pub async fn sign_in(
+        &self,
+        server: &str,
+        username: &str,
+        password: &str,
+        remember: bool,
+    ) -> Result<SessionView> {
+        let username = username.trim();
+        if username.is_empty() || password.is_empty() {
+            return Err(Error::InvalidInput(
+                "Enter the server address, your username and your password.".into(),
+            ));
+        }
+        let server = curfew::parse_server_url(server)?.to_string();
+        let account = Keychain::account(username, &server);
+        if remember {
+            // Find out before signing in whether the token can be kept, so the admin can
+            // choose to go on without it.
+            let probe = account.clone();
+            self.keychain(move |k| k.load(&probe).map(|_| ())).await?;
+        }
+        let (client, _) = Client::new(&server)?
+            .login(&LoginRequest {
+                username: username.to_owned(),
+                password: password.to_owned(),
+                client: ClientKind::App,
+            })
+            .await?;
+        let me = match client.admin_me().await {
+            Ok(me) => me,
+            Err(e) => {
+                // Not an administrator: leave no session behind.
+                let _ = client.logout().await;
+                return Err(e.into());
+            }
+        };
+        let mut keychain_warning = None;
+        let mut remembered = false;
+        if remember {
+            let (account, token) = (
+                account.clone(),
+                client.token().unwrap_or_default().to_owned(),
+            );
+            match self.keychain(move |k| k.save(&account, &token)).await {
+                Ok(()) => remembered = true,
+                Err(e) => keychain_warning = Some(e.to_string()),
+            }
+        } else {
+            let account = account.clone();
+            let _ = self.keychain(move |k| k.delete(&account)).await;
+        }
+        self.profile.save(&Profile {
+            server: server.clone(),
+            username: me.username.clone(),
+            remember: remembered,
+        })?;
+        let signed = SignedIn {
+            client,
+            me,
+            server,
+            account,
+            remembered,
+        };
+        let view = Self::view(&signed, keychain_warning);
+        *self.signed_in.write().await = Some(signed);
+        Ok(view)
+    }
+
+    /// Revokes the token on the server and forgets it here, even if the server cannot be
+    /// reached (then the error says so, after forgetting).
+    pub async fn sign_out(&self) -> Result<()> {
+        let Some(signed) = self.signed_in.write().await.take() else {
+            return Ok(());
+        };
+        let revoked = signed.client.logout().await;
+        let account = signed.account.clone();
+        self.keychain(move |k| k.delete(&account)).await?;
+        match revoked {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_unauthorized() => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Runs a call with the signed-in client; a 401 signs the app out.
+    async fn with_client<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: std::future::Future<Output = curfew::Result<T>>,
+    {
+        let client = self
+            .signed_in
+            .read()
+            .await
+            .as_ref()
+            .map(|s| s.client.clone())
+            .ok_or(Error::NotSignedIn)?;
+        match call(client).await {
+            Ok(value) => Ok(value),
+            Err(e) if e.is_unauthorized() => {
+                if let Some(signed) = self.signed_in.write().await.take() {
+                    let account = signed.account;
+                    let _ = self.keychain(move |k| k.delete(&account)).await;
+                }
+                Err(Error::SignedOut(format!("The server signed you out: {e}")))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn list_users(
+        &self,
+        q: Option<String>,
+        status: Option<UserFilter>,
+        cursor: Option<String>,
+    ) -> Result<UserPage> {
+        let query = UserQuery {
+            q,
+            status,
+            cursor,
+            limit: Some(100),
+        };
+        self.with_client(|c| async move { c.users(&query).await })
+            .await
+    }
+
+    pub async fn session_summary(&self) -> Result<SessionSummary> {
+        self.with_client(|c| async move { c.session_summary().await })
+            .await
+    }
+
+    pub async fn logout_user(&self, id: Uuid) -> Result<LogoutResult> {
+        self.with_client(|c| async move { c.logout_user(id).await })
+            .await
+    }
+
+    pub async fn logout_all(&self, keep_admins: bool) -> Result<LogoutResult> {
+        self.with_client(|c| async move { c.logout_all(keep_admins).await })
+            .await
+    }
+
+    pub async fn set_user_active(&self, id: Uuid, active: bool) -> Result<UserStatusChange> {
+        self.with_client(|c| async move {
+            if active {
+                c.activate(id).await
+            } else {
+                c.deactivate(id).await
+            }
+        })
+        .await
+    }
+
+    pub async fn audit(&self, cursor: Option<String>) -> Result<AuditPage> {
+        let query = AuditQuery {
+            cursor,
+            limit: Some(100),
+        };
+        self.with_client(|c| async move { c.audit(&query).await })
+            .await
+    }
+}

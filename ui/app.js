@@ -1,0 +1,468 @@
+// Curfew's admin UI. It talks only to the Rust side through Tauri commands: the server
+// token never reaches this page. Every value from the server is put in the page with
+// textContent, never as HTML.
+
+const { invoke } = window.__TAURI__.core;
+
+const $ = (id) => document.getElementById(id);
+const numbers = new Intl.NumberFormat();
+const PAGE_DEBOUNCE_MS = 250;
+const REFRESH_MS = 30_000;
+
+const state = {
+  session: null,
+  filter: "",
+  query: "",
+  cursor: null,
+  loading: false,
+  generation: 0,
+  busy: 0,
+  auditCursor: null,
+};
+
+// ---------- helpers ----------
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("data-")) node.setAttribute(key, value);
+    else node[key] = value;
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function can(permission) {
+  return state.session?.permissions.includes(permission) ?? false;
+}
+
+function plural(n, one, many) {
+  return `${numbers.format(n)} ${n === 1 ? one : many}`;
+}
+
+function relativeTime(iso) {
+  if (!iso) return "never";
+  const seconds = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
+  if (seconds < 60) return "now";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  const days = Math.round(hours / 24);
+  return days === 1 ? "yesterday" : `${days} days ago`;
+}
+
+function localTime(iso) {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** Runs a command with the progress bar shown; a "signed_out" error returns to sign-in. */
+async function call(command, args = {}) {
+  state.busy += 1;
+  $("progress").hidden = false;
+  try {
+    return await invoke(command, args);
+  } catch (error) {
+    const failure = typeof error === "object" && error ? error : { error: "unknown", message: String(error) };
+    if (failure.error === "signed_out" || failure.error === "not_signed_in") {
+      showSignIn(failure.message);
+    }
+    throw failure;
+  } finally {
+    state.busy -= 1;
+    $("progress").hidden = state.busy === 0;
+  }
+}
+
+/** A message that stays until dismissed. */
+function message(kind, text) {
+  const close = el("button", { type: "button", class: "dismiss", text: "Dismiss" });
+  const item = el("div", { class: `message ${kind}`, role: kind === "error" ? "alert" : "status" },
+    el("span", { text }), close);
+  close.addEventListener("click", () => item.remove());
+  $("messages").prepend(item);
+}
+
+/** A modal confirmation; resolves to null (cancelled) or {option}. */
+function confirmAction({ title, body, action, option }) {
+  const dialog = $("confirm");
+  $("confirm-title").textContent = title;
+  $("confirm-body").textContent = body;
+  $("confirm-ok").textContent = action;
+  $("confirm-option").hidden = !option;
+  $("confirm-option-input").checked = false;
+  if (option) $("confirm-option-label").textContent = option;
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => {
+      resolve(dialog.returnValue === "ok" ? { option: $("confirm-option-input").checked } : null);
+    }, { once: true });
+    dialog.returnValue = "";
+    dialog.showModal();
+    $("confirm-cancel").focus();
+  });
+}
+
+async function withButton(button, work) {
+  const label = button.textContent;
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  button.textContent = "Working…";
+  try {
+    return await work();
+  } finally {
+    button.textContent = label;
+    button.removeAttribute("aria-busy");
+    button.disabled = false;
+  }
+}
+
+// ---------- sign-in ----------
+
+function showSignIn(notice, profile) {
+  state.session = null;
+  $("shell").hidden = true;
+  $("signin-view").hidden = false;
+  $("signin-error").hidden = true;
+  $("signin-without-remember").hidden = true;
+  $("signin-notice").hidden = !notice;
+  $("signin-notice").textContent = notice ?? "";
+  if (profile) {
+    $("server").value = profile.server.replace(/\/$/, "");
+    $("username").value = profile.username;
+    $("remember").checked = profile.remember;
+  }
+  $("password").value = "";
+  ($("server").value ? ($("username").value ? $("password") : $("username")) : $("server")).focus();
+}
+
+async function signIn(remember) {
+  const error = $("signin-error");
+  error.hidden = true;
+  $("signin-without-remember").hidden = true;
+  const button = $("signin-submit");
+  try {
+    const session = await withButton(button, () => call("sign_in", {
+      server: $("server").value,
+      username: $("username").value,
+      password: $("password").value,
+      remember,
+    }));
+    $("password").value = "";
+    enterShell(session);
+    if (session.keychain_warning) message("warning", `Signed in, but not remembered: ${session.keychain_warning}`);
+  } catch (failure) {
+    error.textContent = failure.message;
+    error.dataset.code = failure.error;
+    error.hidden = false;
+    if (failure.error === "keychain_unavailable") $("signin-without-remember").hidden = false;
+  }
+}
+
+// ---------- shell ----------
+
+function enterShell(session) {
+  state.session = session;
+  $("signin-view").hidden = true;
+  $("shell").hidden = false;
+  const host = (() => { try { return new URL(session.server).host; } catch { return session.server; } })();
+  $("whoami").textContent = `${host} · signed in as ${session.username} (${session.role})`;
+  const logoutAll = $("logout-all");
+  logoutAll.disabled = !can("force_logout");
+  logoutAll.title = logoutAll.disabled ? `Your role (${session.role}) cannot log users out.` : "";
+  route();
+  reloadUsers();
+}
+
+function route() {
+  const activity = location.hash === "#activity";
+  $("users-view").hidden = activity;
+  $("activity-view").hidden = !activity;
+  $("nav-users").toggleAttribute("aria-current", !activity);
+  $("nav-activity").toggleAttribute("aria-current", activity);
+  if (activity) reloadAudit();
+}
+
+// ---------- users ----------
+
+async function refreshSummary() {
+  try {
+    const s = await call("session_summary");
+    state.summary = s;
+    $("summary").textContent =
+      `${plural(s.users, "user", "users")} · ${numbers.format(s.online_users)} online · ` +
+      `${plural(s.app_sessions, "app session", "app sessions")} · ${plural(s.web_sessions, "web session", "web sessions")}` +
+      (s.deactivated_users ? ` · ${numbers.format(s.deactivated_users)} deactivated` : "");
+  } catch (failure) {
+    $("summary").textContent = failure.message;
+  }
+}
+
+function userRow(user) {
+  const row = el("tr", { "data-user-id": user.id, "data-username": user.username });
+  const status = el("span", { class: `badge ${user.status}`, text: user.status });
+  const last = el("td", { text: relativeTime(user.last_seen_at) });
+  if (user.last_seen_at) last.title = localTime(user.last_seen_at);
+  row.append(
+    el("td", { class: "name", text: user.display_name }),
+    el("td", { class: "mono", text: user.username }),
+    el("td", { text: user.role }),
+    el("td", {}, status),
+    el("td", { class: "num app", text: String(user.app_sessions) }),
+    el("td", { class: "num web", text: String(user.web_sessions) }),
+    last,
+  );
+  const actions = el("td", { class: "row-actions" });
+  const logout = el("button", { type: "button", class: "secondary logout", text: "Logout" });
+  logout.setAttribute("aria-label", `Log out ${user.display_name}`);
+  if (!can("force_logout")) {
+    logout.disabled = true;
+    logout.title = `Your role (${state.session.role}) cannot log users out.`;
+  }
+  logout.addEventListener("click", () => logoutUser(user, row, logout));
+  actions.append(logout);
+  const activating = user.status === "deactivated";
+  const toggle = el("button", {
+    type: "button",
+    class: activating ? "secondary activate" : "secondary deactivate",
+    text: activating ? "Activate" : "Deactivate",
+  });
+  toggle.setAttribute("aria-label", `${activating ? "Activate" : "Deactivate"} ${user.display_name}`);
+  if (!can("manage_users")) {
+    toggle.disabled = true;
+    toggle.title = `Your role (${state.session.role}) cannot ${activating ? "activate" : "deactivate"} users; ask an administrator.`;
+  } else if (user.username === state.session.username) {
+    toggle.disabled = true;
+    toggle.title = "You cannot deactivate your own account.";
+  }
+  toggle.addEventListener("click", () => setActive(user, row, toggle, activating));
+  actions.append(toggle);
+  row.append(actions);
+  return row;
+}
+
+function replaceRow(row, user) {
+  const fresh = userRow(user);
+  row.replaceWith(fresh);
+  return fresh;
+}
+
+async function reloadUsers() {
+  state.generation += 1;
+  state.cursor = null;
+  state.done = false;
+  $("users-body").replaceChildren();
+  $("users-status").textContent = "Loading users…";
+  refreshSummary();
+  await loadMoreUsers();
+}
+
+async function loadMoreUsers() {
+  if (state.loading || state.done) return;
+  state.loading = true;
+  const generation = state.generation;
+  try {
+    const page = await call("list_users", {
+      q: state.query || null,
+      status: state.filter || null,
+      cursor: state.cursor,
+    });
+    if (generation !== state.generation) return; // a newer search replaced this one
+    const rows = document.createDocumentFragment();
+    for (const user of page.users) rows.append(userRow(user));
+    $("users-body").append(rows);
+    state.cursor = page.next_cursor;
+    state.done = !page.next_cursor;
+    const shown = $("users-body").rows.length;
+    $("users-status").textContent = shown === 0
+      ? (state.query ? `No users match “${state.query}”.` : "No users to show.")
+      : state.done ? `${plural(shown, "user", "users")} shown.` : "Scroll for more…";
+  } catch (failure) {
+    if (generation === state.generation) $("users-status").textContent = failure.message;
+  } finally {
+    state.loading = false;
+  }
+  // Keep filling while the sentinel is still in view (tall windows, zoomed out).
+  if (!state.done && generation === state.generation && sentinelVisible()) loadMoreUsers();
+}
+
+function sentinelVisible() {
+  const scroller = $("users-scroll").getBoundingClientRect();
+  return $("users-sentinel").getBoundingClientRect().top < scroller.bottom + 200;
+}
+
+async function logoutUser(user, row, button) {
+  const sessions = user.app_sessions + user.web_sessions;
+  const ok = await confirmAction({
+    title: `Log out ${user.display_name}?`,
+    body: sessions === 0
+      ? `${user.display_name} (${user.username}) has no open sessions. Log out anyway?`
+      : `This ends ${plural(sessions, "session", "sessions")} of ${user.display_name} (${user.username}): ` +
+        `${user.app_sessions} in the app and ${user.web_sessions} on the web. They will have to sign in again.`,
+    action: "Logout",
+  });
+  if (!ok) return;
+  try {
+    const result = await withButton(button, () => call("logout_user", { id: user.id }));
+    message("success", `${user.display_name} was logged out: ${plural(result.sessions_revoked, "session", "sessions")} ended.`);
+    replaceRow(row, { ...user, app_sessions: 0, web_sessions: 0 });
+    refreshSummary();
+  } catch (failure) {
+    message("error", `Could not log out ${user.display_name}: ${failure.message}`);
+  }
+}
+
+async function setActive(user, row, button, activate) {
+  const sessions = user.app_sessions + user.web_sessions;
+  const ok = await confirmAction(activate
+    ? { title: `Activate ${user.display_name}?`, body: `${user.display_name} (${user.username}) will be able to sign in again.`, action: "Activate" }
+    : {
+      title: `Deactivate ${user.display_name}?`,
+      body: `${user.display_name} (${user.username}) will not be able to sign in, and ` +
+        (sessions ? `${plural(sessions, "open session", "open sessions")} (${user.app_sessions} app, ${user.web_sessions} web) will end now.` : "they have no open sessions."),
+      action: "Deactivate",
+    });
+  if (!ok) return;
+  try {
+    const change = await withButton(button, () => call("set_user_active", { id: user.id, active: activate }));
+    replaceRow(row, change.user);
+    message("success", activate
+      ? `${user.display_name} was activated and can sign in again.`
+      : `${user.display_name} was deactivated: ${plural(change.sessions_revoked, "session", "sessions")} ended.`);
+    refreshSummary();
+  } catch (failure) {
+    message("error", `Could not ${activate ? "activate" : "deactivate"} ${user.display_name}: ${failure.message}`);
+  }
+}
+
+async function logoutAll() {
+  const button = $("logout-all");
+  let summary;
+  try {
+    summary = await call("session_summary");
+  } catch (failure) {
+    message("error", `Could not count the sessions: ${failure.message}`);
+    return;
+  }
+  const sessions = summary.app_sessions + summary.web_sessions;
+  const ok = await confirmAction({
+    title: "Log out all users?",
+    body: `Sign out ${plural(summary.online_users, "user", "users")} (${plural(sessions, "session", "sessions")}: ` +
+      `${numbers.format(summary.app_sessions)} app, ${numbers.format(summary.web_sessions)} web)? You stay signed in. ` +
+      `${summary.online_administrators > 1 ? `${plural(summary.online_administrators, "administrator is", "administrators are")} online (including you).` : ""}`,
+    action: "Logout All Users",
+    option: "Keep other administrators signed in",
+  });
+  if (!ok) return;
+  try {
+    const result = await withButton(button, () => call("logout_all", { keepAdmins: ok.option }));
+    message("success", `Logged out ${plural(result.users_affected, "user", "users")}: ${plural(result.sessions_revoked, "session", "sessions")} ended. You are still signed in.`);
+    reloadUsers();
+  } catch (failure) {
+    message("error", `Logout of all users failed: ${failure.message}`);
+  }
+}
+
+// ---------- activity ----------
+
+const ACTIONS = {
+  logout_user: "logged out",
+  logout_all: "logged out everyone",
+  deactivate: "deactivated",
+  activate: "activated",
+};
+
+async function reloadAudit() {
+  state.auditCursor = null;
+  $("audit-body").replaceChildren();
+  await loadMoreAudit();
+}
+
+async function loadMoreAudit() {
+  $("audit-status").textContent = "Loading…";
+  try {
+    const page = await call("audit", { cursor: state.auditCursor });
+    for (const entry of page.entries) {
+      const when = el("td", { text: relativeTime(entry.at) });
+      when.title = localTime(entry.at);
+      const action = ACTIONS[entry.action] ?? entry.action;
+      const detail = entry.action === "logout_all" && entry.keep_admins ? `${action} (administrators kept)` : action;
+      $("audit-body").append(el("tr", { "data-action": entry.action },
+        when,
+        el("td", { text: entry.actor_username }),
+        el("td", { text: detail }),
+        el("td", { text: entry.target_username ?? (entry.action === "logout_all" ? `${plural(entry.users_affected, "user", "users")}` : "") }),
+        el("td", { class: "num", text: numbers.format(entry.sessions_revoked) }),
+      ));
+    }
+    state.auditCursor = page.next_cursor;
+    $("audit-more").hidden = !page.next_cursor;
+    $("audit-status").textContent = $("audit-body").rows.length ? "" : "Nothing has happened yet.";
+  } catch (failure) {
+    $("audit-status").textContent = failure.message;
+  }
+}
+
+// ---------- wiring ----------
+
+function wire() {
+  $("signin-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    signIn($("remember").checked);
+  });
+  $("signin-without-remember").addEventListener("click", () => {
+    $("remember").checked = false;
+    signIn(false);
+  });
+  $("signout").addEventListener("click", async () => {
+    try {
+      await withButton($("signout"), () => call("sign_out"));
+      showSignIn("You signed out.");
+    } catch (failure) {
+      showSignIn(`Signed out here, but: ${failure.message}`);
+    }
+  });
+  let searchTimer = 0;
+  $("search").addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      state.query = $("search").value.trim();
+      reloadUsers();
+    }, PAGE_DEBOUNCE_MS);
+  });
+  for (const chip of document.querySelectorAll(".chip")) {
+    chip.addEventListener("click", () => {
+      for (const other of document.querySelectorAll(".chip")) other.setAttribute("aria-pressed", String(other === chip));
+      state.filter = chip.dataset.filter;
+      reloadUsers();
+    });
+  }
+  $("logout-all").addEventListener("click", logoutAll);
+  $("audit-more").addEventListener("click", loadMoreAudit);
+  new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting)) loadMoreUsers();
+  }, { root: $("users-scroll"), rootMargin: "200px" }).observe($("users-sentinel"));
+  window.addEventListener("hashchange", () => state.session && route());
+  setInterval(() => {
+    if (state.session && !document.hidden && !$("users-view").hidden) {
+      refreshSummary();
+      if ($("users-scroll").scrollTop === 0 && !state.loading) reloadUsers();
+    }
+  }, REFRESH_MS);
+}
+
+async function start() {
+  wire();
+  $("keychain-hint").textContent = "";
+  try {
+    const view = await invoke("startup");
+    $("keychain-hint").textContent = `Your sign-in is kept in the ${view.keychain}.`;
+    if (view.signed_in) enterShell(view.signed_in);
+    else showSignIn(view.notice, view.profile);
+  } catch (failure) {
+    showSignIn(failure.message ?? String(failure));
+  }
+}
+
+start();

@@ -1,0 +1,116 @@
+//! What `cargo xtask test` needs from the machine: Debian packages (WebKitGTK, Xvfb, a
+//! D-Bus session, GNOME Keyring, WebKitWebDriver), tauri-driver, and the services the
+//! tests run inside (a private D-Bus session with an unlocked keyring, and a display).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+
+/// Debian 12 packages the build and the tests use.
+pub const PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "ca-certificates",
+    "procps",
+    "libwebkit2gtk-4.1-dev",
+    "libxdo-dev",
+    "libssl-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "imagemagick",
+    "dbus",
+    "dbus-x11",
+    "gnome-keyring",
+    "libsecret-tools",
+];
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Installs missing Debian packages (as root), or says exactly what to install.
+pub fn ensure_packages() -> anyhow::Result<()> {
+    if !Path::new("/usr/bin/dpkg-query").exists() {
+        eprintln!("==> not a Debian system: make sure WebKitGTK 4.1, Xvfb, dbus, gnome-keyring and WebKitWebDriver are installed");
+        return Ok(());
+    }
+    let missing: Vec<&str> = PACKAGES.iter().copied().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !is_root() {
+        bail!(
+            "missing system packages; install them with:\n  sudo apt-get install -y --no-install-recommends {}",
+            missing.join(" ")
+        );
+    }
+    crate::run_step(
+        "apt-get update",
+        Command::new("apt-get").args(["update", "-qq"]),
+    )?;
+    crate::run_step(
+        &format!("apt-get install {}", missing.join(" ")),
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// tauri-driver from crates.io (major version 2: the registry also serves 3.0 alphas).
+pub fn ensure_tauri_driver() -> anyhow::Result<PathBuf> {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .context("neither CARGO_HOME nor HOME is set")?;
+    let bin = cargo_home.join("bin/tauri-driver");
+    if !bin.exists() {
+        crate::run_step(
+            "cargo install tauri-driver",
+            crate::cargo().args(["install", "tauri-driver", "--locked", "--version", "^2"]),
+        )?;
+    }
+    Ok(bin)
+}
+
+/// The shell prelude that runs a command inside a private D-Bus session with an unlocked
+/// GNOME Keyring (the real Secret Service) and a virtual display. Keyrings and app
+/// settings go under `home`, never into the developer's own.
+pub fn desktop_session(home: &Path, command: &mut Command) -> Command {
+    let script = r#"set -e
+mkdir -p "$CURFEW_TEST_HOME/data" "$CURFEW_TEST_HOME/config"
+export XDG_DATA_HOME="$CURFEW_TEST_HOME/data" XDG_CONFIG_HOME="$CURFEW_TEST_HOME/config"
+eval "$(printf 'curfew-test' | gnome-keyring-daemon --unlock --components=secrets)"
+export GNOME_KEYRING_CONTROL
+exec xvfb-run -a -s "-screen 0 1280x800x24" "$@""#;
+    let mut wrapped = Command::new("dbus-run-session");
+    wrapped
+        .args(["--", "bash", "-c", script, "bash"])
+        .arg(command.get_program())
+        .args(command.get_args())
+        .env("CURFEW_TEST_HOME", home)
+        .current_dir(crate::root());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(v) => wrapped.env(key, v),
+            None => wrapped.env_remove(key),
+        };
+    }
+    wrapped
+}
