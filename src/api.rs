@@ -254,6 +254,20 @@ pub struct SessionSummary {
     pub online_administrators: i64,
     /// Live sessions that belong to administrators.
     pub administrator_sessions: i64,
+    /// What `logout-all` would end now for the caller (their own session always stays).
+    pub logout_all: LogoutPreview,
+    /// The same with `keep_admins: true`.
+    pub logout_all_keep_admins: LogoutPreview,
+}
+
+/// Sessions and users a logout-all would end, for its confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LogoutPreview {
+    pub users: i64,
+    pub sessions: i64,
+    pub app_sessions: i64,
+    pub web_sessions: i64,
 }
 
 /// `POST /admin/logout-all`.

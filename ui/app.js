@@ -213,7 +213,9 @@ function userRow(user) {
     el("td", { class: "num web", text: String(user.web_sessions) }),
     last,
   );
-  const actions = el("td", { class: "row-actions" });
+  const cell = el("td");
+  const actions = el("div", { class: "row-actions" });
+  cell.append(actions);
   const logout = el("button", { type: "button", class: "secondary logout", text: "Logout" });
   logout.setAttribute("aria-label", `Log out ${user.display_name}`);
   if (!can("force_logout")) {
@@ -238,7 +240,7 @@ function userRow(user) {
   }
   toggle.addEventListener("click", () => setActive(user, row, toggle, activating));
   actions.append(toggle);
-  row.append(actions);
+  row.append(cell);
   return row;
 }
 
@@ -345,14 +347,15 @@ async function logoutAll() {
     message("error", `Could not count the sessions: ${failure.message}`);
     return;
   }
-  const sessions = summary.app_sessions + summary.web_sessions;
+  const all = summary.logout_all;
+  const kept = summary.logout_all_keep_admins;
   const ok = await confirmAction({
     title: "Log out all users?",
-    body: `Sign out ${plural(summary.online_users, "user", "users")} (${plural(sessions, "session", "sessions")}: ` +
-      `${numbers.format(summary.app_sessions)} app, ${numbers.format(summary.web_sessions)} web)? You stay signed in. ` +
-      `${summary.online_administrators > 1 ? `${plural(summary.online_administrators, "administrator is", "administrators are")} online (including you).` : ""}`,
+    body: `Sign out ${plural(all.users, "user", "users")} (${plural(all.sessions, "session", "sessions")}: ` +
+      `${numbers.format(all.app_sessions)} app, ${numbers.format(all.web_sessions)} web)? You stay signed in.`,
     action: "Logout All Users",
-    option: "Keep other administrators signed in",
+    option: `Keep other administrators signed in (then ${plural(kept.users, "user", "users")}, ` +
+      `${plural(kept.sessions, "session", "sessions")} are signed out)`,
   });
   if (!ok) return;
   try {

@@ -142,7 +142,7 @@ fn random_password() -> String {
 
 pub async fn seed(store: &Store, plan: &SeedPlan) -> anyhow::Result<SeedSummary> {
     anyhow::ensure!(
-        store.session_summary(crate::now_ms()).await?.users == 0,
+        store.session_summary(crate::now_ms(), None).await?.users == 0,
         "the database already has users; demo-seed fills an empty database only"
     );
     let admin_password = plan.admin_password.clone().unwrap_or_else(random_password);

@@ -153,6 +153,19 @@ async fn logout_all_spares_the_caller_and_optionally_the_administrators() {
     let summary = root.session_summary().await.unwrap();
     assert_eq!(summary.app_sessions + summary.web_sessions, 10);
     assert_eq!(summary.administrator_sessions, 4);
+    // The preview counts what the call will do: everything but the caller's own session.
+    assert_eq!(
+        (summary.logout_all.sessions, summary.logout_all.users),
+        (9, 6)
+    );
+    assert_eq!(
+        (
+            summary.logout_all_keep_admins.sessions,
+            summary.logout_all_keep_admins.app_sessions,
+            summary.logout_all_keep_admins.users
+        ),
+        (6, 3, 3)
+    );
 
     let kept = root.logout_all(true).await.unwrap();
     assert_eq!((kept.sessions_revoked, kept.users_affected), (6, 3));

@@ -168,6 +168,10 @@ fn demo(args: &[String]) -> anyhow::Result<()> {
         _ => bail!("usage: cargo xtask demo [--users N]"),
     };
     let curfewd = build_curfewd(false)?;
+    run_step(
+        "build the desktop app",
+        cargo().args(["build", "--package", "curfew-app"]),
+    )?;
     let dir = target_dir().join("demo");
     std::fs::create_dir_all(&dir)?;
     for leftover in ["curfew.db", "curfew.db-wal", "curfew.db-shm"] {
@@ -187,12 +191,47 @@ fn demo(args: &[String]) -> anyhow::Result<()> {
             "curfew-admin",
         ]),
     )?;
+    let mut server = Command::new(&curfewd)
+        .args(["serve", "--database-url", &database, "--bind", &bind])
+        .spawn()
+        .context("start curfewd")?;
+    let url = format!("http://{bind}");
     eprintln!(
-        "==> curfewd on http://{bind} (database {}); sign in as admin / curfew-admin. Ctrl-C stops it.",
+        "==> curfewd on {url} (database {}); sign in as admin / curfew-admin",
         dir.join("curfew.db").display()
     );
-    run_step(
-        "curfewd serve",
-        Command::new(&curfewd).args(["serve", "--database-url", &database, "--bind", &bind]),
-    )
+    let has_display = !cfg!(target_os = "linux")
+        || std::env::var_os("DISPLAY").is_some()
+        || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    let result = if has_display {
+        let app = target_dir()
+            .join("debug")
+            .join(format!("curfew-app{}", std::env::consts::EXE_SUFFIX));
+        let mut command = Command::new(app);
+        if cfg!(target_os = "linux") {
+            // A demo profile of its own, with the server and username filled in, so the
+            // demo never touches the admin's real settings.
+            let config = dir.join("config");
+            let profile_dir = config.join("dev.curfew.app");
+            std::fs::create_dir_all(&profile_dir)?;
+            std::fs::write(
+                profile_dir.join("profile.json"),
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "server": format!("{url}/"), "username": "admin", "remember": false
+                }))?,
+            )?;
+            command.env("XDG_CONFIG_HOME", &config);
+        }
+        eprintln!("==> opening Curfew; closing its window stops the demo");
+        run_step("curfew-app", &mut command)
+    } else {
+        eprintln!("==> no display, so no app window: curfewd keeps serving until Ctrl-C");
+        server.wait()?;
+        Ok(())
+    };
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let _ = server.wait();
+    result
 }

@@ -104,9 +104,14 @@ pub async fn list_users(
     security(("bearer" = [])))]
 pub async fn session_summary(
     State(state): State<AppState>,
-    ForceLogout(_caller): ForceLogout,
+    ForceLogout(caller): ForceLogout,
 ) -> AppResult<Json<SessionSummary>> {
-    Ok(Json(state.store.session_summary(crate::now_ms()).await?))
+    Ok(Json(
+        state
+            .store
+            .session_summary(crate::now_ms(), Some(caller.session_id))
+            .await?,
+    ))
 }
 
 async fn target_user(state: &AppState, id: Uuid) -> AppResult<AdminUser> {

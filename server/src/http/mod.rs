@@ -158,7 +158,7 @@ async fn method_not_allowed() -> AppError {
 async fn health(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    state.store.session_summary(crate::now_ms()).await?;
+    state.store.session_summary(crate::now_ms(), None).await?;
     Ok(Json(serde_json::json!({ "status": "ok" })))
 }
 

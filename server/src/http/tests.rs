@@ -1048,6 +1048,9 @@ async fn paging_search_filters_and_session_counts() {
             "users": 33, "deactivated_users": 2, "online_users": 3,
             "app_sessions": 3, "web_sessions": 2,
             "online_administrators": 1, "administrator_sessions": 1,
+            // root's own session is the one a logout-all keeps.
+            "logout_all": {"users": 2, "sessions": 4, "app_sessions": 2, "web_sessions": 2},
+            "logout_all_keep_admins": {"users": 2, "sessions": 4, "app_sessions": 2, "web_sessions": 2},
         })
     );
 
@@ -1152,7 +1155,7 @@ async fn login_refusals_do_not_tell_who_exists() {
     // The summary counts exactly the one session that succeeded.
     let summary = t
         .store
-        .session_summary(crate::now_ms())
+        .session_summary(crate::now_ms(), None)
         .await
         .expect("summary");
     assert_eq!((summary.app_sessions, summary.web_sessions), (0, 1));
@@ -1189,7 +1192,7 @@ async fn logins_are_rate_limited_per_account() {
     t.login("bob", "web").await;
     let summary = t
         .store
-        .session_summary(crate::now_ms())
+        .session_summary(crate::now_ms(), None)
         .await
         .expect("summary");
     assert_eq!((summary.app_sessions, summary.web_sessions), (0, 1));

@@ -1,0 +1,246 @@
+//! One app session: tauri-driver started for it, the app launched by WebKitWebDriver,
+//! helpers that wait for conditions with deadlines, and screenshots.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn env_path(name: &str) -> PathBuf {
+    PathBuf::from(std::env::var_os(name).unwrap_or_else(|| {
+        panic!("{name} is not set: run the desktop tests through `cargo xtask test`")
+    }))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct App {
+    pub client: Client,
+    driver: Option<Child>,
+    test: String,
+    step: usize,
+}
+
+impl App {
+    /// Starts tauri-driver and the app with its settings under `config_home`.
+    pub async fn launch(test: &str, config_home: &Path, step: usize) -> App {
+        let (port, native_port) = (free_port(), free_port());
+        let driver = Command::new(env_path("TAURI_DRIVER_BIN"))
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("XDG_CONFIG_HOME", config_home)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tauri-driver");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": env_path("CURFEW_APP_BIN") }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let client = loop {
+            let attempt = tokio::time::timeout(
+                Duration::from_secs(30),
+                ClientBuilder::rustls()
+                    .expect("rustls")
+                    .capabilities(capabilities.clone())
+                    .connect(&url),
+            )
+            .await;
+            match attempt {
+                Ok(Ok(client)) => break client,
+                _ if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await
+                }
+                other => panic!("no WebDriver session with the app within 60 s: {other:?}"),
+            }
+        };
+        let app = App {
+            client,
+            driver: Some(driver),
+            test: test.to_owned(),
+            step,
+        };
+        // The page must be there before any script runs (MACHINE-NOTES).
+        app.find("body").await;
+        app
+    }
+
+    pub fn step(&self) -> usize {
+        self.step
+    }
+
+    pub async fn find(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css} within {WAIT:?}: {e}"))
+    }
+
+    /// Waits until `css` is displayed.
+    pub async fn visible(&self, css: &str) -> Element {
+        let element = self.find(css).await;
+        self.until(&format!("{css} to be displayed"), || async {
+            element.is_displayed().await.unwrap_or(false)
+        })
+        .await;
+        element
+    }
+
+    pub async fn until<F, Fut>(&self, what: &str, mut condition: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = Instant::now() + WAIT;
+        while !condition().await {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap_or_default()
+    }
+
+    /// Waits until the text of `css` contains `needle`, and returns it.
+    pub async fn text_containing(&self, css: &str, needle: &str) -> String {
+        let mut last = String::new();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                last = element.text().await.unwrap_or_default();
+                if last.contains(needle) {
+                    return last;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {css} to contain {needle:?}; it says {last:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn count(&self, css: &str) -> usize {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0)
+    }
+
+    pub async fn count_is(&self, css: &str, n: usize) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let seen = self.count(css).await;
+            if seen == n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {n} × {css}, saw {seen}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.visible(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) {
+        let input = self.visible(css).await;
+        input.clear().await.unwrap();
+        if value.is_empty() {
+            // Clearing fires no input event; delete the way a person does (Ctrl+A, Backspace).
+            input.send_keys("x\u{E009}a\u{E009}\u{E003}").await.unwrap();
+        } else {
+            input.send_keys(value).await.unwrap();
+        }
+    }
+
+    pub async fn script(&self, js: &str) -> serde_json::Value {
+        self.client.execute(js, vec![]).await.expect("script")
+    }
+
+    /// A screenshot of what the admin sees now, after the next two frames are painted.
+    pub async fn shot(&mut self, name: &str) {
+        let _ = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+                vec![],
+            )
+            .await;
+        self.step += 1;
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join(format!("{}-{:02}-{name}.png", self.test, self.step)),
+            png,
+        )
+        .unwrap();
+    }
+
+    /// Ends the session (the app quits) and stops tauri-driver with SIGTERM.
+    pub async fn quit(mut self) {
+        let _ = self.client.clone().close().await;
+        self.stop_driver();
+    }
+
+    fn stop_driver(&mut self) {
+        if let Some(mut driver) = self.driver.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &driver.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while driver.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = driver.kill();
+            let _ = driver.wait();
+        }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.stop_driver();
+    }
+}
+
+/// The token the app keeps in the Secret Service, read by another process (secret-tool).
+pub fn keychain_token(username: &str, server: &str) -> Option<String> {
+    let account = format!("{username}@{}", server.trim_end_matches('/'));
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", "dev.curfew.app", "username", &account])
+        .output()
+        .expect("secret-tool");
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (out.status.success() && !token.is_empty()).then_some(token)
+}
