@@ -1,6 +1,7 @@
 //! `cargo xtask demo | test | bench`: the repository's commands. Each prepares what it
 //! needs (builds, databases) so that a newcomer runs one command.
 
+mod appbench;
 mod bench;
 mod setup;
 
