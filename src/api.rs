@@ -304,6 +304,11 @@ pub enum AuditAction {
     LogoutAll,
     Deactivate,
     Activate,
+    ScheduleMaintenance,
+    CancelMaintenance,
+    EndMaintenance,
+    /// The mass logout at the start of a maintenance window, on behalf of its scheduler.
+    MaintenanceLogout,
 }
 
 impl AuditAction {
@@ -313,6 +318,10 @@ impl AuditAction {
             AuditAction::LogoutAll => "logout_all",
             AuditAction::Deactivate => "deactivate",
             AuditAction::Activate => "activate",
+            AuditAction::ScheduleMaintenance => "schedule_maintenance",
+            AuditAction::CancelMaintenance => "cancel_maintenance",
+            AuditAction::EndMaintenance => "end_maintenance",
+            AuditAction::MaintenanceLogout => "maintenance_logout",
         }
     }
 
@@ -322,6 +331,10 @@ impl AuditAction {
             "logout_all" => Some(AuditAction::LogoutAll),
             "deactivate" => Some(AuditAction::Deactivate),
             "activate" => Some(AuditAction::Activate),
+            "schedule_maintenance" => Some(AuditAction::ScheduleMaintenance),
+            "cancel_maintenance" => Some(AuditAction::CancelMaintenance),
+            "end_maintenance" => Some(AuditAction::EndMaintenance),
+            "maintenance_logout" => Some(AuditAction::MaintenanceLogout),
             _ => None,
         }
     }
@@ -378,6 +391,8 @@ pub enum RevocationReason {
     Deactivated,
     /// The session reached its expiry time.
     Expired,
+    /// A maintenance window started.
+    Maintenance,
 }
 
 impl RevocationReason {
@@ -388,6 +403,7 @@ impl RevocationReason {
             RevocationReason::LogoutAll => "logout_all",
             RevocationReason::Deactivated => "deactivated",
             RevocationReason::Expired => "expired",
+            RevocationReason::Maintenance => "maintenance",
         }
     }
 
@@ -398,6 +414,7 @@ impl RevocationReason {
             "logout_all" => Some(RevocationReason::LogoutAll),
             "deactivated" => Some(RevocationReason::Deactivated),
             "expired" => Some(RevocationReason::Expired),
+            "maintenance" => Some(RevocationReason::Maintenance),
             _ => None,
         }
     }
@@ -414,12 +431,34 @@ pub struct SessionRevoked {
     pub message: String,
 }
 
+/// Data of `maintenance_warning`: a maintenance window is coming; save your work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MaintenanceWarning {
+    pub window_id: Uuid,
+    pub message: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Seconds from when this notice was made to the start.
+    pub seconds_left: i64,
+}
+
+/// Data of `maintenance_cancelled`: the announced window will not happen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MaintenanceCancelled {
+    pub window_id: Uuid,
+    pub message: String,
+}
+
 /// A notice to end users: the SSE event name is the `type` tag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Notice {
     SessionRevoked(SessionRevoked),
+    MaintenanceWarning(MaintenanceWarning),
+    MaintenanceCancelled(MaintenanceCancelled),
 }
 
 impl Notice {
@@ -427,6 +466,8 @@ impl Notice {
     pub fn event_name(&self) -> &'static str {
         match self {
             Notice::SessionRevoked(_) => "session_revoked",
+            Notice::MaintenanceWarning(_) => "maintenance_warning",
+            Notice::MaintenanceCancelled(_) => "maintenance_cancelled",
         }
     }
 }
@@ -436,4 +477,220 @@ impl Notice {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct NoticeList {
     pub notices: Vec<Notice>,
+}
+
+/// Default warning offsets: 60, 15, 5 and 1 minutes before the start.
+pub const DEFAULT_WARN_BEFORE: [i64; 4] = [3600, 900, 300, 60];
+/// Default: logins freeze 5 minutes before the start.
+pub const DEFAULT_FREEZE_BEFORE: i64 = 300;
+
+fn default_warn_before() -> Vec<i64> {
+    DEFAULT_WARN_BEFORE.to_vec()
+}
+
+fn default_freeze_before() -> i64 {
+    DEFAULT_FREEZE_BEFORE
+}
+
+/// `POST /admin/maintenance`: schedule a window.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceRequest {
+    pub starts_at: DateTime<Utc>,
+    /// Absent: the window lasts until an administrator ends it.
+    #[serde(default)]
+    pub ends_at: Option<DateTime<Utc>>,
+    /// What users are told, 1 to 500 characters.
+    pub message: String,
+    /// Seconds before the start at which to warn; default 3600, 900, 300, 60.
+    #[serde(default = "default_warn_before")]
+    pub warn_before: Vec<i64>,
+    /// Seconds before the start from which non-administrators cannot sign in; default 300.
+    #[serde(default = "default_freeze_before")]
+    pub freeze_before: i64,
+    /// Also keep the other administrators signed in (the scheduling admin always stays).
+    #[serde(default)]
+    pub keep_admins: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum WindowState {
+    Scheduled,
+    /// Started: users were logged out; logins stay frozen until the end.
+    Running,
+    Ended,
+    Cancelled,
+}
+
+impl WindowState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowState::Scheduled => "scheduled",
+            WindowState::Running => "running",
+            WindowState::Ended => "ended",
+            WindowState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "scheduled" => Some(WindowState::Scheduled),
+            "running" => Some(WindowState::Running),
+            "ended" => Some(WindowState::Ended),
+            "cancelled" => Some(WindowState::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    Warning,
+    Freeze,
+    Logout,
+    End,
+}
+
+impl StepKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::Warning => "warning",
+            StepKind::Freeze => "freeze",
+            StepKind::Logout => "logout",
+            StepKind::End => "end",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "warning" => Some(StepKind::Warning),
+            "freeze" => Some(StepKind::Freeze),
+            "logout" => Some(StepKind::Logout),
+            "end" => Some(StepKind::End),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StepState {
+    Pending,
+    Done,
+    /// Not run: its moment passed while curfewd was down, or a later step superseded it.
+    Skipped,
+    Cancelled,
+    Failed,
+}
+
+impl StepState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepState::Pending => "pending",
+            StepState::Done => "done",
+            StepState::Skipped => "skipped",
+            StepState::Cancelled => "cancelled",
+            StepState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(StepState::Pending),
+            "done" => Some(StepState::Done),
+            "skipped" => Some(StepState::Skipped),
+            "cancelled" => Some(StepState::Cancelled),
+            "failed" => Some(StepState::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One step of a window's schedule and what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MaintenanceStep {
+    pub kind: StepKind,
+    /// For warnings: seconds before the start.
+    pub offset_seconds: i64,
+    pub due_at: DateTime<Utc>,
+    pub state: StepState,
+    pub ran_at: Option<DateTime<Utc>>,
+    /// What the step did (sessions reached or revoked), or why it was skipped.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub detail: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MaintenanceWindow {
+    pub id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub message: String,
+    pub warn_before: Vec<i64>,
+    pub freeze_before: i64,
+    pub keep_admins: bool,
+    pub created_by_username: String,
+    pub created_at: DateTime<Utc>,
+    pub state: WindowState,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub steps: Vec<MaintenanceStep>,
+}
+
+/// `GET /admin/maintenance`: upcoming and running windows, then the 20 latest finished.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MaintenanceList {
+    pub windows: Vec<MaintenanceWindow>,
+}
+
+/// What `GET /admin/events` streams: the desktop app turns these into notifications.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AdminEvent {
+    WarningSent {
+        window_id: Uuid,
+        offset_seconds: i64,
+        sessions_reached: i64,
+    },
+    FreezeStarted {
+        window_id: Uuid,
+    },
+    MassLogoutDone {
+        window_id: Uuid,
+        sessions_revoked: i64,
+        users_affected: i64,
+    },
+    WindowEnded {
+        window_id: Uuid,
+    },
+    WindowCancelled {
+        window_id: Uuid,
+    },
+    StepFailed {
+        window_id: Uuid,
+        step: StepKind,
+        message: String,
+    },
+}
+
+impl AdminEvent {
+    pub fn event_name(&self) -> &'static str {
+        match self {
+            AdminEvent::WarningSent { .. } => "warning_sent",
+            AdminEvent::FreezeStarted { .. } => "freeze_started",
+            AdminEvent::MassLogoutDone { .. } => "mass_logout_done",
+            AdminEvent::WindowEnded { .. } => "window_ended",
+            AdminEvent::WindowCancelled { .. } => "window_cancelled",
+            AdminEvent::StepFailed { .. } => "step_failed",
+        }
+    }
 }

@@ -254,10 +254,9 @@ impl Client {
         self.get("notices", &()).await
     }
 
-    /// Opens this session's notice stream (SSE).
-    pub async fn notice_stream(&self) -> Result<NoticeStream> {
+    async fn open_stream<T>(&self, path: &str, is_last: fn(&T) -> bool) -> Result<EventStream<T>> {
         let resp = self
-            .request(Method::GET, "notices/stream")
+            .request(Method::GET, path)
             .header(header::ACCEPT, "text/event-stream")
             .send()
             .await
@@ -269,10 +268,22 @@ impl Client {
                 resp.status()
             )));
         }
-        Ok(NoticeStream {
+        Ok(EventStream {
             events: Box::pin(resp.bytes_stream().eventsource()),
             ended: false,
+            is_last,
         })
+    }
+
+    /// Opens this session's notice stream (SSE).
+    pub async fn notice_stream(&self) -> Result<NoticeStream> {
+        self.open_stream("notices/stream", |n| matches!(n, Notice::SessionRevoked(_)))
+            .await
+    }
+
+    /// Opens the administrators' event stream (SSE); it ends if this session is revoked.
+    pub async fn admin_events(&self) -> Result<EventStream<AdminEvent>> {
+        self.open_stream("admin/events", |_| false).await
     }
 
     // Administrators.
@@ -328,20 +339,54 @@ impl Client {
     pub async fn audit(&self, query: &AuditQuery) -> Result<AuditPage> {
         self.get("admin/audit", query).await
     }
+
+    pub async fn schedule_maintenance(
+        &self,
+        request: &MaintenanceRequest,
+    ) -> Result<MaintenanceWindow> {
+        self.send(Method::POST, "admin/maintenance", Some(request))
+            .await
+    }
+
+    pub async fn maintenance(&self) -> Result<MaintenanceList> {
+        self.get("admin/maintenance", &()).await
+    }
+
+    pub async fn cancel_maintenance(&self, id: Uuid) -> Result<MaintenanceWindow> {
+        self.send(
+            Method::DELETE,
+            &format!("admin/maintenance/{id}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    pub async fn end_maintenance(&self, id: Uuid) -> Result<MaintenanceWindow> {
+        self.send(
+            Method::POST,
+            &format!("admin/maintenance/{id}/end"),
+            None::<&()>,
+        )
+        .await
+    }
 }
 
 type EventResult = std::result::Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>;
 
-/// A session's notice stream. It yields [`Notice`]s and ends after `session_revoked`.
-pub struct NoticeStream {
+/// A server-sent event stream of `T`s. Events this version does not know are skipped, so
+/// newer servers can add some.
+pub struct EventStream<T> {
     events: Pin<Box<dyn Stream<Item = EventResult> + Send>>,
     ended: bool,
+    is_last: fn(&T) -> bool,
 }
 
-impl NoticeStream {
-    /// The next notice; `None` when the server closed the stream. Events this version does
-    /// not know are skipped, so newer servers can add notices.
-    pub async fn next(&mut self) -> Option<Result<Notice>> {
+/// A session's notice stream. It ends after `session_revoked`.
+pub type NoticeStream = EventStream<Notice>;
+
+impl<T: DeserializeOwned> EventStream<T> {
+    /// The next event; `None` when the server closed the stream or sent the last one.
+    pub async fn next(&mut self) -> Option<Result<T>> {
         if self.ended {
             return None;
         }
@@ -353,13 +398,18 @@ impl NoticeStream {
                 }
                 Err(e) => return Some(Err(Error::Decode(e.to_string()))),
             };
-            match serde_json::from_str::<Notice>(&event.data) {
-                Ok(notice) => {
-                    if matches!(notice, Notice::SessionRevoked(_)) {
+            if event.event == "session_revoked" {
+                // Whatever the stream carries, this is its last event.
+                self.ended = true;
+            }
+            match serde_json::from_str::<T>(&event.data) {
+                Ok(item) => {
+                    if (self.is_last)(&item) {
                         self.ended = true;
                     }
-                    return Some(Ok(notice));
+                    return Some(Ok(item));
                 }
+                Err(_) if self.ended => return None,
                 Err(_) => continue,
             }
         }

@@ -6,5 +6,5 @@ pub mod api;
 mod client;
 mod error;
 
-pub use client::{parse_server_url, Client, ClientOptions, NoticeStream};
+pub use client::{parse_server_url, Client, ClientOptions, EventStream, NoticeStream};
 pub use error::{Error, Result};

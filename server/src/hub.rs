@@ -26,6 +26,9 @@ pub struct NoticeHub {
 struct Subscriber {
     id: u64,
     user_id: Uuid,
+    /// An end user's notice stream (not an administrator's event stream, which only
+    /// listens for its own revocation).
+    wants_notices: bool,
     tx: mpsc::Sender<Notice>,
 }
 
@@ -53,6 +56,7 @@ impl NoticeHub {
         self: &Arc<Self>,
         session_id: Uuid,
         user_id: Uuid,
+        wants_notices: bool,
     ) -> (Subscription, mpsc::Receiver<Notice>) {
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -61,7 +65,12 @@ impl NoticeHub {
             .expect("hub lock")
             .entry(session_id)
             .or_default()
-            .push(Subscriber { id, user_id, tx });
+            .push(Subscriber {
+                id,
+                user_id,
+                wants_notices,
+                tx,
+            });
         (
             Subscription {
                 hub: Arc::clone(self),
@@ -106,6 +115,20 @@ impl NoticeHub {
             let _ = sub.tx.try_send(notice.clone());
         }
         subs.len()
+    }
+
+    /// Sends a notice to every open notice stream; returns how many sessions it reached.
+    pub fn broadcast(&self, notice: &Notice) -> usize {
+        let streams = self.streams.lock().expect("hub lock");
+        let mut reached = 0;
+        for subs in streams.values() {
+            let mut delivered = false;
+            for sub in subs.iter().filter(|s| s.wants_notices) {
+                delivered |= sub.tx.try_send(notice.clone()).is_ok();
+            }
+            reached += usize::from(delivered);
+        }
+        reached
     }
 
     /// Drops every stream, for shutdown: each ends without a revocation notice, so its

@@ -11,6 +11,7 @@ pub mod http;
 pub mod hub;
 pub mod openapi;
 pub mod ratelimit;
+pub mod scheduler;
 pub mod secrets;
 pub mod seed;
 pub mod store;

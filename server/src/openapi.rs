@@ -3,14 +3,15 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::{admin, end_user};
+use crate::http::{admin, end_user, maintenance};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "curfewd", description = "The Curfew session authority: users, sessions, forced logouts."),
     paths(end_user::login, end_user::session, end_user::logout, end_user::notices,
           end_user::notice_stream, admin::me, admin::list_users, admin::session_summary,
-          admin::logout_user, admin::logout_all, admin::deactivate, admin::activate, admin::audit),
+          admin::logout_user, admin::logout_all, admin::deactivate, admin::activate, admin::audit,
+          maintenance::create, maintenance::list, maintenance::cancel, maintenance::end, maintenance::events),
     modifiers(&BearerAuth),
 )]
 struct ApiDoc;

@@ -4,5 +4,6 @@
 mod support;
 
 mod client;
+mod maintenance;
 mod security;
 mod sessions;

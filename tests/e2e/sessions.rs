@@ -41,6 +41,7 @@ async fn expect_revoked(stream: &mut NoticeStream, reason: RevocationReason) {
             assert_eq!(revoked.reason, reason);
             assert!(!revoked.message.is_empty());
         }
+        other => panic!("expected session_revoked, got {other:?}"),
     }
     let after = tokio::time::timeout(Duration::from_secs(5), stream.next())
         .await

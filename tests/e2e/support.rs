@@ -26,12 +26,14 @@ pub fn curfewd_bin() -> PathBuf {
 
 pub struct Server {
     child: Option<Child>,
+    options: ServerOptions,
     pub url: String,
     pub database_url: String,
     pub log: PathBuf,
     _dir: tempfile::TempDir,
 }
 
+#[derive(Clone)]
 pub struct ServerOptions {
     pub login_per_minute_per_account: u32,
     pub log_level: &'static str,
@@ -61,6 +63,7 @@ impl Server {
         let log = dir.path().join("curfewd.log");
         let mut server = Server {
             child: None,
+            options: options.clone(),
             url: String::new(),
             database_url,
             log,
@@ -68,6 +71,20 @@ impl Server {
         };
         server.spawn(&options);
         server
+    }
+
+    /// Kills curfewd with SIGKILL: no shutdown, no cleanup, as a crash or power loss.
+    pub fn kill9(&mut self) {
+        let mut child = self.child.take().expect("running");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Starts curfewd again on the same database and address.
+    pub fn restart(&mut self) {
+        let mut options = self.options.clone();
+        options.bind = self.url.trim_start_matches("http://").to_owned();
+        self.spawn(&options);
     }
 
     fn spawn(&mut self, options: &ServerOptions) {

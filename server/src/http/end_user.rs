@@ -11,7 +11,7 @@ use curfew::api::{
     ErrorBody, LoginRequest, LoginResponse, Notice, NoticeList, RevocationReason, Session,
     UserStatus,
 };
-use futures_util::{stream, Stream};
+use futures_util::{stream, Stream, StreamExt};
 
 use super::extract::{ApiJson, Caller, ClientAddress};
 use super::{revoked_notice, AppState};
@@ -40,6 +40,7 @@ fn session_of(caller: &Caller) -> Session {
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody, description = "wrong username or password"),
         (status = 403, body = ErrorBody, description = "account_deactivated"),
         (status = 429, body = ErrorBody, description = "too many attempts; see Retry-After"),
+        (status = 503, body = ErrorBody, description = "maintenance: sign-ins are frozen; see Retry-After"),
     ))]
 pub async fn login(
     State(state): State<AppState>,
@@ -80,8 +81,28 @@ pub async fn login(
             "This account has been deactivated. Ask your administrator to reactivate it.",
         ));
     }
-    let (token, token_hash) = secrets::new_token();
     let now = crate::now_ms();
+    if !user.role.is_administrator() {
+        if let Some(freeze) = state.store.active_freeze(now).await? {
+            let (retry_after, until) = match freeze.ends_at {
+                Some(ends_at) => (
+                    ((ends_at - now) / 1000).max(1) as u64,
+                    format!(" until {}", from_millis(ends_at).format("%H:%M UTC")),
+                ),
+                None => (300, String::new()),
+            };
+            return Err(AppError::Client {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "maintenance",
+                message: format!(
+                    "Sign-in is paused for maintenance{until}: {} Try again later.",
+                    freeze.message
+                ),
+                retry_after: Some(retry_after),
+            });
+        }
+    }
+    let (token, token_hash) = secrets::new_token();
     let expires_at = now + state.config.session_ttl.as_millis() as i64;
     let session_id = state
         .store
@@ -129,38 +150,69 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> AppResult<
 #[utoipa::path(get, path = "/api/v1/notices", tag = "end users",
     responses((status = 200, body = NoticeList), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn notices(_caller: Caller) -> Json<NoticeList> {
-    Json(NoticeList::default())
+pub async fn notices(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> AppResult<Json<NoticeList>> {
+    Ok(Json(NoticeList {
+        notices: current_notices(&state).await?,
+    }))
+}
+
+/// Warnings of windows announced and not yet started, with the time left as of now.
+async fn current_notices(state: &AppState) -> AppResult<Vec<Notice>> {
+    let now = crate::now_ms();
+    Ok(state
+        .store
+        .announced_windows(now)
+        .await?
+        .into_iter()
+        .map(|(id, message, starts_at, ends_at)| {
+            crate::scheduler::warning_notice(id, &message, starts_at, ends_at, now)
+        })
+        .collect())
 }
 
 /// The caller's notice stream (server-sent events). It ends after `session_revoked`;
 /// clients must not reconnect after that event.
 #[utoipa::path(get, path = "/api/v1/notices/stream", tag = "end users",
-    responses((status = 200, content_type = "text/event-stream", description = "events: session_revoked"),
+    responses((status = 200, content_type = "text/event-stream", description = "events: maintenance_warning, maintenance_cancelled, session_revoked (the last)"),
               (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn notice_stream(
     State(state): State<AppState>,
     caller: Caller,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let (subscription, receiver) = state.hub.subscribe(caller.session_id, caller.user_id);
+    let (subscription, receiver) = state.hub.subscribe(caller.session_id, caller.user_id, true);
     // A revocation that committed between the session check and the subscription would
     // otherwise wait for the next sweep.
     state.end_stale_streams(Some(caller.user_id)).await?;
-    let hello = stream::once(async { Ok(Event::default().comment("connected")) });
+    let current: Vec<Result<Event, Infallible>> = current_notices(&state)
+        .await?
+        .iter()
+        .map(|notice| Ok(notice_event(notice)))
+        .collect();
+    let hello = stream::once(async { Ok(Event::default().comment("connected")) })
+        .chain(stream::iter(current));
     let notices = stream::unfold(
         (receiver, Some(subscription)),
         |(mut receiver, subscription)| async move {
             let subscription = subscription?;
             let notice = receiver.recv().await?;
             let last = matches!(notice, Notice::SessionRevoked(_));
-            let event = Event::default()
-                .event(notice.event_name())
-                .json_data(&notice)
-                .unwrap_or_else(|_| Event::default().comment("unserialisable notice"));
-            Some((Ok(event), (receiver, (!last).then_some(subscription))))
+            Some((
+                Ok(notice_event(&notice)),
+                (receiver, (!last).then_some(subscription)),
+            ))
         },
     );
-    Ok(Sse::new(futures_util::StreamExt::chain(hello, notices))
+    Ok(Sse::new(hello.chain(notices))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+fn notice_event(notice: &Notice) -> Event {
+    Event::default()
+        .event(notice.event_name())
+        .json_data(notice)
+        .unwrap_or_else(|_| Event::default().comment("unserialisable notice"))
 }

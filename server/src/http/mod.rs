@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod end_user;
 mod extract;
+pub mod maintenance;
 #[cfg(test)]
 mod tests;
 
@@ -60,6 +61,10 @@ pub struct AppState {
     pub hub: Arc<NoticeHub>,
     pub limiter: Arc<LoginLimiter>,
     pub config: Arc<Config>,
+    /// What `/admin/events` streams to administrators.
+    pub events: tokio::sync::broadcast::Sender<curfew::api::AdminEvent>,
+    /// Wakes the maintenance scheduler when a window is created.
+    pub scheduler_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -72,6 +77,8 @@ impl AppState {
                 config.login_per_minute_per_address,
             )),
             config: Arc::new(config),
+            events: tokio::sync::broadcast::channel(256).0,
+            scheduler_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -103,6 +110,9 @@ pub fn revoked_notice(session_id: Uuid, reason: RevocationReason, at: i64) -> No
             "Your account was deactivated. Ask your administrator if you need access."
         }
         RevocationReason::Expired => "Your session expired. Sign in again.",
+        RevocationReason::Maintenance => {
+            "You were signed out for scheduled maintenance. Sign in again when it is over."
+        }
     };
     Notice::SessionRevoked(SessionRevoked {
         session_id,
@@ -127,6 +137,16 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/activate", post(admin::activate))
         .route("/admin/logout-all", post(admin::logout_all))
         .route("/admin/audit", get(admin::audit))
+        .route(
+            "/admin/maintenance",
+            get(maintenance::list).post(maintenance::create),
+        )
+        .route(
+            "/admin/maintenance/{id}",
+            axum::routing::delete(maintenance::cancel),
+        )
+        .route("/admin/maintenance/{id}/end", post(maintenance::end))
+        .route("/admin/events", get(maintenance::events))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
@@ -176,6 +196,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let hub = Arc::clone(&state.hub);
     let background = tokio::spawn(housekeeping(state.clone()));
+    let scheduler = tokio::spawn(crate::scheduler::run(state.clone()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -190,11 +211,13 @@ pub async fn serve(
     tokio::select! {
         result = &mut server => {
             background.abort();
+            scheduler.abort();
             return result.map_err(std::io::Error::other)?;
         }
         _ = stop_rx.changed() => {}
     }
     background.abort();
+    scheduler.abort();
     match tokio::time::timeout(drain, &mut server).await {
         Ok(result) => result.map_err(std::io::Error::other)?,
         Err(_) => {

@@ -22,6 +22,9 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use uuid::Uuid;
 
+mod maintenance;
+pub use maintenance::{ClaimedStep, DueStep, Freeze, NewWindow, StepOutcome, WindowError};
+
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -31,7 +34,7 @@ pub enum Backend {
 
 #[derive(Clone)]
 pub struct Store {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     backend: Backend,
 }
 
@@ -136,7 +139,7 @@ fn like_contains(needle: &str) -> String {
     pattern
 }
 
-const ADMINISTRATOR_ROLES: &str = "('admin', 'support')";
+pub(crate) const ADMINISTRATOR_ROLES: &str = "('admin', 'support')";
 
 impl Store {
     /// Connects, creating a SQLite file (and its directory) if needed, and runs migrations.
@@ -533,35 +536,18 @@ impl Store {
         keep_admins: bool,
         now: i64,
     ) -> sqlx::Result<(i64, i64)> {
-        let revocation: i64 = rand::random::<i64>() & i64::MAX;
-        let mut sql = String::from(
-            "UPDATE sessions SET revoked_at = $1, revoked_reason = 'logout_all', \
-             revocation_id = $2 WHERE revoked_at IS NULL AND expires_at > $1 AND id <> $3",
-        );
-        if keep_admins {
-            sql.push_str(&format!(
-                " AND user_id NOT IN (SELECT id FROM users WHERE role IN {ADMINISTRATOR_ROLES})"
-            ));
-        }
         let mut tx = self.pool.begin().await?;
-        let revoked = sqlx::query(&sql)
-            .bind(now)
-            .bind(revocation)
-            .bind(actor.session_id.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected() as i64;
-        let users: i64 = if revoked == 0 {
-            0
-        } else {
-            sqlx::query(
-                "SELECT COUNT(DISTINCT user_id) AS n FROM sessions WHERE revocation_id = $1",
-            )
-            .bind(revocation)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?
-        };
+        let (revoked, users) = revoke_all(
+            &mut tx,
+            now,
+            RevocationReason::LogoutAll,
+            Spared {
+                session: Some(actor.session_id),
+                user: None,
+                administrators: keep_admins,
+            },
+        )
+        .await?;
         insert_audit(
             &mut tx,
             now,
@@ -778,8 +764,55 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
 }
 
+/// Whose sessions a mass revocation leaves alone.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Spared {
+    pub session: Option<Uuid>,
+    pub user: Option<Uuid>,
+    pub administrators: bool,
+}
+
+/// Revokes every live session but the spared ones in one statement, then counts the users
+/// it touched (marked by a revocation id), inside the caller's transaction.
+pub(crate) async fn revoke_all(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    now: i64,
+    reason: RevocationReason,
+    spared: Spared,
+) -> sqlx::Result<(i64, i64)> {
+    let revocation: i64 = rand::random::<i64>() & i64::MAX;
+    let mut sql = String::from(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2, revocation_id = $3 \
+         WHERE revoked_at IS NULL AND expires_at > $1 AND id <> $4 AND user_id <> $5",
+    );
+    if spared.administrators {
+        sql.push_str(&format!(
+            " AND user_id NOT IN (SELECT id FROM users WHERE role IN {ADMINISTRATOR_ROLES})"
+        ));
+    }
+    let revoked = sqlx::query(&sql)
+        .bind(now)
+        .bind(reason.as_str())
+        .bind(revocation)
+        .bind(spared.session.map(|s| s.to_string()).unwrap_or_default())
+        .bind(spared.user.map(|u| u.to_string()).unwrap_or_default())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected() as i64;
+    let users: i64 = if revoked == 0 {
+        0
+    } else {
+        sqlx::query("SELECT COUNT(DISTINCT user_id) AS n FROM sessions WHERE revocation_id = $1")
+            .bind(revocation)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("n")?
+    };
+    Ok((revoked, users))
+}
+
 #[allow(clippy::too_many_arguments)]
-async fn insert_audit(
+pub(crate) async fn insert_audit(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     now: i64,
     actor: &Actor,
@@ -842,11 +875,15 @@ fn parse_uuid(s: &str) -> sqlx::Result<Uuid> {
     Uuid::from_str(s).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
-fn uuid_col(row: &AnyRow, column: &str) -> sqlx::Result<Uuid> {
+pub(crate) fn uuid_col(row: &AnyRow, column: &str) -> sqlx::Result<Uuid> {
     parse_uuid(&row.try_get::<String, _>(column)?)
 }
 
-fn enum_col<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> sqlx::Result<T> {
+pub(crate) fn enum_col<T>(
+    row: &AnyRow,
+    column: &str,
+    parse: fn(&str) -> Option<T>,
+) -> sqlx::Result<T> {
     let text: String = row.try_get(column)?;
     parse(&text).ok_or_else(|| {
         sqlx::Error::Decode(format!("unexpected value {text:?} in column {column}").into())

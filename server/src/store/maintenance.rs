@@ -1,0 +1,582 @@
+//! Maintenance windows and their steps.
+//!
+//! Invariants: a step leaves `pending` by exactly one `UPDATE … WHERE state = 'pending'`, in
+//! the same transaction as its effect, so it runs once whatever restarts or other instances
+//! do; a cancelled or ended window has no pending step; logins are frozen exactly while a
+//! scheduled or running window is inside `[starts_at - freeze_before, ends_at)`.
+
+use curfew::api::{
+    AuditAction, MaintenanceStep, MaintenanceWindow, RevocationReason, StepKind, StepState,
+    WindowState,
+};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{enum_col, from_millis, insert_audit, revoke_all, uuid_col, Actor, Spared, Store};
+
+/// A window to create, with its steps already laid out.
+#[derive(Debug, Clone)]
+pub struct NewWindow {
+    pub starts_at: i64,
+    pub ends_at: Option<i64>,
+    pub message: String,
+    pub warn_before: Vec<i64>,
+    pub freeze_before: i64,
+    pub keep_admins: bool,
+    /// (kind, offset seconds, due at)
+    pub steps: Vec<(StepKind, i64, i64)>,
+}
+
+/// A pending step whose time has come.
+#[derive(Debug, Clone)]
+pub struct DueStep {
+    pub window_id: Uuid,
+    pub kind: StepKind,
+    pub offset_seconds: i64,
+    pub due_at: i64,
+}
+
+/// A step this instance claimed, with what the fan-out needs.
+#[derive(Debug, Clone)]
+pub struct ClaimedStep {
+    pub step: DueStep,
+    pub outcome: StepOutcome,
+    pub message: String,
+    pub starts_at: i64,
+    pub ends_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepOutcome {
+    Warned,
+    /// A warning whose moment passed (curfewd was down, or a later warning is due too).
+    Skipped,
+    Frozen,
+    LoggedOut {
+        sessions: i64,
+        users: i64,
+    },
+    Ended,
+}
+
+/// Logins are frozen by this window.
+#[derive(Debug, Clone)]
+pub struct Freeze {
+    pub message: String,
+    pub ends_at: Option<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WindowError {
+    #[error("the window overlaps window {0}")]
+    Overlaps(Uuid),
+    #[error("no such window")]
+    NotFound,
+    #[error("the window is {0:?}")]
+    WrongState(WindowState),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+const WINDOW_COLUMNS: &str = "id, starts_at, ends_at, message, warn_before, freeze_before, \
+     keep_admins, created_by_username, created_at, state, finished_at";
+
+fn window_row(row: &AnyRow, steps: Vec<MaintenanceStep>) -> sqlx::Result<MaintenanceWindow> {
+    Ok(MaintenanceWindow {
+        id: uuid_col(row, "id")?,
+        starts_at: from_millis(row.try_get("starts_at")?),
+        ends_at: row.try_get::<Option<i64>, _>("ends_at")?.map(from_millis),
+        message: row.try_get("message")?,
+        warn_before: serde_json::from_str(&row.try_get::<String, _>("warn_before")?)
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        freeze_before: row.try_get("freeze_before")?,
+        keep_admins: row.try_get::<i64, _>("keep_admins")? != 0,
+        created_by_username: row.try_get("created_by_username")?,
+        created_at: from_millis(row.try_get("created_at")?),
+        state: enum_col(row, "state", WindowState::parse)?,
+        finished_at: row
+            .try_get::<Option<i64>, _>("finished_at")?
+            .map(from_millis),
+        steps,
+    })
+}
+
+impl Store {
+    /// Creates a window and its steps unless it overlaps a scheduled or running one.
+    pub async fn create_window(
+        &self,
+        actor: &Actor,
+        window: &NewWindow,
+        now: i64,
+    ) -> Result<Uuid, WindowError> {
+        let id = Uuid::new_v4();
+        let mut tx = self.pool.begin().await?;
+        // The insert comes first so that this transaction holds the write lock while it
+        // looks for overlaps: two racing creations cannot both pass the check.
+        sqlx::query(&format!(
+            "INSERT INTO maintenance_windows ({WINDOW_COLUMNS}, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'scheduled', NULL, $10)"
+        ))
+        .bind(id.to_string())
+        .bind(window.starts_at)
+        .bind(window.ends_at)
+        .bind(window.message.clone())
+        .bind(serde_json::to_string(&window.warn_before).expect("numbers serialise"))
+        .bind(window.freeze_before)
+        .bind(i64::from(window.keep_admins))
+        .bind(actor.username.clone())
+        .bind(now)
+        .bind(actor.user_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let overlap = sqlx::query(
+            "SELECT id FROM maintenance_windows WHERE id <> $1 \
+             AND state IN ('scheduled', 'running') \
+             AND (ends_at IS NULL OR ends_at > $2) \
+             AND (CAST($3 AS BIGINT) IS NULL OR starts_at < $3) LIMIT 1",
+        )
+        .bind(id.to_string())
+        .bind(window.starts_at)
+        .bind(window.ends_at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = overlap {
+            return Err(WindowError::Overlaps(uuid_col(&row, "id")?));
+        }
+        for (kind, offset, due) in &window.steps {
+            sqlx::query(
+                "INSERT INTO maintenance_steps (window_id, kind, offset_seconds, due_at, state) \
+                 VALUES ($1, $2, $3, $4, 'pending')",
+            )
+            .bind(id.to_string())
+            .bind(kind.as_str())
+            .bind(*offset)
+            .bind(*due)
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_audit(
+            &mut tx,
+            now,
+            actor,
+            AuditAction::ScheduleMaintenance,
+            None,
+            0,
+            0,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn steps_of(&self, ids: &[String]) -> sqlx::Result<Vec<(String, MaintenanceStep)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT window_id, kind, offset_seconds, due_at, state, ran_at, detail \
+             FROM maintenance_steps WHERE window_id IN ({}) ORDER BY due_at, offset_seconds DESC",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in ids {
+            q = q.bind(id.clone());
+        }
+        q.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("window_id")?,
+                    MaintenanceStep {
+                        kind: enum_col(row, "kind", StepKind::parse)?,
+                        offset_seconds: row.try_get("offset_seconds")?,
+                        due_at: from_millis(row.try_get("due_at")?),
+                        state: enum_col(row, "state", StepState::parse)?,
+                        ran_at: row.try_get::<Option<i64>, _>("ran_at")?.map(from_millis),
+                        detail: row
+                            .try_get::<Option<String>, _>("detail")?
+                            .and_then(|d| serde_json::from_str(&d).ok()),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    async fn windows_where(
+        &self,
+        condition: &str,
+        bind: Option<String>,
+    ) -> sqlx::Result<Vec<MaintenanceWindow>> {
+        let sql = format!("SELECT {WINDOW_COLUMNS} FROM maintenance_windows WHERE {condition}");
+        let mut q = sqlx::query(&sql);
+        if let Some(value) = bind {
+            q = q.bind(value);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>("id"))
+            .collect::<sqlx::Result<_>>()?;
+        let mut steps = self.steps_of(&ids).await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                let mine = steps
+                    .iter()
+                    .filter(|(w, _)| *w == id)
+                    .map(|(_, s)| s.clone())
+                    .collect();
+                steps.retain(|(w, _)| *w != id);
+                window_row(row, mine)
+            })
+            .collect()
+    }
+
+    pub async fn window(&self, id: Uuid) -> sqlx::Result<Option<MaintenanceWindow>> {
+        Ok(self
+            .windows_where("id = $1", Some(id.to_string()))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Scheduled and running windows (soonest first), then the 20 latest finished ones.
+    pub async fn windows(&self) -> sqlx::Result<Vec<MaintenanceWindow>> {
+        let mut windows = self
+            .windows_where("state IN ('scheduled', 'running') ORDER BY starts_at", None)
+            .await?;
+        windows.extend(
+            self.windows_where(
+                "state IN ('ended', 'cancelled') ORDER BY finished_at DESC LIMIT 20",
+                None,
+            )
+            .await?,
+        );
+        Ok(windows)
+    }
+
+    /// Cancels a window that has not started; its pending steps are cancelled with it.
+    pub async fn cancel_window(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        now: i64,
+    ) -> Result<(), WindowError> {
+        self.finish_window(
+            actor,
+            id,
+            now,
+            WindowState::Scheduled,
+            WindowState::Cancelled,
+        )
+        .await
+    }
+
+    /// Ends a running window now: logins reopen.
+    pub async fn end_window_now(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        now: i64,
+    ) -> Result<(), WindowError> {
+        self.finish_window(actor, id, now, WindowState::Running, WindowState::Ended)
+            .await
+    }
+
+    async fn finish_window(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        now: i64,
+        from: WindowState,
+        to: WindowState,
+    ) -> Result<(), WindowError> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE maintenance_windows SET state = $1, finished_at = $2 WHERE id = $3 AND state = $4",
+        )
+        .bind(to.as_str())
+        .bind(now)
+        .bind(id.to_string())
+        .bind(from.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            let state = sqlx::query("SELECT state FROM maintenance_windows WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(match state {
+                None => WindowError::NotFound,
+                Some(row) => WindowError::WrongState(enum_col(&row, "state", WindowState::parse)?),
+            });
+        }
+        sqlx::query(
+            "UPDATE maintenance_steps SET state = 'cancelled', ran_at = $1 \
+             WHERE window_id = $2 AND state = 'pending'",
+        )
+        .bind(now)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let action = match to {
+            WindowState::Cancelled => AuditAction::CancelMaintenance,
+            _ => AuditAction::EndMaintenance,
+        };
+        insert_audit(&mut tx, now, actor, action, None, 0, 0, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Pending steps due by `now`, oldest first.
+    pub async fn due_steps(&self, now: i64) -> sqlx::Result<Vec<DueStep>> {
+        sqlx::query(
+            "SELECT window_id, kind, offset_seconds, due_at FROM maintenance_steps \
+             WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at, offset_seconds DESC",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(DueStep {
+                window_id: uuid_col(row, "window_id")?,
+                kind: enum_col(row, "kind", StepKind::parse)?,
+                offset_seconds: row.try_get("offset_seconds")?,
+                due_at: row.try_get("due_at")?,
+            })
+        })
+        .collect()
+    }
+
+    /// When the next pending step is due.
+    pub async fn next_due(&self) -> sqlx::Result<Option<i64>> {
+        sqlx::query("SELECT MIN(due_at) AS due FROM maintenance_steps WHERE state = 'pending'")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("due")
+    }
+
+    /// Claims a due step and carries out its effect in one transaction. `None`: another
+    /// instance (or an earlier run) already did it.
+    pub async fn run_step(&self, step: &DueStep, now: i64) -> sqlx::Result<Option<ClaimedStep>> {
+        let mut tx = self.pool.begin().await?;
+        let claimed = sqlx::query(
+            "UPDATE maintenance_steps SET state = 'done', ran_at = $1 \
+             WHERE window_id = $2 AND kind = $3 AND offset_seconds = $4 AND state = 'pending'",
+        )
+        .bind(now)
+        .bind(step.window_id.to_string())
+        .bind(step.kind.as_str())
+        .bind(step.offset_seconds)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            return Ok(None);
+        }
+        let window = sqlx::query(
+            "SELECT starts_at, ends_at, message, keep_admins, created_by, created_by_username \
+             FROM maintenance_windows WHERE id = $1",
+        )
+        .bind(step.window_id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        let starts_at: i64 = window.try_get("starts_at")?;
+        let ends_at: Option<i64> = window.try_get("ends_at")?;
+        let (outcome, detail) = match step.kind {
+            StepKind::Warning => {
+                // Over if the window started, or a later warning is due as well: then
+                // that one speaks for both.
+                let later: i64 = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM maintenance_steps WHERE window_id = $1 \
+                     AND kind = 'warning' AND state = 'pending' AND offset_seconds < $2 \
+                     AND due_at <= $3",
+                )
+                .bind(step.window_id.to_string())
+                .bind(step.offset_seconds)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+                if now >= starts_at || later > 0 {
+                    (
+                        StepOutcome::Skipped,
+                        serde_json::json!({"skipped": "its moment passed before it could be sent", "late_ms": now - step.due_at}),
+                    )
+                } else {
+                    (
+                        StepOutcome::Warned,
+                        serde_json::json!({"late_ms": now - step.due_at}),
+                    )
+                }
+            }
+            StepKind::Freeze => (
+                StepOutcome::Frozen,
+                serde_json::json!({"late_ms": now - step.due_at}),
+            ),
+            StepKind::Logout => {
+                let creator = uuid_col(&window, "created_by")?;
+                let (sessions, users) = revoke_all(
+                    &mut tx,
+                    now,
+                    RevocationReason::Maintenance,
+                    Spared {
+                        session: None,
+                        user: Some(creator),
+                        administrators: window.try_get::<i64, _>("keep_admins")? != 0,
+                    },
+                )
+                .await?;
+                sqlx::query("UPDATE maintenance_windows SET state = 'running' WHERE id = $1 AND state = 'scheduled'")
+                    .bind(step.window_id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                let actor = Actor {
+                    user_id: creator,
+                    username: window.try_get("created_by_username")?,
+                    session_id: Uuid::nil(),
+                };
+                insert_audit(
+                    &mut tx,
+                    now,
+                    &actor,
+                    AuditAction::MaintenanceLogout,
+                    None,
+                    sessions,
+                    users,
+                    None,
+                )
+                .await?;
+                (
+                    StepOutcome::LoggedOut { sessions, users },
+                    serde_json::json!({"sessions_revoked": sessions, "users_affected": users, "late_ms": now - step.due_at}),
+                )
+            }
+            StepKind::End => {
+                sqlx::query(
+                    "UPDATE maintenance_windows SET state = 'ended', finished_at = $1 \
+                     WHERE id = $2 AND state IN ('scheduled', 'running')",
+                )
+                .bind(now)
+                .bind(step.window_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+                (
+                    StepOutcome::Ended,
+                    serde_json::json!({"late_ms": now - step.due_at}),
+                )
+            }
+        };
+        let state = if outcome == StepOutcome::Skipped {
+            "skipped"
+        } else {
+            "done"
+        };
+        sqlx::query(
+            "UPDATE maintenance_steps SET state = $1, detail = $2 \
+             WHERE window_id = $3 AND kind = $4 AND offset_seconds = $5",
+        )
+        .bind(state)
+        .bind(detail.to_string())
+        .bind(step.window_id.to_string())
+        .bind(step.kind.as_str())
+        .bind(step.offset_seconds)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(ClaimedStep {
+            step: step.clone(),
+            outcome,
+            message: window.try_get("message")?,
+            starts_at,
+            ends_at,
+        }))
+    }
+
+    /// Records what a step reached after its fan-out (sessions told of a warning).
+    pub async fn record_step_reach(
+        &self,
+        step: &DueStep,
+        reached: i64,
+        late_ms: i64,
+    ) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE maintenance_steps SET detail = $1 \
+             WHERE window_id = $2 AND kind = $3 AND offset_seconds = $4",
+        )
+        .bind(serde_json::json!({"sessions_reached": reached, "late_ms": late_ms}).to_string())
+        .bind(step.window_id.to_string())
+        .bind(step.kind.as_str())
+        .bind(step.offset_seconds)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks a step that keeps failing, so the schedule moves on.
+    pub async fn fail_step(&self, step: &DueStep, now: i64, error: &str) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE maintenance_steps SET state = 'failed', ran_at = $1, detail = $2 \
+             WHERE window_id = $3 AND kind = $4 AND offset_seconds = $5 AND state = 'pending'",
+        )
+        .bind(now)
+        .bind(serde_json::json!({"error": error}).to_string())
+        .bind(step.window_id.to_string())
+        .bind(step.kind.as_str())
+        .bind(step.offset_seconds)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The window freezing logins now, if any.
+    pub async fn active_freeze(&self, now: i64) -> sqlx::Result<Option<Freeze>> {
+        sqlx::query(
+            "SELECT message, ends_at FROM maintenance_windows \
+             WHERE state IN ('scheduled', 'running') AND starts_at - freeze_before * 1000 <= $1 \
+             AND (ends_at IS NULL OR ends_at > $1) ORDER BY starts_at LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| {
+            Ok(Freeze {
+                message: row.try_get("message")?,
+                ends_at: row.try_get("ends_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Windows not yet started whose first warning has gone out: the notices in force.
+    pub async fn announced_windows(
+        &self,
+        now: i64,
+    ) -> sqlx::Result<Vec<(Uuid, String, i64, Option<i64>)>> {
+        sqlx::query(
+            "SELECT w.id, w.message, w.starts_at, w.ends_at FROM maintenance_windows w \
+             WHERE w.state = 'scheduled' AND w.starts_at > $1 AND EXISTS (SELECT 1 FROM \
+             maintenance_steps s WHERE s.window_id = w.id AND s.kind = 'warning' AND s.state = 'done') \
+             ORDER BY w.starts_at",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                uuid_col(row, "id")?,
+                row.try_get("message")?,
+                row.try_get("starts_at")?,
+                row.try_get("ends_at")?,
+            ))
+        })
+        .collect()
+    }
+}
