@@ -7,3 +7,4 @@ mod client;
 mod maintenance;
 mod security;
 mod sessions;
+mod web_page;

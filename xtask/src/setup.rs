@@ -26,6 +26,10 @@ pub const PACKAGES: &[&str] = &[
     "dbus-x11",
     "gnome-keyring",
     "libsecret-tools",
+    "chromium",
+    "chromium-driver",
+    "dunst",
+    "libnotify-bin",
 ];
 
 fn installed(package: &str) -> bool {

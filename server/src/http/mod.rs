@@ -6,6 +6,7 @@ mod extract;
 pub mod maintenance;
 #[cfg(test)]
 mod tests;
+mod web;
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -153,6 +154,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(health))
+        .route("/", get(web::index))
+        .route("/web/page.js", get(web::script))
+        .route("/web/style.css", get(web::style))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

@@ -1,0 +1,185 @@
+//! The end users' page that curfewd serves at `/`, in real headless Chromium: a signed-in
+//! user sees the maintenance warning with a countdown, is signed out at the start, and is
+//! told why a new sign-in is refused during the freeze.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use curfew::api::{ClientKind, MaintenanceRequest};
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::support::{Server, PASSWORD};
+
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+    step: usize,
+}
+
+impl Browser {
+    async fn open() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()),
+        )
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect(
+            "start chromedriver (Debian package chromium-driver; `cargo xtask test` installs it)",
+        );
+        let profile = tempfile::tempdir().unwrap();
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--no-first-run", "--disable-quic", "--window-size=1100,700",
+                         format!("--user-data-dir={}", profile.path().display())]
+            }),
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::rustls()
+                .unwrap()
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(e) => panic!("no Chromium session: {e}"),
+            }
+        };
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+            step: 0,
+        }
+    }
+
+    async fn text_containing(&self, css: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut last = String::new();
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if element.is_displayed().await.unwrap_or(false) {
+                    last = element.text().await.unwrap_or_default();
+                    if last.contains(needle) {
+                        return last;
+                    }
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} never showed {needle:?}; last {last:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let input = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+
+    async fn sign_in(&self, username: &str) {
+        self.fill("#username", username).await;
+        self.fill("#password", PASSWORD).await;
+        self.client
+            .find(Locator::Css("#signin-submit"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn shot(&mut self, name: &str) {
+        self.step += 1;
+        let png = self.client.screenshot().await.unwrap();
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("web-{:02}-{name}.png", self.step)), png).unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_page_warns_then_shows_the_sign_out_and_the_freeze() {
+    let server = Server::start();
+    server.add_user("root", "admin");
+    server.add_user("wendy", "member");
+    let (root, _) = server.login("root", ClientKind::App).await;
+    let mut browser = Browser::open().await;
+    browser
+        .client
+        .goto(&format!("{}/", server.url))
+        .await
+        .unwrap();
+    browser.sign_in("wendy").await;
+    browser
+        .text_containing("#greeting", "Signed in as wendy")
+        .await;
+    browser.shot("signed-in").await;
+
+    let starts_at = Utc::now() + chrono::Duration::milliseconds(5_000);
+    root.schedule_maintenance(&MaintenanceRequest {
+        starts_at,
+        ends_at: None,
+        message: "Payroll update tonight: please save your work.".into(),
+        warn_before: vec![60, 2],
+        freeze_before: 1,
+        keep_admins: true,
+    })
+    .await
+    .unwrap();
+    browser
+        .text_containing("#banner-message", "Payroll update tonight")
+        .await;
+    let countdown = browser
+        .text_containing("#banner-countdown", "Starts in 0:0")
+        .await;
+    assert!(countdown.contains("Save your work"), "{countdown}");
+    browser.shot("maintenance-warning").await;
+
+    let notice = browser
+        .text_containing("#signin-notice", "An administrator signed you out")
+        .await;
+    assert!(notice.contains("maintenance"), "{notice}");
+    browser.shot("signed-out-at-start").await;
+
+    browser.sign_in("wendy").await;
+    let refused = browser
+        .text_containing("#signin-error", "paused for maintenance")
+        .await;
+    assert!(refused.contains("Payroll update tonight"), "{refused}");
+    browser.shot("sign-in-frozen").await;
+    let _ = browser.client.clone().close().await;
+}
