@@ -10,6 +10,10 @@ const COMMANDS: &[&str] = &[
     "logout_all",
     "set_user_active",
     "audit",
+    "list_maintenance",
+    "schedule_maintenance",
+    "cancel_maintenance",
+    "end_maintenance",
 ];
 
 fn main() {

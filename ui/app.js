@@ -77,7 +77,7 @@ async function call(command, args = {}) {
 }
 
 /** A message that stays until dismissed. */
-function message(kind, text) {
+function message_(kind, text) {
   const close = el("button", { type: "button", class: "dismiss", text: "Dismiss" });
   const item = el("div", { class: `message ${kind}`, role: kind === "error" ? "alert" : "status" },
     el("span", { text }), close);
@@ -151,7 +151,7 @@ async function signIn(remember) {
     }));
     $("password").value = "";
     enterShell(session);
-    if (session.keychain_warning) message("warning", `Signed in, but not remembered: ${session.keychain_warning}`);
+    if (session.keychain_warning) message_("warning", `Signed in, but not remembered: ${session.keychain_warning}`);
   } catch (failure) {
     error.textContent = failure.message;
     error.dataset.code = failure.error;
@@ -171,17 +171,21 @@ function enterShell(session) {
   const logoutAll = $("logout-all");
   logoutAll.disabled = !can("force_logout");
   logoutAll.title = logoutAll.disabled ? `Your role (${session.role}) cannot log users out.` : "";
+  $("mw-submit").disabled = !can("force_logout");
+  $("mw-submit").title = can("force_logout") ? "" : `Your role (${session.role}) cannot schedule maintenance.`;
   route();
   reloadUsers();
+  reloadMaintenance();
 }
 
 function route() {
-  const activity = location.hash === "#activity";
-  $("users-view").hidden = activity;
-  $("activity-view").hidden = !activity;
-  $("nav-users").toggleAttribute("aria-current", !activity);
-  $("nav-activity").toggleAttribute("aria-current", activity);
-  if (activity) reloadAudit();
+  const view = { "#activity": "activity", "#maintenance": "maintenance" }[location.hash] ?? "users";
+  for (const name of ["users", "maintenance", "activity"]) {
+    $(`${name}-view`).hidden = name !== view;
+    $(`nav-${name}`).toggleAttribute("aria-current", name === view);
+  }
+  if (view === "activity") reloadAudit();
+  if (view === "maintenance") reloadMaintenance();
 }
 
 // ---------- users ----------
@@ -320,11 +324,11 @@ async function logoutUser(user, row, button) {
   if (!ok) return;
   try {
     const result = await withButton(button, () => call("logout_user", { id: user.id }));
-    message("success", `${user.display_name} was logged out: ${plural(result.sessions_revoked, "session", "sessions")} ended.`);
+    message_("success", `${user.display_name} was logged out: ${plural(result.sessions_revoked, "session", "sessions")} ended.`);
     replaceRow(row, { ...user, app_sessions: 0, web_sessions: 0 });
     refreshSummary();
   } catch (failure) {
-    message("error", `Could not log out ${user.display_name}: ${failure.message}`);
+    message_("error", `Could not log out ${user.display_name}: ${failure.message}`);
   }
 }
 
@@ -342,12 +346,12 @@ async function setActive(user, row, button, activate) {
   try {
     const change = await withButton(button, () => call("set_user_active", { id: user.id, active: activate }));
     replaceRow(row, change.user);
-    message("success", activate
+    message_("success", activate
       ? `${user.display_name} was activated and can sign in again.`
       : `${user.display_name} was deactivated: ${plural(change.sessions_revoked, "session", "sessions")} ended.`);
     refreshSummary();
   } catch (failure) {
-    message("error", `Could not ${activate ? "activate" : "deactivate"} ${user.display_name}: ${failure.message}`);
+    message_("error", `Could not ${activate ? "activate" : "deactivate"} ${user.display_name}: ${failure.message}`);
   }
 }
 
@@ -357,7 +361,7 @@ async function logoutAll() {
   try {
     summary = await call("session_summary");
   } catch (failure) {
-    message("error", `Could not count the sessions: ${failure.message}`);
+    message_("error", `Could not count the sessions: ${failure.message}`);
     return;
   }
   const all = summary.logout_all;
@@ -373,11 +377,204 @@ async function logoutAll() {
   if (!ok) return;
   try {
     const result = await withButton(button, () => call("logout_all", { keepAdmins: ok.option }));
-    message("success", `Logged out ${plural(result.users_affected, "user", "users")}: ${plural(result.sessions_revoked, "session", "sessions")} ended. You are still signed in.`);
+    message_("success", `Logged out ${plural(result.users_affected, "user", "users")}: ${plural(result.sessions_revoked, "session", "sessions")} ended. You are still signed in.`);
     reloadUsers();
   } catch (failure) {
-    message("error", `Logout of all users failed: ${failure.message}`);
+    message_("error", `Logout of all users failed: ${failure.message}`);
   }
+}
+
+// ---------- maintenance ----------
+
+const zoneName = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+function zoneLabel() {
+  const minutes = -new Date().getTimezoneOffset();
+  const sign = minutes >= 0 ? "+" : "-";
+  const abs = Math.abs(minutes);
+  return `(your time zone: ${zoneName}, UTC${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")})`;
+}
+
+function untilText(iso) {
+  const seconds = Math.round((new Date(iso) - Date.now()) / 1000);
+  if (seconds <= 0) return "now";
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return `in ${h} h ${m} min`;
+  if (m > 0) return `in ${m} min ${String(s).padStart(2, "0")} s`;
+  return `in ${s} s`;
+}
+
+function localInputValue(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+function updatePreview() {
+  const message = $("mw-message").value.trim();
+  $("mw-preview-message").textContent = message || "Your message appears here.";
+  const start = $("mw-start").value ? new Date($("mw-start").value) : null;
+  $("mw-preview-countdown").textContent = start && !Number.isNaN(start.getTime())
+    ? `Starts ${untilText(start.toISOString()).replace(/^in /, "in ")}. Save your work.`
+    : "";
+}
+
+function stepSummary(window) {
+  const warnings = window.steps.filter((s) => s.kind === "warning");
+  const sent = warnings.filter((s) => s.state === "done").length;
+  const logout = window.steps.find((s) => s.kind === "logout");
+  const parts = [`${sent} of ${warnings.length} warnings sent`];
+  if (logout?.state === "done" && logout.detail) parts.push(`${numbers.format(logout.detail.sessions_revoked)} sessions ended`);
+  const failed = window.steps.filter((s) => s.state === "failed").length;
+  if (failed) parts.push(`${failed} failed`);
+  return parts.join(" · ");
+}
+
+function windowRow(window) {
+  const row = el("tr", { "data-window-id": window.id, "data-state": window.state });
+  const when = el("td", { class: "countdown" });
+  if (window.state === "scheduled") when.dataset.countdown = window.starts_at;
+  else when.textContent = window.state === "running"
+    ? `started ${relativeTime(window.starts_at)}`
+    : `${window.state} ${relativeTime(window.finished_at)}`;
+  row.append(
+    el("td", { text: localTime(window.starts_at) }),
+    el("td", { text: window.ends_at ? localTime(window.ends_at) : "when ended" }),
+    el("td", { class: "message", text: window.message }),
+    el("td", {}, el("span", { class: `badge ${window.state}`, text: window.state })),
+    when,
+    el("td", { class: "steps", text: stepSummary(window) }),
+  );
+  const actions = el("div", { class: "row-actions" });
+  if (window.state === "scheduled") {
+    const cancel = el("button", { type: "button", class: "secondary cancel", text: "Cancel" });
+    cancel.addEventListener("click", () => cancelWindow(window, cancel));
+    actions.append(cancel);
+  } else if (window.state === "running") {
+    const end = el("button", { type: "button", class: "danger end", text: "End now" });
+    end.addEventListener("click", () => endWindow(window, end));
+    actions.append(end);
+  }
+  for (const button of actions.querySelectorAll("button")) {
+    if (!can("force_logout")) {
+      button.disabled = true;
+      button.title = `Your role (${state.session.role}) cannot change maintenance windows.`;
+    }
+  }
+  const cell = el("td");
+  cell.append(actions);
+  row.append(cell);
+  return row;
+}
+
+function tickCountdowns() {
+  for (const cell of document.querySelectorAll("[data-countdown]")) {
+    cell.textContent = untilText(cell.dataset.countdown);
+  }
+  if (!$("maintenance-view").hidden) updatePreview();
+}
+
+async function reloadMaintenance() {
+  if (!state.session) return;
+  try {
+    const list = await call("list_maintenance");
+    $("windows-body").replaceChildren(...list.windows.map(windowRow));
+    $("windows-status").textContent = list.windows.length ? "" : "No maintenance windows yet.";
+    const next = list.windows.filter((w) => w.state === "scheduled" || w.state === "running")
+      .sort((a, b) => new Date(a.starts_at) - new Date(b.starts_at))[0];
+    const line = $("next-window");
+    line.replaceChildren();
+    if (next) {
+      const when = el("span", { class: "countdown" });
+      if (next.state === "scheduled") when.dataset.countdown = next.starts_at;
+      else when.textContent = "running now";
+      line.append(el("div", { text: "Next window:" }), el("div", { text: localTime(next.starts_at) }), when);
+    }
+    tickCountdowns();
+  } catch (failure) {
+    $("windows-status").textContent = failure.message;
+  }
+}
+
+async function scheduleWindow() {
+  const error = $("mw-error");
+  error.hidden = true;
+  const start = new Date($("mw-start").value);
+  const end = $("mw-end").value ? new Date($("mw-end").value) : null;
+  const message = $("mw-message").value.trim();
+  const warnings = [...document.querySelectorAll(".mw-warn:checked")].map((c) => Number(c.value));
+  const freezeMinutes = Number($("mw-freeze").value || 0);
+  const keepAdmins = $("mw-keep-admins").checked;
+  const problem = Number.isNaN(start.getTime()) ? "Choose when the maintenance starts."
+    : start <= new Date() ? "The start time is in the past. Choose a time in the future."
+    : end && end <= start ? "The end time must be after the start time."
+    : !message ? "Write the message users will see."
+    : null;
+  if (problem) {
+    error.textContent = problem;
+    error.hidden = false;
+    return;
+  }
+  const ok = await confirmAction({
+    title: "Schedule maintenance?",
+    body: `Maintenance starts ${localTime(start.toISOString())} ${zoneLabel()}` +
+      (end ? ` and ends ${localTime(end.toISOString())}.` : " and lasts until you end it.") +
+      (warnings.length ? ` Users are warned ${warnings.map((w) => `${w / 60} min`).join(", ")} before;` : " Users get no warning;") +
+      ` sign-ins freeze ${freezeMinutes} min before; at the start everyone except you` +
+      (keepAdmins ? " and the other administrators" : "") + " is signed out.",
+    action: "Schedule",
+  });
+  if (!ok) return;
+  try {
+    const window = await withButton($("mw-submit"), () => call("schedule_maintenance", {
+      request: {
+        starts_at: start.toISOString(),
+        ends_at: end ? end.toISOString() : null,
+        message,
+        warn_before: warnings,
+        freeze_before: Math.round(freezeMinutes * 60),
+        keep_admins: keepAdmins,
+      },
+    }));
+    message_("success", `Maintenance scheduled for ${localTime(window.starts_at)}.`);
+    reloadMaintenance();
+  } catch (failure) {
+    error.textContent = failure.message;
+    error.hidden = false;
+  }
+}
+
+async function cancelWindow(window, button) {
+  const ok = await confirmAction({
+    title: "Cancel this maintenance?",
+    body: `The maintenance planned for ${localTime(window.starts_at)} will not happen. Users who were warned are told it is cancelled, and sign-ins reopen.`,
+    action: "Cancel maintenance",
+  });
+  if (!ok) return;
+  try {
+    await withButton(button, () => call("cancel_maintenance", { id: window.id }));
+    message_("success", `The maintenance planned for ${localTime(window.starts_at)} was cancelled.`);
+  } catch (failure) {
+    message_("error", `Could not cancel the maintenance: ${failure.message}`);
+  }
+  reloadMaintenance();
+}
+
+async function endWindow(window, button) {
+  const ok = await confirmAction({
+    title: "End the maintenance now?",
+    body: "Users will be able to sign in again at once.",
+    action: "End now",
+  });
+  if (!ok) return;
+  try {
+    await withButton(button, () => call("end_maintenance", { id: window.id }));
+    message_("success", "The maintenance ended: users can sign in again.");
+  } catch (failure) {
+    message_("error", `Could not end the maintenance: ${failure.message}`);
+  }
+  reloadMaintenance();
 }
 
 // ---------- activity ----------
@@ -462,6 +659,23 @@ function wire() {
     });
   }
   $("logout-all").addEventListener("click", logoutAll);
+  $("mw-zone").textContent = zoneLabel();
+  $("mw-start").value = localInputValue(new Date(Date.now() + 2 * 3600 * 1000));
+  for (const id of ["mw-message", "mw-start"]) $(id).addEventListener("input", updatePreview);
+  $("mw-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    scheduleWindow();
+  });
+  setInterval(tickCountdowns, 1000);
+  const { listen } = window.__TAURI__.event;
+  listen("curfew://admin-event", () => {
+    if (!state.session) return;
+    reloadMaintenance();
+    refreshSummary();
+  });
+  listen("curfew://signed-out", (event) => {
+    if (state.session) showSignIn(`The server signed you out: ${event.payload}`);
+  });
   $("audit-more").addEventListener("click", loadMoreAudit);
   new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting)) loadMoreUsers();

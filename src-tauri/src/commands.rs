@@ -2,9 +2,10 @@
 //! their input and delegating to [`crate::session::AppState`].
 
 use curfew::api::{
-    AuditPage, LogoutResult, SessionSummary, UserFilter, UserPage, UserStatusChange,
+    AuditPage, LogoutResult, MaintenanceList, MaintenanceRequest, MaintenanceWindow,
+    SessionSummary, UserFilter, UserPage, UserStatusChange,
 };
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -23,28 +24,51 @@ fn check_cursor(cursor: &Option<String>) -> Result<()> {
     }
 }
 
+/// Starts the notifications and the tray's next-window line for the signed-in admin.
+async fn signed_in<R: Runtime>(app: &AppHandle<R>, state: &AppState) {
+    if let Some(client) = state.client().await {
+        crate::tray::refresh(app, &client).await;
+        let task = tauri::async_runtime::spawn(crate::events::watch(app.clone(), client));
+        state.set_watcher(Some(task));
+    }
+}
+
 #[tauri::command]
 #[instrument(skip_all)]
-pub async fn startup(state: State<'_, AppState>) -> Result<StartupView> {
-    Ok(state.startup().await)
+pub async fn startup<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<StartupView> {
+    let view = state.startup().await;
+    if view.signed_in.is_some() {
+        signed_in(&app, &state).await;
+    }
+    Ok(view)
 }
 
 #[tauri::command]
 #[instrument(skip(state, password), err(Debug))]
-pub async fn sign_in(
+pub async fn sign_in<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     server: String,
     username: String,
     password: String,
     remember: bool,
 ) -> Result<SessionView> {
-    state.sign_in(&server, &username, &password, remember).await
+    let view = state
+        .sign_in(&server, &username, &password, remember)
+        .await?;
+    signed_in(&app, &state).await;
+    Ok(view)
 }
 
 #[tauri::command]
 #[instrument(skip_all, err(Debug))]
-pub async fn sign_out(state: State<'_, AppState>) -> Result<()> {
-    state.sign_out().await
+pub async fn sign_out<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Result<()> {
+    let result = state.sign_out().await;
+    crate::tray::set_status(&app, "Not signed in");
+    result
 }
 
 #[tauri::command]
@@ -97,4 +121,41 @@ pub async fn set_user_active(
 pub async fn audit(state: State<'_, AppState>, cursor: Option<String>) -> Result<AuditPage> {
     check_cursor(&cursor)?;
     state.audit(cursor).await
+}
+
+#[tauri::command]
+#[instrument(skip_all, err(Debug))]
+pub async fn list_maintenance<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<MaintenanceList> {
+    let list = state.maintenance().await?;
+    crate::tray::show_next(&app, &list);
+    Ok(list)
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub async fn schedule_maintenance(
+    state: State<'_, AppState>,
+    request: MaintenanceRequest,
+) -> Result<MaintenanceWindow> {
+    if request.message.chars().count() > 500 {
+        return Err(Error::InvalidInput(
+            "The message is longer than 500 characters; shorten it.".into(),
+        ));
+    }
+    state.schedule_maintenance(request).await
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub async fn cancel_maintenance(state: State<'_, AppState>, id: Uuid) -> Result<MaintenanceWindow> {
+    state.cancel_maintenance(id).await
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub async fn end_maintenance(state: State<'_, AppState>, id: Uuid) -> Result<MaintenanceWindow> {
+    state.end_maintenance(id).await
 }

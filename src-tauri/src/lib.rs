@@ -3,9 +3,11 @@
 
 mod commands;
 pub mod error;
+pub mod events;
 pub mod keychain;
 pub mod profile;
 pub mod session;
+mod tray;
 
 use std::path::PathBuf;
 
@@ -26,6 +28,10 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         commands::logout_all,
         commands::set_user_active,
         commands::audit,
+        commands::list_maintenance,
+        commands::schedule_maintenance,
+        commands::cancel_maintenance,
+        commands::end_maintenance,
     ])
 }
 
@@ -37,10 +43,24 @@ pub fn run() {
         )
         .init();
     with_commands(tauri::Builder::default())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let dir: PathBuf = app.path().app_config_dir()?;
             app.manage(AppState::new(Keychain::platform(), dir));
+            // Without a tray (some desktops have none) closing the window quits instead.
+            if let Err(e) = tray::create(app) {
+                tracing::warn!(error = %e, "no tray icon");
+            }
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window keeps Curfew in the tray, so notifications keep coming.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                if window.app_handle().tray_by_id("main").is_some() {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
         })
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("error while running Curfew");

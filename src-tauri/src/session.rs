@@ -8,8 +8,9 @@
 use std::path::PathBuf;
 
 use curfew::api::{
-    AuditPage, AuditQuery, ClientKind, LoginRequest, LogoutResult, Me, Permission, Role,
-    SessionSummary, UserFilter, UserPage, UserQuery, UserStatusChange,
+    AuditPage, AuditQuery, ClientKind, LoginRequest, LogoutResult, MaintenanceList,
+    MaintenanceRequest, MaintenanceWindow, Me, Permission, Role, SessionSummary, UserFilter,
+    UserPage, UserQuery, UserStatusChange,
 };
 use curfew::Client;
 use serde::Serialize;
@@ -55,6 +56,8 @@ pub struct AppState {
     keychain: Keychain,
     profile: ProfileFile,
     signed_in: RwLock<Option<SignedIn>>,
+    /// The task that turns admin events into notifications while signed in.
+    watcher: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
 }
 
 impl AppState {
@@ -63,6 +66,24 @@ impl AppState {
             keychain,
             profile: ProfileFile::in_dir(&config_dir),
             signed_in: RwLock::new(None),
+            watcher: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The signed-in client, for background work such as the event watcher.
+    pub async fn client(&self) -> Option<Client> {
+        self.signed_in
+            .read()
+            .await
+            .as_ref()
+            .map(|s| s.client.clone())
+    }
+
+    /// Replaces the event watcher (stopping the previous one).
+    pub fn set_watcher(&self, task: Option<tauri::async_runtime::JoinHandle<()>>) {
+        let previous = std::mem::replace(&mut *self.watcher.lock().expect("watcher lock"), task);
+        if let Some(previous) = previous {
+            previous.abort();
         }
     }
 
@@ -221,6 +242,7 @@ impl AppState {
     /// Revokes the token on the server and forgets it here, even if the server cannot be
     /// reached (then the error says so, after forgetting).
     pub async fn sign_out(&self) -> Result<()> {
+        self.set_watcher(None);
         let Some(signed) = self.signed_in.write().await.take() else {
             return Ok(());
         };
@@ -300,6 +322,29 @@ impl AppState {
             }
         })
         .await
+    }
+
+    pub async fn maintenance(&self) -> Result<MaintenanceList> {
+        self.with_client(|c| async move { c.maintenance().await })
+            .await
+    }
+
+    pub async fn schedule_maintenance(
+        &self,
+        request: MaintenanceRequest,
+    ) -> Result<MaintenanceWindow> {
+        self.with_client(|c| async move { c.schedule_maintenance(&request).await })
+            .await
+    }
+
+    pub async fn cancel_maintenance(&self, id: Uuid) -> Result<MaintenanceWindow> {
+        self.with_client(|c| async move { c.cancel_maintenance(id).await })
+            .await
+    }
+
+    pub async fn end_maintenance(&self, id: Uuid) -> Result<MaintenanceWindow> {
+        self.with_client(|c| async move { c.end_maintenance(id).await })
+            .await
     }
 
     pub async fn audit(&self, cursor: Option<String>) -> Result<AuditPage> {

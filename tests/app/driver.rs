@@ -163,12 +163,27 @@ impl App {
         }
     }
 
+    /// Clicks `css`, finding it afresh if the list it is in was re-rendered meanwhile.
     pub async fn click(&self, css: &str) {
-        self.visible(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let result = self.visible(css).await.click().await;
+            match result {
+                Ok(()) => return,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("retrying a click on {css}: {e}");
+                    let _ = self
+                        .client
+                        .execute(
+                            &format!("document.querySelector({css:?})?.scrollIntoView({{block: 'center'}})"),
+                            vec![],
+                        )
+                        .await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     pub async fn fill(&self, css: &str, value: &str) {

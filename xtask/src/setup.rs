@@ -93,19 +93,27 @@ pub fn ensure_tauri_driver() -> anyhow::Result<PathBuf> {
     Ok(bin)
 }
 
-/// The shell prelude that runs a command inside a private D-Bus session with an unlocked
-/// GNOME Keyring (the real Secret Service) and a virtual display. Keyrings and app
-/// settings go under `home`, never into the developer's own.
+/// Runs a command on a virtual display inside a private D-Bus session with an unlocked
+/// GNOME Keyring (the real Secret Service). The display comes first, so that services the
+/// bus starts (the notification daemon) can use it. Keyrings and app settings go under
+/// `home`, never into the developer's own.
 pub fn desktop_session(home: &Path, command: &mut Command) -> Command {
     let script = r#"set -e
 mkdir -p "$CURFEW_TEST_HOME/data" "$CURFEW_TEST_HOME/config"
 export XDG_DATA_HOME="$CURFEW_TEST_HOME/data" XDG_CONFIG_HOME="$CURFEW_TEST_HOME/config"
 eval "$(printf 'curfew-test' | gnome-keyring-daemon --unlock --components=secrets)"
 export GNOME_KEYRING_CONTROL
-exec xvfb-run -a -s "-screen 0 1280x800x24" "$@""#;
-    let mut wrapped = Command::new("dbus-run-session");
+exec "$@""#;
+    let mut wrapped = Command::new("xvfb-run");
     wrapped
-        .args(["--", "bash", "-c", script, "bash"])
+        .args([
+            "-a",
+            "-s",
+            "-screen 0 1280x800x24",
+            "dbus-run-session",
+            "--",
+        ])
+        .args(["bash", "-c", script, "bash"])
         .arg(command.get_program())
         .args(command.get_args())
         .env("CURFEW_TEST_HOME", home)

@@ -1,0 +1,167 @@
+//! Desktop notifications from curfewd's administrator event stream. The watcher reconnects
+//! with back-off, says when the connection is lost and back, and stops (saying so) when the
+//! server revokes the admin's token. Every event is also passed to the window so that open
+//! views refresh.
+
+use std::time::Duration;
+
+use curfew::api::AdminEvent;
+use curfew::Client;
+use tauri::{AppHandle, Emitter, Runtime};
+use tauri_plugin_notification::NotificationExt;
+
+/// The window listens for these.
+pub const ADMIN_EVENT: &str = "curfew://admin-event";
+pub const SIGNED_OUT: &str = "curfew://signed-out";
+
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+const LAST_RETRY: Duration = Duration::from_secs(60);
+
+/// The notification for an event: (summary, body).
+pub fn describe(event: &AdminEvent) -> (String, String) {
+    match event {
+        AdminEvent::WarningSent { offset_seconds, sessions_reached, .. } => (
+            "Maintenance warning sent".into(),
+            format!(
+                "Users were warned {} before the start ({} open session{} reached).",
+                human_duration(*offset_seconds),
+                sessions_reached,
+                if *sessions_reached == 1 { "" } else { "s" }
+            ),
+        ),
+        AdminEvent::FreezeStarted { .. } => (
+            "Sign-ins frozen".into(),
+            "Users other than administrators cannot sign in until the maintenance ends.".into(),
+        ),
+        AdminEvent::MassLogoutDone { sessions_revoked, users_affected, .. } => (
+            "Maintenance started: users logged out".into(),
+            format!(
+                "{sessions_revoked} session{} of {users_affected} user{} ended. You stay signed in.",
+                if *sessions_revoked == 1 { "" } else { "s" },
+                if *users_affected == 1 { "" } else { "s" }
+            ),
+        ),
+        AdminEvent::WindowEnded { .. } => (
+            "Maintenance ended".into(),
+            "Users can sign in again.".into(),
+        ),
+        AdminEvent::WindowCancelled { .. } => (
+            "Maintenance cancelled".into(),
+            "Users were told that the maintenance will not happen.".into(),
+        ),
+        AdminEvent::StepFailed { message, .. } => ("Maintenance step failed".into(), message.clone()),
+    }
+}
+
+fn human_duration(seconds: i64) -> String {
+    match seconds {
+        s if s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
+fn notify<R: Runtime>(app: &AppHandle<R>, summary: &str, body: &str) {
+    tracing::info!(summary, "notification");
+    if let Err(e) = app
+        .notification()
+        .builder()
+        .title(summary)
+        .body(body)
+        .show()
+    {
+        tracing::warn!(error = %e, "could not show a notification");
+    }
+}
+
+/// Follows the event stream until the token is revoked or the task is aborted (sign-out).
+pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
+    let mut retry = FIRST_RETRY;
+    let mut lost = false;
+    loop {
+        match client.admin_events().await {
+            Ok(mut stream) => {
+                if lost {
+                    notify(
+                        &app,
+                        "Curfew reconnected",
+                        "Notifications about maintenance are back.",
+                    );
+                    lost = false;
+                }
+                retry = FIRST_RETRY;
+                while let Some(Ok(event)) = stream.next().await {
+                    let (summary, body) = describe(&event);
+                    notify(&app, &summary, &body);
+                    let _ = app.emit(ADMIN_EVENT, &event);
+                }
+            }
+            Err(e) if e.is_unauthorized() => {
+                signed_out(&app, &e.to_string());
+                return;
+            }
+            Err(_) => {}
+        }
+        // The stream ended: revoked, or the connection dropped.
+        match client.admin_me().await {
+            Err(e) if e.is_unauthorized() => {
+                signed_out(&app, &e.to_string());
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                if !lost {
+                    notify(
+                        &app,
+                        "Curfew lost its connection",
+                        &format!("{e} Retrying; maintenance still runs on the server."),
+                    );
+                    lost = true;
+                }
+            }
+        }
+        tokio::time::sleep(retry).await;
+        retry = (retry * 2).min(LAST_RETRY);
+    }
+}
+
+fn signed_out<R: Runtime>(app: &AppHandle<R>, why: &str) {
+    notify(app, "Curfew signed you out", why);
+    let _ = app.emit(SIGNED_OUT, why);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    #[test]
+    fn notifications_say_what_happened_in_numbers() {
+        let id = Uuid::nil();
+        let (summary, body) = describe(&AdminEvent::WarningSent {
+            window_id: id,
+            offset_seconds: 900,
+            sessions_reached: 12,
+        });
+        assert_eq!(summary, "Maintenance warning sent");
+        assert_eq!(
+            body,
+            "Users were warned 15 min before the start (12 open sessions reached)."
+        );
+        let (_, body) = describe(&AdminEvent::MassLogoutDone {
+            window_id: id,
+            sessions_revoked: 1,
+            users_affected: 1,
+        });
+        assert_eq!(body, "1 session of 1 user ended. You stay signed in.");
+        let (_, body) = describe(&AdminEvent::WarningSent {
+            window_id: id,
+            offset_seconds: 45,
+            sessions_reached: 1,
+        });
+        assert!(
+            body.contains("45 s") && body.contains("1 open session reached"),
+            "{body}"
+        );
+    }
+}

@@ -1,0 +1,80 @@
+//! The tray icon: Curfew keeps running there when its window is closed, so notifications
+//! keep coming. Its menu shows the next maintenance window, opens the window, or quits.
+
+use chrono::{Local, Utc};
+use curfew::api::{MaintenanceList, WindowState};
+use curfew::Client;
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{App, AppHandle, Manager, Runtime};
+
+/// The menu line that names the next window.
+pub struct TrayStatus<R: Runtime>(pub MenuItem<R>);
+
+pub fn create<R: Runtime>(app: &App<R>) -> tauri::Result<()> {
+    let status = MenuItem::with_id(app, "status", "Not signed in", false, None::<&str>)?;
+    let open = MenuItem::with_id(app, "open", "Open Curfew", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Quit Curfew", true, None::<&str>)?;
+    let separator = PredefinedMenuItem::separator(app)?;
+    let menu = Menu::with_items(app, &[&status, &separator, &open, &quit])?;
+    let mut tray = TrayIconBuilder::with_id("main")
+        .menu(&menu)
+        .tooltip("Curfew");
+    if let Some(icon) = app.default_window_icon() {
+        tray = tray.icon(icon.clone());
+    }
+    tray.on_menu_event(|app, event| match event.id().as_ref() {
+        "open" => {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }
+        "quit" => app.exit(0),
+        _ => {}
+    })
+    .build(app)?;
+    app.manage(TrayStatus(status));
+    Ok(())
+}
+
+pub fn set_status<R: Runtime>(app: &AppHandle<R>, text: &str) {
+    if let Some(status) = app.try_state::<TrayStatus<R>>() {
+        let _ = status.0.set_text(text);
+    }
+}
+
+/// "Next maintenance: Sat 22:00 (in 3 h 12 min)", or that none is planned.
+pub fn next_window_line(list: &MaintenanceList) -> String {
+    let next = list
+        .windows
+        .iter()
+        .filter(|w| matches!(w.state, WindowState::Scheduled | WindowState::Running))
+        .min_by_key(|w| w.starts_at);
+    match next {
+        None => "No maintenance planned".into(),
+        Some(w) if w.state == WindowState::Running => "Maintenance running now".into(),
+        Some(w) => {
+            let minutes = (w.starts_at - Utc::now()).num_minutes().max(0);
+            let left = if minutes >= 60 {
+                format!("{} h {} min", minutes / 60, minutes % 60)
+            } else {
+                format!("{minutes} min")
+            };
+            format!(
+                "Next maintenance: {} (in {left})",
+                w.starts_at.with_timezone(&Local).format("%a %H:%M")
+            )
+        }
+    }
+}
+
+pub fn show_next<R: Runtime>(app: &AppHandle<R>, list: &MaintenanceList) {
+    set_status(app, &next_window_line(list));
+}
+
+pub async fn refresh<R: Runtime>(app: &AppHandle<R>, client: &Client) {
+    if let Ok(list) = client.maintenance().await {
+        show_next(app, &list);
+    }
+}

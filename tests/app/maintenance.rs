@@ -1,0 +1,205 @@
+//! Scheduling maintenance in the app: the window runs on the server, end users are warned
+//! and signed out, and the app raises a desktop notification (a D-Bus `Notify` call, seen
+//! by dbus-monitor) for each step.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use curfew::api::{ClientKind, LoginRequest, Notice};
+
+use crate::driver::App;
+use crate::support::{assert_rejected, Server, PASSWORD};
+
+/// Records every `org.freedesktop.Notifications.Notify` call on the session bus.
+struct NotifyMonitor {
+    child: Child,
+    seen: Arc<Mutex<String>>,
+}
+
+impl NotifyMonitor {
+    fn start() -> NotifyMonitor {
+        let mut child = Command::new("dbus-monitor")
+            .arg("interface='org.freedesktop.Notifications',member='Notify'")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-monitor (run the desktop tests through `cargo xtask test`)");
+        let seen = Arc::new(Mutex::new(String::new()));
+        let out = child.stdout.take().unwrap();
+        let sink = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let mut seen = sink.lock().unwrap();
+                seen.push_str(&line);
+                seen.push('\n');
+            }
+        });
+        NotifyMonitor { child, seen }
+    }
+
+    /// Waits for a Notify call whose text contains every needle.
+    async fn expect(&self, needles: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            {
+                let seen = self.seen.lock().unwrap();
+                // Each call starts with "method call"; look inside one call at a time.
+                if seen
+                    .split("method call")
+                    .any(|call| needles.iter().all(|n| call.contains(n)))
+                {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no Notify with {needles:?}; saw:\n{}",
+                self.seen.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for NotifyMonitor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `datetime-local` value for `seconds` from now, in the app's (the machine's) time zone.
+fn local_in(seconds: i64) -> String {
+    (chrono::Local::now() + chrono::Duration::seconds(seconds))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+async fn set_input(app: &App, css: &str, value: &str) {
+    app.find(css).await;
+    app.script(&format!(
+        "const input = document.querySelector({css:?}); input.value = {value:?}; \
+         input.dispatchEvent(new Event('input', {{ bubbles: true }})); return true;"
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_schedules_maintenance_and_gets_a_notification_for_each_step() {
+    let server = Server::start();
+    server.add_user("root", "admin");
+    server.add_user("erin", "member");
+    let (erin_app, _) = server.login("erin", ClientKind::App).await;
+    let (erin_web, _) = server.login("erin", ClientKind::Web).await;
+    let mut erin_stream = erin_web.notice_stream().await.unwrap();
+    let monitor = NotifyMonitor::start();
+    let config_home = tempfile::tempdir().unwrap();
+    let mut app = App::launch("maintenance", config_home.path(), 0).await;
+
+    app.visible("#signin-view").await;
+    app.fill("#server", &server.url).await;
+    app.fill("#username", "root").await;
+    app.fill("#password", PASSWORD).await;
+    app.click("#signin-submit").await;
+    app.visible("#shell").await;
+    app.click("#nav-maintenance").await;
+    app.visible("#mw-form").await;
+    assert!(app.text("#mw-zone").await.contains("your time zone"));
+
+    // A window 12 s ahead: the 1 min warning is due at once; sign-ins freeze at the start.
+    set_input(&app, "#mw-start", &local_in(12)).await;
+    app.fill("#mw-message", "Database upgrade: please save your work.")
+        .await;
+    for offset in ["3600", "900", "300"] {
+        app.click(&format!(".mw-warn[value='{offset}']")).await;
+    }
+    app.fill("#mw-freeze", "0").await;
+    app.text_containing("#mw-preview-message", "Database upgrade")
+        .await;
+    app.shot("maintenance-form").await;
+    app.click("#mw-submit").await;
+    let body = app
+        .text_containing("#confirm-body", "everyone except you is signed out")
+        .await;
+    assert!(body.contains("warned 1 min before"), "{body}");
+    app.click("#confirm-ok").await;
+    app.text_containing("#messages", "Maintenance scheduled")
+        .await;
+    app.text_containing("#windows-body tr[data-state=scheduled] .countdown", "in ")
+        .await;
+    app.text_containing("#next-window", "Next window").await;
+    app.shot("maintenance-scheduled").await;
+
+    // The end user is warned at once, and the app says so.
+    match tokio::time::timeout(Duration::from_secs(10), erin_stream.next()).await {
+        Ok(Some(Ok(Notice::MaintenanceWarning(w)))) => {
+            assert_eq!(w.message, "Database upgrade: please save your work.")
+        }
+        other => panic!("expected a warning, got {other:?}"),
+    }
+    monitor
+        .expect(&[
+            "Maintenance warning sent",
+            "1 min before the start",
+            "1 open session reached",
+        ])
+        .await;
+
+    // At the start: erin is signed out everywhere and cannot sign in; the admin works on.
+    monitor
+        .expect(&[
+            "Maintenance started: users logged out",
+            "2 sessions of 1 user ended",
+        ])
+        .await;
+    monitor.expect(&["Sign-ins frozen"]).await;
+    assert_rejected(&erin_app, "session_revoked").await;
+    let refused = server
+        .client()
+        .login(&LoginRequest {
+            username: "erin".into(),
+            password: PASSWORD.into(),
+            client: ClientKind::Web,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refused.status(), refused.code()),
+        (Some(503), Some("maintenance"))
+    );
+    app.text_containing(
+        "#windows-body tr[data-state=running] .steps",
+        "2 sessions ended",
+    )
+    .await;
+    app.shot("maintenance-running").await;
+
+    // End now: confirmed, notified, sign-ins reopen.
+    app.click("#windows-body tr[data-state=running] button.end")
+        .await;
+    app.text_containing("#confirm-body", "sign in again").await;
+    app.click("#confirm-ok").await;
+    monitor
+        .expect(&["Maintenance ended", "Users can sign in again"])
+        .await;
+    app.find("#windows-body tr[data-state=ended]").await;
+    server.login("erin", ClientKind::Web).await;
+
+    // Cancel a later window: confirmed, notified.
+    set_input(&app, "#mw-start", &local_in(3 * 3600)).await;
+    app.click("#mw-submit").await;
+    app.click("#confirm-ok").await;
+    app.find("#windows-body tr[data-state=scheduled] button.cancel")
+        .await;
+    app.click("#windows-body tr[data-state=scheduled] button.cancel")
+        .await;
+    app.text_containing("#confirm-body", "will not happen")
+        .await;
+    app.click("#confirm-ok").await;
+    monitor.expect(&["Maintenance cancelled"]).await;
+    app.find("#windows-body tr[data-state=cancelled]").await;
+    app.shot("maintenance-cancelled").await;
+    app.quit().await;
+}
