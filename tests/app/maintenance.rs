@@ -201,5 +201,15 @@ async fn admin_schedules_maintenance_and_gets_a_notification_for_each_step() {
     monitor.expect(&["Maintenance cancelled"]).await;
     app.find("#windows-body tr[data-state=cancelled]").await;
     app.shot("maintenance-cancelled").await;
+
+    // Losing the token: another administrator signs everyone out. The app notices on its
+    // event stream, notifies, and returns to sign-in with the reason.
+    server.add_user("root2", "admin");
+    let (root2, _) = server.login("root2", ClientKind::App).await;
+    root2.logout_all(false).await.unwrap();
+    monitor.expect(&["Curfew signed you out"]).await;
+    app.text_containing("#signin-notice", "signed you out")
+        .await;
+    app.shot("signed-out-by-server").await;
     app.quit().await;
 }

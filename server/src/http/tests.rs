@@ -836,7 +836,7 @@ async fn unknown_routes_and_wrong_methods_answer_in_json() {
     for path in [
         "/api/v1/nope".to_owned(),
         "/nope".to_owned(),
-        "/".to_owned(),
+        "/web/nope.js".to_owned(),
         "/api/v2/admin/users".to_owned(),
         "/api/v1/admin/users/".to_owned(),
         format!("/api/v1/admin/users/{some_id}/explode"),
@@ -1576,5 +1576,28 @@ async fn openapi_document_lists_every_route() {
     {
         let security = &doc["paths"][*path][*method]["security"];
         assert_eq!(security, &json!([{ "bearer": [] }]), "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn the_end_users_page_is_served_with_a_strict_csp() {
+    let t = TestApp::new().await;
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/web/page.js", "text/javascript"),
+        ("/web/style.css", "text/css"),
+    ] {
+        let (status, headers, body) = t
+            .send_raw(Request::get(path).body(Body::empty()).expect("request"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let content_type = headers[header::CONTENT_TYPE].to_str().unwrap();
+        assert!(content_type.starts_with(kind), "{path}: {content_type}");
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("script-src 'self'"),
+            "{csp}"
+        );
+        assert!(!body.is_empty());
     }
 }
