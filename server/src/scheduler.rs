@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use curfew::api::{AdminEvent, MaintenanceWarning, Notice, StepKind};
+use curfew::api::{AdminEvent, MaintenanceWarning, Notice, RevocationReason, StepKind};
 
 use crate::http::AppState;
 use crate::store::{from_millis, DueStep, StepOutcome};
@@ -117,15 +117,15 @@ async fn run_one(state: &AppState, step: &DueStep) -> anyhow::Result<()> {
         StepOutcome::Frozen => Some(AdminEvent::FreezeStarted {
             window_id: step.window_id,
         }),
-        StepOutcome::LoggedOut { sessions, users } => {
+        StepOutcome::LoggedOut(revocation) => {
             state
-                .end_stale_streams(None)
+                .end_revoked_streams(revocation, RevocationReason::Maintenance, now)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                .map_err(|e| anyhow::anyhow!("telling streams of the logout: {e:?}"))?;
             Some(AdminEvent::MassLogoutDone {
                 window_id: step.window_id,
-                sessions_revoked: sessions,
-                users_affected: users,
+                sessions_revoked: revocation.sessions,
+                users_affected: revocation.users,
             })
         }
         StepOutcome::Ended => Some(AdminEvent::WindowEnded {

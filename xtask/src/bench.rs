@@ -88,7 +88,7 @@ struct Row {
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut sizes = vec![1_000usize, 10_000, 100_000];
-    let (mut server_part, mut app_part) = (true, true);
+    let (mut server_part, mut app_part, mut fanout_part) = (true, true, true);
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         match (flag.as_str(), rest.next()) {
@@ -98,9 +98,14 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                     .map(|s| s.parse().context("--sizes takes numbers"))
                     .collect::<anyhow::Result<_>>()?
             }
-            ("--only", Some(part)) if part == "server" => app_part = false,
-            ("--only", Some(part)) if part == "app" => server_part = false,
-            _ => bail!("usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app]"),
+            ("--only", Some(part)) if ["server", "app", "fanout"].contains(&part.as_str()) => {
+                server_part = part == "server";
+                app_part = part == "app";
+                fanout_part = part == "fanout";
+            }
+            _ => bail!(
+                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout]"
+            ),
         }
     }
     let bin = crate::build_curfewd(true)?;
@@ -159,6 +164,37 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             eprintln!("==> {sessions} sessions");
             rows.push(runtime.block_on(bench_size(&bin, sessions))?);
         }
+    }
+    let fanout = if fanout_part {
+        eprintln!("==> maintenance fan-out to 10,000 notice streams");
+        Some(runtime.block_on(crate::fanout::run(&bin))?)
+    } else {
+        None
+    };
+    if let Some(f) = &fanout {
+        println!();
+        println!(
+            "maintenance fan-out, {} notice streams open (ms: p50 / p99 / max)",
+            f.streams
+        );
+        println!(
+            "warning, from its scheduled moment:      {:>6.0} / {:>6.0} / {:>6.0}   ({} streams missed it)",
+            f.warning_ms.0, f.warning_ms.1, f.warning_ms.2, f.missing_warning
+        );
+        println!(
+            "session_revoked, from the start time:    {:>6.0} / {:>6.0} / {:>6.0}   ({} streams missed it)",
+            f.revoked_ms.0, f.revoked_ms.1, f.revoked_ms.2, f.missing_revoked
+        );
+        println!(
+            "session_revoked, from the logout's run:  {:>6.0} / {:>6.0} / {:>6.0}",
+            f.revoked_from_run_ms.0, f.revoked_from_run_ms.1, f.revoked_from_run_ms.2
+        );
+        let late: Vec<String> = f
+            .step_late_ms
+            .iter()
+            .map(|(k, ms)| format!("{k} {ms} ms"))
+            .collect();
+        println!("steps ran late by: {}", late.join(", "));
     }
     let app_rows = if app_part {
         let env = |name: &str| -> anyhow::Result<PathBuf> {

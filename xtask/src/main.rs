@@ -3,6 +3,7 @@
 
 mod appbench;
 mod bench;
+mod fanout;
 mod setup;
 
 use std::path::{Path, PathBuf};

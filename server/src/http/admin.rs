@@ -10,7 +10,7 @@ use axum::Json;
 use base64::Engine;
 use curfew::api::{
     AdminUser, AuditEntry, AuditPage, AuditQuery, ErrorBody, LogoutAllRequest, LogoutResult, Me,
-    SessionSummary, UserPage, UserQuery, UserStatus, UserStatusChange,
+    RevocationReason, SessionSummary, UserPage, UserQuery, UserStatus, UserStatusChange,
 };
 use uuid::Uuid;
 
@@ -180,18 +180,22 @@ pub async fn logout_all(
     ApiJson(request): ApiJson<LogoutAllRequest>,
 ) -> AppResult<Response> {
     let started = Instant::now();
-    let (sessions, users) = state
+    let now = crate::now_ms();
+    let revocation = state
         .store
-        .logout_all(&caller.actor(), request.keep_admins, crate::now_ms())
+        .logout_all(&caller.actor(), request.keep_admins, now)
         .await?;
     let response = with_timing(
         Json(LogoutResult {
-            sessions_revoked: sessions,
-            users_affected: users,
+            sessions_revoked: revocation.sessions,
+            users_affected: revocation.users,
         }),
         started,
     );
-    state.end_stale_streams(None).await?;
+    state
+        .end_revoked_streams(revocation, RevocationReason::LogoutAll, now)
+        .await?;
+    let (sessions, users) = (revocation.sessions, revocation.users);
     tracing::info!(actor = %caller.username, sessions, users, keep_admins = request.keep_admins, "logged out everyone");
     Ok(response)
 }

@@ -102,6 +102,28 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Tells the open streams whose sessions one mass revocation ended, in one query
+    /// for all of them.
+    pub async fn end_revoked_streams(
+        &self,
+        revocation: crate::store::MassRevocation,
+        reason: RevocationReason,
+        at: i64,
+    ) -> Result<usize, AppError> {
+        if revocation.sessions == 0 || self.hub.stream_count() == 0 {
+            return Ok(0);
+        }
+        let mut notified = 0;
+        for session in self.store.sessions_of_revocation(revocation.id).await? {
+            notified += self
+                .hub
+                .end_session(session, revoked_notice(session, reason, at));
+        }
+        Ok(notified)
+    }
+}
+
 pub fn revoked_notice(session_id: Uuid, reason: RevocationReason, at: i64) -> Notice {
     let message = match reason {
         RevocationReason::SignedOut => "You signed out.",

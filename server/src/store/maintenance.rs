@@ -53,10 +53,7 @@ pub enum StepOutcome {
     /// A warning whose moment passed (curfewd was down, or a later warning is due too).
     Skipped,
     Frozen,
-    LoggedOut {
-        sessions: i64,
-        users: i64,
-    },
+    LoggedOut(super::MassRevocation),
     Ended,
 }
 
@@ -422,7 +419,7 @@ impl Store {
             ),
             StepKind::Logout => {
                 let creator = uuid_col(&window, "created_by")?;
-                let (sessions, users) = revoke_all(
+                let revocation = revoke_all(
                     &mut tx,
                     now,
                     RevocationReason::Maintenance,
@@ -448,14 +445,14 @@ impl Store {
                     &actor,
                     AuditAction::MaintenanceLogout,
                     None,
-                    sessions,
-                    users,
+                    revocation.sessions,
+                    revocation.users,
                     None,
                 )
                 .await?;
                 (
-                    StepOutcome::LoggedOut { sessions, users },
-                    serde_json::json!({"sessions_revoked": sessions, "users_affected": users, "late_ms": now - step.due_at}),
+                    StepOutcome::LoggedOut(revocation),
+                    serde_json::json!({"sessions_revoked": revocation.sessions, "users_affected": revocation.users, "late_ms": now - step.due_at}),
                 )
             }
             StepKind::End => {

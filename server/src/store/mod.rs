@@ -535,9 +535,9 @@ impl Store {
         actor: &Actor,
         keep_admins: bool,
         now: i64,
-    ) -> sqlx::Result<(i64, i64)> {
+    ) -> sqlx::Result<MassRevocation> {
         let mut tx = self.pool.begin().await?;
-        let (revoked, users) = revoke_all(
+        let revocation = revoke_all(
             &mut tx,
             now,
             RevocationReason::LogoutAll,
@@ -554,13 +554,13 @@ impl Store {
             actor,
             AuditAction::LogoutAll,
             None,
-            revoked,
-            users,
+            revocation.sessions,
+            revocation.users,
             Some(keep_admins),
         )
         .await?;
         tx.commit().await?;
-        Ok((revoked, users))
+        Ok(revocation)
     }
 
     /// Sets a user's status; deactivation revokes their sessions in the same transaction.
@@ -638,6 +638,17 @@ impl Store {
             }
         }
         Ok(ended)
+    }
+
+    /// The sessions one mass revocation ended.
+    pub async fn sessions_of_revocation(&self, revocation: i64) -> sqlx::Result<Vec<Uuid>> {
+        sqlx::query("SELECT id FROM sessions WHERE revocation_id = $1")
+            .bind(revocation)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| uuid_col(row, "id"))
+            .collect()
     }
 
     /// Forgets sessions that ended before `before`; the audit keeps the record.
@@ -772,6 +783,14 @@ pub(crate) struct Spared {
     pub administrators: bool,
 }
 
+/// What one mass revocation did; `id` marks its sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MassRevocation {
+    pub id: i64,
+    pub sessions: i64,
+    pub users: i64,
+}
+
 /// Revokes every live session but the spared ones in one statement, then counts the users
 /// it touched (marked by a revocation id), inside the caller's transaction.
 pub(crate) async fn revoke_all(
@@ -779,7 +798,7 @@ pub(crate) async fn revoke_all(
     now: i64,
     reason: RevocationReason,
     spared: Spared,
-) -> sqlx::Result<(i64, i64)> {
+) -> sqlx::Result<MassRevocation> {
     let revocation: i64 = rand::random::<i64>() & i64::MAX;
     let mut sql = String::from(
         "UPDATE sessions SET revoked_at = $1, revoked_reason = $2, revocation_id = $3 \
@@ -808,7 +827,11 @@ pub(crate) async fn revoke_all(
             .await?
             .try_get("n")?
     };
-    Ok((revoked, users))
+    Ok(MassRevocation {
+        id: revocation,
+        sessions: revoked,
+        users,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -1,0 +1,252 @@
+//! Maintenance fan-out with 10,000 end-user notice streams open: from a warning's scheduled
+//! moment, and from the mass logout, to each stream receiving its event; and how late each
+//! step ran against its scheduled time.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use hdrhistogram::Histogram;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Mutex;
+
+const STREAMS: usize = 10_000;
+const ADMIN_PASSWORD: &str = "bench-admin-password";
+
+pub struct FanoutRow {
+    pub streams: usize,
+    pub warning_ms: (f64, f64, f64),
+    pub revoked_ms: (f64, f64, f64),
+    pub revoked_from_run_ms: (f64, f64, f64),
+    pub missing_warning: usize,
+    pub missing_revoked: usize,
+    pub step_late_ms: Vec<(String, i64)>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Receive times (Unix ms) of the warning and the revocation on one stream.
+#[derive(Default, Clone, Copy)]
+struct Seen {
+    warning: Option<i64>,
+    revoked: Option<i64>,
+}
+
+async fn follow(
+    address: String,
+    token: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    index: usize,
+) -> anyhow::Result<()> {
+    let mut stream = tokio::net::TcpStream::connect(&address).await?;
+    stream
+        .write_all(
+            format!(
+                "GET /api/v1/notices/stream HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+                 Accept: text/event-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await?;
+    let mut buffer = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    let mut warned = false;
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(60), stream.read(&mut chunk)).await??;
+        if n == 0 {
+            break;
+        }
+        let at = now_ms();
+        buffer.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buffer);
+        if !warned && text.contains("event: maintenance_warning") {
+            warned = true;
+            seen.lock().await[index].warning = Some(at);
+        }
+        if text.contains("event: session_revoked") {
+            seen.lock().await[index].revoked = Some(at);
+            break;
+        }
+        if buffer.len() > 64 * 1024 {
+            buffer.drain(..buffer.len() - 1024);
+        }
+    }
+    Ok(())
+}
+
+fn summary(values: &[i64]) -> (f64, f64, f64) {
+    let mut h = Histogram::<u64>::new(3).expect("histogram");
+    for v in values {
+        let _ = h.record((*v).max(0) as u64);
+    }
+    (
+        h.value_at_quantile(0.5) as f64,
+        h.value_at_quantile(0.99) as f64,
+        h.max() as f64,
+    )
+}
+
+pub async fn run(curfewd: &Path) -> anyhow::Result<FanoutRow> {
+    let dir = crate::target_dir().join("bench").join("fanout");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let database_url = format!("sqlite://{}", dir.join("curfew.db").display());
+    let tokens_file = dir.join("tokens.txt");
+    let seeded = Command::new(curfewd)
+        .args(["demo-seed", "--database-url", &database_url])
+        .args([
+            "--users",
+            &(STREAMS + 1).to_string(),
+            "--sessions-per-user",
+            "1",
+        ])
+        .args([
+            "--online-share",
+            "1",
+            "--deactivated-share",
+            "0",
+            "--admin-password",
+            ADMIN_PASSWORD,
+        ])
+        .arg("--tokens-out")
+        .arg(&tokens_file)
+        .env("CURFEW_LOG", "warn")
+        .output()?;
+    anyhow::ensure!(
+        seeded.status.success(),
+        "demo-seed: {}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let tokens: Vec<String> = std::fs::read_to_string(&tokens_file)?
+        .lines()
+        .filter(|l| !l.starts_with("support "))
+        .filter_map(|l| l.split(' ').nth(2).map(str::to_owned))
+        .take(STREAMS)
+        .collect();
+    let server = crate::bench::Curfewd::start(curfewd, &database_url, &dir.join("curfewd.log"))?;
+    let address = server.url.trim_start_matches("http://").to_owned();
+
+    let seen = Arc::new(Mutex::new(vec![Seen::default(); tokens.len()]));
+    let mut tasks = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        tasks.push(tokio::spawn(follow(
+            address.clone(),
+            token.clone(),
+            seen.clone(),
+            i,
+        )));
+        if i % 500 == 499 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    // Wait until the server holds every stream.
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{}/api/v1/auth/login", server.url))
+        .json(
+            &serde_json::json!({"username": "admin", "password": ADMIN_PASSWORD, "client": "app"}),
+        )
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let token = login["token"].as_str().context("token")?.to_owned();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let starts_at = now_ms() + 8_000;
+    let window: serde_json::Value = http
+        .post(format!("{}/api/v1/admin/maintenance", server.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "starts_at": to_rfc3339(starts_at)?,
+            "ends_at": to_rfc3339(starts_at + 2_000)?,
+            "message": "Benchmark maintenance",
+            "warn_before": [4], "freeze_before": 1, "keep_admins": false
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let id = window["id"].as_str().context("id")?.to_owned();
+    // Every stream ends with session_revoked at the start.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    for task in tasks {
+        let _ = tokio::time::timeout_at(deadline, task).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let list: serde_json::Value = http
+        .get(format!("{}/api/v1/admin/maintenance", server.url))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    server.stop()?;
+    let window = list["windows"]
+        .as_array()
+        .and_then(|w| w.iter().find(|w| w["id"] == id.as_str()))
+        .context("window")?;
+    let parse = |v: &serde_json::Value| -> Option<i64> { parse_rfc3339_ms(v.as_str()?) };
+    let mut step_late_ms = Vec::new();
+    let (mut warning_due, mut logout_due, mut logout_ran) = (0, 0, 0);
+    for step in window["steps"].as_array().context("steps")? {
+        let kind = step["kind"].as_str().unwrap_or("?").to_owned();
+        let due = parse(&step["due_at"]).unwrap_or(0);
+        let ran = parse(&step["ran_at"]).unwrap_or(0);
+        match kind.as_str() {
+            "warning" => warning_due = due,
+            "logout" => (logout_due, logout_ran) = (due, ran),
+            _ => {}
+        }
+        step_late_ms.push((kind, ran - due));
+    }
+    let seen = seen.lock().await;
+    let warnings: Vec<i64> = seen
+        .iter()
+        .filter_map(|s| s.warning)
+        .map(|t| t - warning_due)
+        .collect();
+    let revoked: Vec<i64> = seen
+        .iter()
+        .filter_map(|s| s.revoked)
+        .map(|t| t - logout_due)
+        .collect();
+    let revoked_from_run: Vec<i64> = seen
+        .iter()
+        .filter_map(|s| s.revoked)
+        .map(|t| t - logout_ran)
+        .collect();
+    Ok(FanoutRow {
+        streams: seen.len(),
+        warning_ms: summary(&warnings),
+        revoked_ms: summary(&revoked),
+        revoked_from_run_ms: summary(&revoked_from_run),
+        missing_warning: seen.len() - warnings.len(),
+        missing_revoked: seen.len() - revoked.len(),
+        step_late_ms,
+    })
+}
+
+fn to_rfc3339(ms: i64) -> anyhow::Result<String> {
+    Ok(chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .context("time out of range")?
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+fn parse_rfc3339_ms(text: &str) -> Option<i64> {
+    Some(
+        chrono::DateTime::parse_from_rfc3339(text)
+            .ok()?
+            .timestamp_millis(),
+    )
+}
