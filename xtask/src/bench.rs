@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use hdrhistogram::Histogram;
 
-const ADMIN_PASSWORD: &str = "bench-admin-password";
+pub const ADMIN_PASSWORD: &str = "bench-admin-password";
 const CHECK_SECONDS: u64 = 5;
 const CHECK_CONCURRENCY: usize = 32;
 const CHECK_TOKENS: usize = 5_000;
@@ -297,7 +297,7 @@ fn server_ms(response: &reqwest::Response) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-async fn admin_token(http: &reqwest::Client, url: &str) -> anyhow::Result<String> {
+pub async fn admin_token(http: &reqwest::Client, url: &str) -> anyhow::Result<String> {
     let login: serde_json::Value = http
         .post(format!("{url}/api/v1/auth/login"))
         .json(

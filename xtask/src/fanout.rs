@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Mutex;
 
 const STREAMS: usize = 10_000;
-const ADMIN_PASSWORD: &str = "bench-admin-password";
+use crate::bench::ADMIN_PASSWORD;
 
 pub struct FanoutRow {
     pub streams: usize,
@@ -43,6 +44,7 @@ async fn follow(
     address: String,
     token: String,
     seen: Arc<Mutex<Vec<Seen>>>,
+    connected: Arc<AtomicUsize>,
     index: usize,
 ) -> anyhow::Result<()> {
     let mut stream = tokio::net::TcpStream::connect(&address).await?;
@@ -58,12 +60,17 @@ async fn follow(
     let mut buffer = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
     let mut warned = false;
+    let mut open = false;
     loop {
         let n = tokio::time::timeout(Duration::from_secs(60), stream.read(&mut chunk)).await??;
         if n == 0 {
             break;
         }
         let at = now_ms();
+        if !open {
+            open = true;
+            connected.fetch_add(1, Ordering::Relaxed);
+        }
         buffer.extend_from_slice(&chunk[..n]);
         let text = String::from_utf8_lossy(&buffer);
         if !warned && text.contains("event: maintenance_warning") {
@@ -134,32 +141,33 @@ pub async fn run(curfewd: &Path) -> anyhow::Result<FanoutRow> {
     let address = server.url.trim_start_matches("http://").to_owned();
 
     let seen = Arc::new(Mutex::new(vec![Seen::default(); tokens.len()]));
+    let connected = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for (i, token) in tokens.iter().enumerate() {
         tasks.push(tokio::spawn(follow(
             address.clone(),
             token.clone(),
             seen.clone(),
+            connected.clone(),
             i,
         )));
         if i % 500 == 499 {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    // Wait until the server holds every stream.
     let http = reqwest::Client::new();
-    let login: serde_json::Value = http
-        .post(format!("{}/api/v1/auth/login", server.url))
-        .json(
-            &serde_json::json!({"username": "admin", "password": ADMIN_PASSWORD, "client": "app"}),
-        )
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let token = login["token"].as_str().context("token")?.to_owned();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let token = crate::bench::admin_token(&http, &server.url).await?;
+    // Every stream must be open (its first bytes arrived) before the window is scheduled.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while connected.load(Ordering::Relaxed) < tokens.len() {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {} streams opened in 120 s",
+            connected.load(Ordering::Relaxed),
+            tokens.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     let starts_at = now_ms() + 8_000;
     let window: serde_json::Value = http
