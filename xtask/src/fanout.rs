@@ -47,16 +47,24 @@ async fn follow(
     connected: Arc<AtomicUsize>,
     index: usize,
 ) -> anyhow::Result<()> {
-    let mut stream = tokio::net::TcpStream::connect(&address).await?;
-    stream
-        .write_all(
-            format!(
-                "GET /api/v1/notices/stream HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
-                 Accept: text/event-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        )
-        .await?;
+    let request = format!(
+        "GET /api/v1/notices/stream HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+         Accept: text/event-stream\r\n\r\n"
+    );
+    // Ten thousand connections at once can overflow the listen backlog: try again.
+    let mut attempts = 0;
+    let mut stream = loop {
+        attempts += 1;
+        let error = match tokio::net::TcpStream::connect(&address).await {
+            Ok(mut stream) => match stream.write_all(request.as_bytes()).await {
+                Ok(()) => break stream,
+                Err(e) => e,
+            },
+            Err(e) => e,
+        };
+        anyhow::ensure!(attempts < 10, "could not open a stream: {error}");
+        tokio::time::sleep(Duration::from_millis(100 * attempts)).await;
+    };
     let mut buffer = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
     let mut warned = false;
@@ -187,8 +195,17 @@ pub async fn run(curfewd: &Path) -> anyhow::Result<FanoutRow> {
     let id = window["id"].as_str().context("id")?.to_owned();
     // Every stream ends with session_revoked at the start.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut failed = 0;
     for task in tasks {
-        let _ = tokio::time::timeout_at(deadline, task).await;
+        if !matches!(
+            tokio::time::timeout_at(deadline, task).await,
+            Ok(Ok(Ok(())))
+        ) {
+            failed += 1;
+        }
+    }
+    if failed > 0 {
+        eprintln!("{failed} streams failed or timed out");
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let list: serde_json::Value = http
