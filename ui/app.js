@@ -254,13 +254,15 @@ function replaceRow(row, user) {
   return fresh;
 }
 
-async function reloadUsers() {
+/** Reloads the list from its first page; the counts above it only when asked (a search
+ *  does not change them, and counting every session costs the server more than a page). */
+async function reloadUsers({ counts = true } = {}) {
   state.generation += 1;
   state.cursor = null;
   state.done = false;
   $("users-body").replaceChildren();
   $("users-status").textContent = "Loading users…";
-  refreshSummary();
+  if (counts) refreshSummary();
   await loadMoreUsers();
 }
 
@@ -646,7 +648,7 @@ function wire() {
     const search = () => {
       lastSearch = performance.now();
       state.query = $("search").value.trim();
-      reloadUsers();
+      reloadUsers({ counts: false });
     };
     if (performance.now() - lastSearch > PAGE_DEBOUNCE_MS) search();
     else searchTimer = setTimeout(search, PAGE_DEBOUNCE_MS);

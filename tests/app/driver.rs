@@ -34,8 +34,19 @@ pub struct App {
 impl App {
     /// Starts tauri-driver and the app with its settings under `config_home`.
     pub async fn launch(test: &str, config_home: &Path, step: usize) -> App {
+        Self::launch_with(test, config_home, step, &[]).await
+    }
+
+    /// Launches with extra environment for the app (a GTK theme, say).
+    pub async fn launch_with(
+        test: &str,
+        config_home: &Path,
+        step: usize,
+        env: &[(&str, &str)],
+    ) -> App {
         let (port, native_port) = (free_port(), free_port());
         let driver = Command::new(env_path("TAURI_DRIVER_BIN"))
+            .envs(env.iter().copied())
             .args([
                 "--port",
                 &port.to_string(),

@@ -177,13 +177,48 @@ async fn admin_signs_in_remembered_logs_users_out_and_signs_out() {
     assert_eq!(actions, ["logout_all", "deactivate", "logout_user"]);
     app.shot("activity").await;
 
-    // Restart: straight to User Settings, no password.
+    // Readable at 200 % zoom: the layout reflows instead of cutting controls off.
+    app.click("#nav-users").await;
+    app.script("document.documentElement.style.zoom = '2'; return true;")
+        .await;
+    app.visible("#logout-all").await;
+    let fits = app
+        .script(
+            "const r = document.getElementById('logout-all').getBoundingClientRect(); \
+             return r.right <= window.innerWidth + 1 && r.width > 0;",
+        )
+        .await;
+    assert_eq!(
+        fits,
+        serde_json::Value::Bool(true),
+        "Logout All Users is cut off at 200 %"
+    );
+    app.shot("zoom-200").await;
+    app.script("document.documentElement.style.zoom = ''; return true;")
+        .await;
+
+    // Restart, with the desktop in dark mode: straight to User Settings, no password, and
+    // the page follows the system theme.
     let step = app.step();
     app.quit().await;
-    let mut app = App::launch(test, config_home.path(), step).await;
+    let mut app = App::launch_with(
+        test,
+        config_home.path(),
+        step,
+        &[("GTK_THEME", "Adwaita:dark")],
+    )
+    .await;
     app.visible("#shell").await;
     app.count_is("#users-body tr", 4).await;
-    app.shot("restarted-signed-in").await;
+    let dark = app
+        .script("return matchMedia('(prefers-color-scheme: dark)').matches")
+        .await;
+    assert_eq!(
+        dark,
+        serde_json::Value::Bool(true),
+        "the page ignores the dark desktop"
+    );
+    app.shot("restarted-signed-in-dark").await;
 
     // Sign out: revoked on the server, gone from the keychain.
     app.click("#signout").await;

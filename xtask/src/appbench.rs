@@ -225,6 +225,14 @@ pub async fn run(
         let first_paint_ms = started.elapsed().as_secs_f64() * 1000.0;
 
         // Resident memory with 10,000 users loaded by scrolling.
+        session
+            .client
+            .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+                Some(Duration::from_secs(200)),
+                None,
+                None,
+            ))
+            .await?;
         let loaded = session
             .client
             .execute_async(
