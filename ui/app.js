@@ -679,6 +679,10 @@ function wire() {
     if (state.session) showSignIn(`The server signed you out: ${event.payload}`);
   });
   $("audit-more").addEventListener("click", loadMoreAudit);
+  // Both: the observer covers resizes and zoom, the scroll listener fast flinging.
+  $("users-scroll").addEventListener("scroll", () => {
+    if (sentinelVisible()) loadMoreUsers();
+  }, { passive: true });
   new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting)) loadMoreUsers();
   }, { root: $("users-scroll"), rootMargin: "200px" }).observe($("users-sentinel"));

@@ -93,6 +93,9 @@ pub fn build_curfewd(release: bool) -> anyhow::Result<PathBuf> {
 }
 
 fn test(args: &[String]) -> anyhow::Result<()> {
+    // Packages first: clippy already compiles the app, which needs WebKitGTK.
+    setup::ensure_packages()?;
+    let tauri_driver = setup::ensure_tauri_driver()?;
     run_step(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--check"]),
@@ -108,8 +111,6 @@ fn test(args: &[String]) -> anyhow::Result<()> {
             "warnings",
         ]),
     )?;
-    setup::ensure_packages()?;
-    let tauri_driver = setup::ensure_tauri_driver()?;
     let curfewd = build_curfewd(false)?;
     run_step(
         "build the desktop app",
@@ -169,6 +170,7 @@ fn demo(args: &[String]) -> anyhow::Result<()> {
         [flag, n] if flag == "--users" => n.parse().context("--users takes a number")?,
         _ => bail!("usage: cargo xtask demo [--users N]"),
     };
+    setup::ensure_packages()?;
     let curfewd = build_curfewd(false)?;
     run_step(
         "build the desktop app",
