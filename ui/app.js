@@ -14,7 +14,8 @@ const state = {
   filter: "",
   query: "",
   cursor: null,
-  loading: false,
+  /** The list generation a page is being loaded for; a new search starts a new one. */
+  loadingFor: null,
   generation: 0,
   busy: 0,
   auditCursor: null,
@@ -267,8 +268,9 @@ async function reloadUsers({ counts = true } = {}) {
 }
 
 async function loadMoreUsers() {
-  if (state.loading || state.done) return;
-  state.loading = true;
+  // A page still loading for an older search must not hold up the new one.
+  if (state.loadingFor === state.generation || state.done) return;
+  state.loadingFor = state.generation;
   const generation = state.generation;
   try {
     const page = await call("list_users", {
@@ -293,7 +295,7 @@ async function loadMoreUsers() {
   } catch (failure) {
     if (generation === state.generation) $("users-status").textContent = failure.message;
   } finally {
-    state.loading = false;
+    if (state.loadingFor === generation) state.loadingFor = null;
   }
   // Keep filling while the sentinel is still in view (tall windows, zoomed out).
   if (!state.done && generation === state.generation && sentinelVisible()) loadMoreUsers();
@@ -690,7 +692,7 @@ function wire() {
   setInterval(() => {
     if (state.session && !document.hidden && !$("users-view").hidden) {
       refreshSummary();
-      if ($("users-scroll").scrollTop === 0 && !state.loading) reloadUsers();
+      if ($("users-scroll").scrollTop === 0 && state.loadingFor === null) reloadUsers();
     }
   }, REFRESH_MS);
 }
