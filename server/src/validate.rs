@@ -105,6 +105,12 @@ pub fn search(q: Option<&str>) -> Result<Option<String>, AppError> {
             format!("The search text is longer than {SEARCH_MAX} characters; shorten it."),
         ));
     }
+    if q.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "invalid_search",
+            "The search text contains control characters; search for letters, digits or punctuation.",
+        ));
+    }
     Ok(Some(q.to_owned()))
 }
 

@@ -59,7 +59,7 @@ impl Server {
 
     pub fn start_with(options: ServerOptions) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = format!("sqlite://{}", dir.path().join("curfew.db").display());
+        let database_url = test_database_url(dir.path());
         let log = dir.path().join("curfewd.log");
         let mut server = Server {
             child: None,
@@ -180,6 +180,43 @@ impl Drop for Server {
             let _ = child.wait();
         }
     }
+}
+
+/// A new, empty database on the backend `CURFEW_TEST_BACKEND` names: `sqlite` (the
+/// default) puts a file in `dir`; `postgres` creates a database on the server at
+/// `CURFEW_TEST_POSTGRES` (which `cargo xtask test` starts).
+pub fn test_database_url(dir: &std::path::Path) -> String {
+    match std::env::var("CURFEW_TEST_BACKEND").as_deref() {
+        Ok("postgres") => postgres_database(),
+        Ok("sqlite") | Err(_) => format!("sqlite://{}", dir.join("curfew.db").display()),
+        Ok(other) => panic!("CURFEW_TEST_BACKEND={other:?}: use sqlite or postgres"),
+    }
+}
+
+/// The administrative URL of the test PostgreSQL server.
+pub fn postgres_admin_url() -> String {
+    std::env::var("CURFEW_TEST_POSTGRES").expect(
+        "set CURFEW_TEST_POSTGRES=postgres://USER:PASSWORD@HOST/postgres, or run `cargo xtask test`, which starts PostgreSQL",
+    )
+}
+
+/// Creates a database named `curfew_test_*` (`cargo xtask test` drops old ones) and
+/// returns its URL.
+pub fn postgres_database() -> String {
+    let admin = postgres_admin_url();
+    let name = format!("curfew_test_{}", uuid::Uuid::new_v4().simple());
+    let out = Command::new("psql")
+        .args([&admin, "-v", "ON_ERROR_STOP=1", "-qc"])
+        .arg(format!("CREATE DATABASE {name}"))
+        .output()
+        .expect("psql (Debian package postgresql-client)");
+    assert!(
+        out.status.success(),
+        "cannot create a test database: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (base, _) = admin.rsplit_once('/').expect("URL with a database");
+    format!("{base}/{name}")
 }
 
 pub fn add_user(database_url: &str, username: &str, role: &str, password: &str) {

@@ -1,4 +1,4 @@
--- Portable SQL only: the PostgreSQL schema is the same statements with the same types.
+-- Portable SQL only: migrations/postgres holds the same statements with the same types.
 -- Ids are UUID text, times are Unix milliseconds (BIGINT), enums are checked text.
 
 CREATE TABLE users (

@@ -46,6 +46,9 @@ fn decode_cursor(cursor: &str) -> Result<Vec<String>, AppError> {
         .ok()
         .and_then(|bytes| serde_json::from_slice::<Vec<String>>(&bytes).ok())
         .filter(|parts| parts.len() == 2)
+        // No value this server gives out holds a control character, and PostgreSQL text
+        // cannot hold NUL.
+        .filter(|parts| !parts.iter().any(|p| p.chars().any(char::is_control)))
         .ok_or_else(|| {
             AppError::bad_request(
                 "invalid_cursor",

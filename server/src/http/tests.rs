@@ -72,7 +72,7 @@ impl TestApp {
 
     async fn with_config(config: Config) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let url = crate::store::test_database_url(dir.path()).await;
         let store = Store::connect(&url, 4).await.expect("database opens");
         let app = router(AppState::new(store.clone(), config));
         TestApp {
@@ -736,6 +736,7 @@ async fn bad_admin_input_is_refused_and_changes_nothing() {
             cursor_of(&json!(["a", "b", "c"])),
             cursor_of(&json!({ "a": "b" })),
             cursor_of(&json!([1, 2])),
+            cursor_of(&json!(["a\u{0}", "b"])),
         ] {
             let reply = t
                 .get(&format!("{route}{}", query(&[("cursor", &cursor)])), admin)
@@ -799,6 +800,13 @@ async fn searches_are_text_not_sql_or_patterns() {
     // Blank searches are no search.
     for q in ["", "   "] {
         assert_eq!(usernames(&ok(t.users(admin, &[("q", q)]).await)), everyone);
+    }
+    for q in ["al\u{0}ice", "a\u{7}"] {
+        assert_code(
+            &t.users(admin, &[("q", q)]).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_search",
+        );
     }
 
     let script = "<script>alert(1)</script>";

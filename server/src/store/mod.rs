@@ -196,7 +196,10 @@ impl Store {
                 .run(&self.pool)
                 .await
                 .context("cannot migrate the SQLite database")?,
-            Backend::Postgres => anyhow::bail!("PostgreSQL is not supported by this build yet"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres")
+                .run(&self.pool)
+                .await
+                .context("cannot migrate the PostgreSQL database")?,
         }
         Ok(())
     }
@@ -238,6 +241,10 @@ impl Store {
     }
 
     pub async fn user_by_username(&self, username: &str) -> sqlx::Result<Option<UserRecord>> {
+        // No account name holds a control character, and PostgreSQL text cannot hold NUL.
+        if username.chars().any(char::is_control) {
+            return Ok(None);
+        }
         sqlx::query(
             "SELECT id, username, display_name, role, status, password_hash FROM users \
              WHERE username = $1",
@@ -943,6 +950,34 @@ pub fn redact_url(url: &str) -> String {
             parsed.to_string()
         }
         _ => url.to_owned(),
+    }
+}
+
+/// For tests: a new, empty database on the backend `CURFEW_TEST_BACKEND` names
+/// (`sqlite`, the default, puts a file in `dir`; `postgres` creates a database on the
+/// server at `CURFEW_TEST_POSTGRES`, which `cargo xtask test` starts). Test databases are
+/// named `curfew_test_*`; `cargo xtask test` drops the old ones before each run.
+#[cfg(test)]
+pub(crate) async fn test_database_url(dir: &std::path::Path) -> String {
+    match std::env::var("CURFEW_TEST_BACKEND").as_deref() {
+        Ok("postgres") => {
+            let admin = std::env::var("CURFEW_TEST_POSTGRES").expect(
+                "CURFEW_TEST_BACKEND=postgres needs CURFEW_TEST_POSTGRES=postgres://USER:PASSWORD@HOST/postgres",
+            );
+            sqlx::any::install_default_drivers();
+            let name = format!("curfew_test_{}", Uuid::new_v4().simple());
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+                .await
+                .expect("connect to the test PostgreSQL server");
+            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                .await
+                .expect("create a test database");
+            let mut url = url::Url::parse(&admin).expect("CURFEW_TEST_POSTGRES is a URL");
+            url.set_path(&name);
+            url.to_string()
+        }
+        Ok("sqlite") | Err(_) => format!("sqlite://{}/t.db", dir.display()),
+        Ok(other) => panic!("CURFEW_TEST_BACKEND={other:?}: use sqlite or postgres"),
     }
 }
 
