@@ -7,6 +7,8 @@ const { invoke } = window.__TAURI__.core;
 const $ = (id) => document.getElementById(id);
 const numbers = new Intl.NumberFormat();
 const PAGE_DEBOUNCE_MS = 200;
+/** Rows rendered beyond each edge of the users viewport, so fast scrolling shows no gaps. */
+const OVERSCAN = 10;
 const REFRESH_MS = 30_000;
 
 const state = {
@@ -17,6 +19,12 @@ const state = {
   /** The list generation a page is being loaded for; a new search starts a new one. */
   loadingFor: null,
   generation: 0,
+  /** Every loaded user, in list order; only the rows in view are in the page. */
+  users: [],
+  /** Measured from a rendered row, as fonts and zoom decide it. */
+  rowHeight: 0,
+  /** The row button that had focus: given back when its row is rendered again. */
+  focus: null,
   busy: 0,
   auditCursor: null,
 };
@@ -204,14 +212,19 @@ async function refreshSummary() {
   }
 }
 
-function userRow(user) {
+/** The record each rendered row shows: a row is reused while its record is unchanged. */
+const rowUser = new WeakMap();
+
+function userRow(user, index) {
   const row = el("tr", { "data-user-id": user.id, "data-username": user.username });
+  row.setAttribute("aria-rowindex", String(index + 2));
+  rowUser.set(row, user);
   const status = el("span", { class: `badge ${user.status}`, text: user.status });
   const last = el("td", { text: relativeTime(user.last_seen_at) });
   if (user.last_seen_at) last.title = localTime(user.last_seen_at);
   row.append(
-    el("td", { class: "name", text: user.display_name }),
-    el("td", { class: "mono", text: user.username }),
+    el("td", { class: "name", text: user.display_name, title: user.display_name }),
+    el("td", { class: "mono", text: user.username, title: user.username }),
     el("td", { text: user.role }),
     el("td", {}, status),
     el("td", { class: "num app", text: String(user.app_sessions) }),
@@ -227,7 +240,7 @@ function userRow(user) {
     logout.disabled = true;
     logout.title = `Your role (${state.session.role}) cannot log users out.`;
   }
-  logout.addEventListener("click", () => logoutUser(user, row, logout));
+  logout.addEventListener("click", () => logoutUser(user, logout));
   actions.append(logout);
   const activating = user.status === "deactivated";
   const toggle = el("button", {
@@ -243,16 +256,69 @@ function userRow(user) {
     toggle.disabled = true;
     toggle.title = "You cannot deactivate your own account.";
   }
-  toggle.addEventListener("click", () => setActive(user, row, toggle, activating));
+  toggle.addEventListener("click", () => setActive(user, toggle, activating));
   actions.append(toggle);
   row.append(cell);
   return row;
 }
 
-function replaceRow(row, user) {
-  const fresh = userRow(user);
-  row.replaceWith(fresh);
-  return fresh;
+/** Puts a changed user in the list; the focus goes back to the same button of its row. */
+function updateUser(user, button) {
+  const index = state.users.findIndex((u) => u.id === user.id);
+  if (index < 0) return; // the list was reloaded meanwhile
+  state.users[index] = user;
+  const row = button.closest("tr");
+  state.focus = { id: user.id, button: [...row.querySelectorAll("button")].indexOf(button) };
+  renderUsers();
+}
+
+let renderQueued = false;
+
+function queueRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    renderUsers();
+  });
+}
+
+/** Renders the loaded users in view; spacer rows above and below keep the scroll height.
+ *  Rows still in view stay in the page untouched, so a focused button keeps its focus. */
+function renderUsers(measure = true) {
+  const scroller = $("users-scroll");
+  const body = $("users-body");
+  const users = state.users;
+  const height = state.rowHeight || 48;
+  const top = scroller.scrollTop - $("users-table").tHead.getBoundingClientRect().height;
+  const first = Math.max(0, Math.min(users.length, Math.floor(top / height) - OVERSCAN));
+  const last = Math.max(first, Math.min(users.length, Math.ceil((top + scroller.clientHeight) / height) + OVERSCAN));
+  const wanted = users.slice(first, last);
+  const keep = new Set(wanted);
+  for (const row of [...body.rows]) if (!keep.has(rowUser.get(row))) row.remove();
+  const existing = new Map([...body.rows].map((row) => [rowUser.get(row), row]));
+  let next = body.firstElementChild;
+  wanted.forEach((user, i) => {
+    const row = existing.get(user);
+    if (row === next) next = next.nextElementSibling;
+    else body.insertBefore(userRow(user, first + i), next);
+  });
+  $("users-before").rows[0].cells[0].style.height = `${first * height}px`;
+  $("users-after").rows[0].cells[0].style.height = `${(users.length - last) * height}px`;
+  $("users-table").setAttribute("aria-rowcount", state.done ? String(users.length + 1) : "-1");
+  if (state.focus && (!document.activeElement || document.activeElement === document.body)) {
+    const row = body.querySelector(`tr[data-user-id="${state.focus.id}"]`);
+    row?.querySelectorAll("button")[state.focus.button]?.focus({ preventScroll: true });
+  }
+  if (measure && wanted.length) {
+    // The pitch of the rows, not one row's box: it is what the spacers must match. A
+    // hidden list measures 0 and keeps the last height.
+    const measured = body.getBoundingClientRect().height / wanted.length;
+    if (measured > 0 && Math.abs(measured - state.rowHeight) > 0.01) {
+      state.rowHeight = measured;
+      renderUsers(false);
+    }
+  }
 }
 
 /** Reloads the list from its first page; the counts above it only when asked (a search
@@ -261,7 +327,10 @@ async function reloadUsers({ counts = true } = {}) {
   state.generation += 1;
   state.cursor = null;
   state.done = false;
-  $("users-body").replaceChildren();
+  state.users = [];
+  $("users-scroll").scrollTop = 0;
+  renderUsers();
+  $("users-view").dataset.loadedCount = "0";
   $("users-status").textContent = "Loading users…";
   if (counts) refreshSummary();
   await loadMoreUsers();
@@ -279,16 +348,16 @@ async function loadMoreUsers() {
       cursor: state.cursor,
     });
     if (generation !== state.generation) return; // a newer search replaced this one
-    const rows = document.createDocumentFragment();
-    for (const user of page.users) rows.append(userRow(user));
-    $("users-body").append(rows);
+    state.users.push(...page.users);
+    state.cursor = page.next_cursor;
+    state.done = !page.next_cursor;
+    renderUsers();
     if (!state.cursor && state.keyAt !== undefined) {
       recordSearchTime(state.keyAt);
       state.keyAt = undefined;
     }
-    state.cursor = page.next_cursor;
-    state.done = !page.next_cursor;
-    const shown = $("users-body").rows.length;
+    const shown = state.users.length;
+    $("users-view").dataset.loadedCount = String(shown);
     $("users-status").textContent = shown === 0
       ? (state.query ? `No users match “${state.query}”.` : "No users to show.")
       : state.done ? `${plural(shown, "user", "users")} shown.` : "Scroll for more…";
@@ -315,7 +384,7 @@ function sentinelVisible() {
   return $("users-sentinel").getBoundingClientRect().top < scroller.bottom + 200;
 }
 
-async function logoutUser(user, row, button) {
+async function logoutUser(user, button) {
   const sessions = user.app_sessions + user.web_sessions;
   const ok = await confirmAction({
     title: `Log out ${user.display_name}?`,
@@ -328,15 +397,15 @@ async function logoutUser(user, row, button) {
   if (!ok) return;
   try {
     const result = await withButton(button, () => call("logout_user", { id: user.id }));
+    updateUser({ ...user, app_sessions: 0, web_sessions: 0 }, button);
     message_("success", `${user.display_name} was logged out: ${plural(result.sessions_revoked, "session", "sessions")} ended.`);
-    replaceRow(row, { ...user, app_sessions: 0, web_sessions: 0 });
     refreshSummary();
   } catch (failure) {
     message_("error", `Could not log out ${user.display_name}: ${failure.message}`);
   }
 }
 
-async function setActive(user, row, button, activate) {
+async function setActive(user, button, activate) {
   const sessions = user.app_sessions + user.web_sessions;
   const ok = await confirmAction(activate
     ? { title: `Activate ${user.display_name}?`, body: `${user.display_name} (${user.username}) will be able to sign in again.`, action: "Activate" }
@@ -349,7 +418,7 @@ async function setActive(user, row, button, activate) {
   if (!ok) return;
   try {
     const change = await withButton(button, () => call("set_user_active", { id: user.id, active: activate }));
-    replaceRow(row, change.user);
+    updateUser(change.user, button);
     message_("success", activate
       ? `${user.display_name} was activated and can sign in again.`
       : `${user.display_name} was deactivated: ${plural(change.sessions_revoked, "session", "sessions")} ended.`);
@@ -683,8 +752,17 @@ function wire() {
   $("audit-more").addEventListener("click", loadMoreAudit);
   // Both: the observer covers resizes and zoom, the scroll listener fast flinging.
   $("users-scroll").addEventListener("scroll", () => {
+    queueRender();
     if (sentinelVisible()) loadMoreUsers();
   }, { passive: true });
+  new ResizeObserver(queueRender).observe($("users-scroll"));
+  $("users-body").addEventListener("focusin", (event) => {
+    const row = event.target.closest("tr");
+    state.focus = { id: row.dataset.userId, button: [...row.querySelectorAll("button")].indexOf(event.target) };
+  });
+  document.addEventListener("focusin", (event) => {
+    if (!$("users-body").contains(event.target)) state.focus = null;
+  });
   new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting)) loadMoreUsers();
   }, { root: $("users-scroll"), rootMargin: "200px" }).observe($("users-sentinel"));

@@ -10,3 +10,4 @@ mod support;
 mod driver;
 mod journeys;
 mod maintenance;
+mod many_users;

@@ -238,14 +238,15 @@ pub async fn run(
             .execute_async(
                 "const done = arguments[arguments.length - 1];
                  const scroller = document.getElementById('users-scroll');
-                 const body = document.getElementById('users-body');
+                 const view = document.getElementById('users-view');
+                 const loaded = () => Number(view.dataset.loadedCount ?? 0);
                  const until = performance.now() + 180000;
                  (async () => {
-                   while (body.rows.length < 10000 && performance.now() < until) {
+                   while (loaded() < 10000 && performance.now() < until) {
                      scroller.scrollTop = scroller.scrollHeight;
                      await new Promise((r) => setTimeout(r, 20));
                    }
-                   done(body.rows.length);
+                   done(loaded());
                  })();",
                 vec![],
             )
@@ -254,6 +255,14 @@ pub async fn run(
             .unwrap_or(0) as usize;
         tokio::time::sleep(Duration::from_secs(1)).await;
         let rss_mb_10k = app_rss_mb(app)?;
+        let rendered = session
+            .client
+            .execute(
+                "return document.getElementById('users-body').rows.length",
+                vec![],
+            )
+            .await?;
+        eprintln!("    {loaded} users loaded, {rendered} rows in the page, {rss_mb_10k:.0} MiB");
 
         // Keystroke to filtered list painted, one key after a pause each time.
         let search = session.wait_for("#search", Duration::from_secs(5)).await?;
