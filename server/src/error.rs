@@ -118,10 +118,15 @@ impl IntoResponse for AppError {
 }
 
 fn is_database_unavailable(cause: &anyhow::Error) -> bool {
-    matches!(
-        cause.downcast_ref::<sqlx::Error>(),
-        Some(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
-    )
+    match cause.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => true,
+        // PostgreSQL going away: connection exceptions (08) and operator intervention
+        // (57P: shutting down, starting up, terminated).
+        Some(sqlx::Error::Database(e)) => e
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
 }
 
 impl From<sqlx::Error> for AppError {

@@ -2,10 +2,12 @@
 //! logout, and tells open clients about it.
 //!
 //! Map: [`store`] has all SQL; [`http`] the routes of the contract; [`hub`] the open notice
-//! streams; [`secrets`] tokens and passwords; [`ratelimit`] login throttling; [`seed`] demo
+//! streams; [`cluster`] carries what happens on one instance to the others' streams;
+//! [`scheduler`] runs maintenance windows; [`secrets`] tokens and passwords; [`ratelimit`] login throttling; [`seed`] demo
 //! data; [`cli`] the `curfewd` command line.
 
 pub mod cli;
+pub mod cluster;
 pub mod error;
 pub mod http;
 pub mod hub;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use curfew::api::{AdminEvent, MaintenanceWarning, Notice, RevocationReason, StepKind};
 
+use crate::cluster::Signal;
 use crate::http::AppState;
 use crate::store::{from_millis, DueStep, StepOutcome};
 
@@ -71,14 +72,18 @@ async fn tick(
                         .fail_step(&step, crate::now_ms(), &e.to_string())
                         .await;
                     failures.remove(&key);
-                    let _ = state.events.send(AdminEvent::StepFailed {
-                        window_id: step.window_id,
-                        step: step.kind,
-                        message: format!(
-                            "The {} step failed: {e}. Check the curfewd log.",
-                            step.kind.as_str()
-                        ),
-                    });
+                    let _ = state
+                        .publish(Signal::Admin {
+                            event: AdminEvent::StepFailed {
+                                window_id: step.window_id,
+                                step: step.kind,
+                                message: format!(
+                                    "The {} step failed: {e}. Check the curfewd log.",
+                                    step.kind.as_str()
+                                ),
+                            },
+                        })
+                        .await;
                 }
             }
         }
@@ -102,7 +107,11 @@ async fn run_one(state: &AppState, step: &DueStep) -> anyhow::Result<()> {
                 claimed.ends_at,
                 crate::now_ms(),
             );
-            let reached = state.hub.broadcast(&notice) as i64;
+            let reached = state
+                .publish(Signal::Notice { notice })
+                .await
+                .map_err(|e| anyhow::anyhow!("telling streams of the warning: {e:?}"))?
+                as i64;
             state
                 .store
                 .record_step_reach(step, reached, late_ms)
@@ -119,7 +128,11 @@ async fn run_one(state: &AppState, step: &DueStep) -> anyhow::Result<()> {
         }),
         StepOutcome::LoggedOut(revocation) => {
             state
-                .end_revoked_streams(revocation, RevocationReason::Maintenance, now)
+                .publish(Signal::MassRevocation {
+                    revocation,
+                    reason: RevocationReason::Maintenance,
+                    at: now,
+                })
                 .await
                 .map_err(|e| anyhow::anyhow!("telling streams of the logout: {e:?}"))?;
             Some(AdminEvent::MassLogoutDone {
@@ -133,7 +146,7 @@ async fn run_one(state: &AppState, step: &DueStep) -> anyhow::Result<()> {
         }),
     };
     if let Some(event) = event {
-        let _ = state.events.send(event);
+        let _ = state.publish(Signal::Admin { event }).await;
     }
     Ok(())
 }

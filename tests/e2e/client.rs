@@ -6,15 +6,7 @@ use std::time::{Duration, Instant};
 use curfew::api::{ClientKind, LoginRequest};
 use curfew::{Client, ClientOptions, Error};
 
-use crate::support::{Server, ServerOptions, PASSWORD};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::support::{free_port, Server, ServerOptions, PASSWORD};
 
 #[tokio::test]
 async fn errors_are_typed_and_say_what_to_do() {

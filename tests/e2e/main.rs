@@ -1,9 +1,11 @@
-//! End-to-end tests: real `curfewd` processes on real SQLite files, driven over HTTP
+//! End-to-end tests: real `curfewd` processes on real SQLite files (or
+//! PostgreSQL databases, with `CURFEW_TEST_BACKEND=postgres`), driven over HTTP
 //! through the `curfew` client library. One binary for all of them, to save link time.
 
 mod support;
 
 mod client;
+mod instances;
 mod maintenance;
 mod security;
 mod sessions;

@@ -12,7 +12,7 @@ use curfew::{Client, NoticeStream};
 
 use crate::support::{assert_rejected, Server, PASSWORD};
 
-fn request(
+pub fn request(
     start_in_ms: i64,
     length_ms: Option<i64>,
     warn: &[i64],
@@ -29,7 +29,7 @@ fn request(
     }
 }
 
-async fn next_notice(stream: &mut NoticeStream, within: Duration) -> Notice {
+pub async fn next_notice(stream: &mut NoticeStream, within: Duration) -> Notice {
     tokio::time::timeout(within, stream.next())
         .await
         .expect("no notice in time")
@@ -37,7 +37,7 @@ async fn next_notice(stream: &mut NoticeStream, within: Duration) -> Notice {
         .expect("notice")
 }
 
-async fn try_login(server: &Server, username: &str) -> Result<Client, curfew::Error> {
+pub async fn try_login(server: &Server, username: &str) -> Result<Client, curfew::Error> {
     server
         .client()
         .login(&LoginRequest {
@@ -49,7 +49,7 @@ async fn try_login(server: &Server, username: &str) -> Result<Client, curfew::Er
         .map(|(client, _)| client)
 }
 
-async fn window(admin: &Client, id: uuid::Uuid) -> MaintenanceWindow {
+pub async fn window(admin: &Client, id: uuid::Uuid) -> MaintenanceWindow {
     admin
         .maintenance()
         .await
@@ -60,7 +60,7 @@ async fn window(admin: &Client, id: uuid::Uuid) -> MaintenanceWindow {
         .expect("window listed")
 }
 
-async fn wait_for_window<F: Fn(&MaintenanceWindow) -> bool>(
+pub async fn wait_for_window<F: Fn(&MaintenanceWindow) -> bool>(
     admin: &Client,
     id: uuid::Uuid,
     what: &str,
@@ -80,7 +80,7 @@ async fn wait_for_window<F: Fn(&MaintenanceWindow) -> bool>(
     }
 }
 
-fn step(w: &MaintenanceWindow, kind: StepKind, offset: i64) -> &curfew::api::MaintenanceStep {
+pub fn step(w: &MaintenanceWindow, kind: StepKind, offset: i64) -> &curfew::api::MaintenanceStep {
     w.steps
         .iter()
         .find(|s| s.kind == kind && s.offset_seconds == offset)

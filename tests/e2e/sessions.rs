@@ -13,7 +13,7 @@ use curfew::{Client, NoticeStream};
 
 use crate::support::{assert_rejected, Server, PASSWORD};
 
-async fn user_id(admin: &Client, username: &str) -> uuid::Uuid {
+pub async fn user_id(admin: &Client, username: &str) -> uuid::Uuid {
     let page = admin
         .users(&UserQuery {
             q: Some(username.into()),

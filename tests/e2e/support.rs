@@ -60,6 +60,16 @@ impl Server {
     pub fn start_with(options: ServerOptions) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = test_database_url(dir.path());
+        Self::start_in(dir, database_url, options)
+    }
+
+    /// Another curfewd on an existing database (several instances on one PostgreSQL).
+    pub fn start_on(database_url: &str) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(dir, database_url.to_owned(), ServerOptions::default())
+    }
+
+    fn start_in(dir: tempfile::TempDir, database_url: String, options: ServerOptions) -> Server {
         let log = dir.path().join("curfewd.log");
         let mut server = Server {
             child: None,
@@ -256,4 +266,142 @@ pub async fn assert_rejected(client: &Client, code: &str) {
         }
         other => panic!("expected 401 {code}, got {other:?}"),
     }
+}
+
+/// A PostgreSQL server of the test's own (initdb in a temporary directory), for tests
+/// that stop and start the database under a running curfewd.
+pub struct PrivatePostgres {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    pub port: u16,
+}
+
+impl PrivatePostgres {
+    pub fn start() -> PrivatePostgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL under /usr/lib/postgresql (Debian package postgresql)")
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|p| p.join("initdb").exists())
+            .max()
+            .expect("an initdb under /usr/lib/postgresql/*/bin");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let db = PrivatePostgres { dir, bin, port };
+        // PostgreSQL refuses to run as root: as root, its files belong to `postgres`.
+        if running_as_root() {
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(db.dir.path())
+                .status()
+                .expect("chown");
+            assert!(status.success());
+        }
+        let data = db.data_dir();
+        db.pg("initdb", &["-A", "trust", "-U", "curfew", "-D", &data]);
+        db.start_server();
+        db
+    }
+
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://curfew@127.0.0.1:{}/{database}", self.port)
+    }
+
+    pub fn create_database(&self, name: &str) -> String {
+        let out = Command::new("psql")
+            .args([&self.url("postgres"), "-v", "ON_ERROR_STOP=1", "-qc"])
+            .arg(format!("CREATE DATABASE {name}"))
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.url(name)
+    }
+
+    pub fn start_server(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("postgres.log");
+        self.pg(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data_dir(),
+                "-o",
+                &options,
+                "-l",
+                &log.display().to_string(),
+                "-w",
+                "start",
+            ],
+        );
+    }
+
+    /// Stops the server at once, as a crash or a restart by its operator would.
+    pub fn stop_server(&self) {
+        self.pg(
+            "pg_ctl",
+            &["-D", &self.data_dir(), "-m", "immediate", "-w", "stop"],
+        );
+    }
+
+    fn data_dir(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn pg(&self, tool: &str, args: &[&str]) {
+        let program = self.bin.join(tool);
+        let out = if running_as_root() {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(&program)
+                .args(args)
+                .output()
+        } else {
+            Command::new(&program).args(args).output()
+        }
+        .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+        assert!(
+            out.status.success(),
+            "{tool} {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = Command::new(self.bin.join("pg_ctl"))
+            .args(["-D", &self.data_dir(), "-m", "immediate", "stop"])
+            .output();
+        if running_as_root() {
+            let _ = Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(self.bin.join("pg_ctl"))
+                .args(["-D", &self.data_dir(), "-m", "immediate", "stop"])
+                .output();
+        }
+    }
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("address")
+        .port()
 }

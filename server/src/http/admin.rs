@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::extract::{Administrator, ApiJson, ApiQuery, Caller, ForceLogout, IdPath, ManageUsers};
 use super::AppState;
+use crate::cluster::Signal;
 use crate::error::{AppError, AppResult};
 use crate::store::{AuditCursor, UserCursor};
 use crate::validate;
@@ -131,9 +132,9 @@ async fn target_user(state: &AppState, id: Uuid) -> AppResult<AdminUser> {
 }
 
 /// Adds `Server-Timing: db;dur=<ms>` so clients and benchmarks see the server's own time.
-fn with_timing(body: impl IntoResponse, started: Instant) -> Response {
+fn with_timing(body: impl IntoResponse, database: std::time::Duration) -> Response {
     let mut response = body.into_response();
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let ms = database.as_secs_f64() * 1000.0;
     if let Ok(value) = HeaderValue::from_str(&format!("db;dur={ms:.3}")) {
         response
             .headers_mut()
@@ -159,8 +160,10 @@ pub async fn logout_user(
         .store
         .logout_user(&caller.actor(), &target, crate::now_ms())
         .await?;
-    let elapsed = started;
-    state.end_stale_streams(Some(id)).await?;
+    let elapsed = started.elapsed();
+    state
+        .publish(Signal::SessionsEnded { user: Some(id) })
+        .await?;
     tracing::info!(actor = %caller.username, target = %target.username, sessions = revoked, "logged out user");
     Ok(with_timing(
         Json(LogoutResult {
@@ -193,10 +196,14 @@ pub async fn logout_all(
             sessions_revoked: revocation.sessions,
             users_affected: revocation.users,
         }),
-        started,
+        started.elapsed(),
     );
     state
-        .end_revoked_streams(revocation, RevocationReason::LogoutAll, now)
+        .publish(Signal::MassRevocation {
+            revocation,
+            reason: RevocationReason::LogoutAll,
+            at: now,
+        })
         .await?;
     let (sessions, users) = (revocation.sessions, revocation.users);
     tracing::info!(actor = %caller.username, sessions, users, keep_admins = request.keep_admins, "logged out everyone");
@@ -220,7 +227,9 @@ async fn change_status(
         .store
         .set_user_status(&caller.actor(), &target, status, crate::now_ms())
         .await?;
-    state.end_stale_streams(Some(id)).await?;
+    state
+        .publish(Signal::SessionsEnded { user: Some(id) })
+        .await?;
     tracing::info!(actor = %caller.username, target = %target.username, status = status.as_str(), sessions = revoked, "changed user status");
     Ok(Json(UserStatusChange {
         user: target_user(state, id).await?,

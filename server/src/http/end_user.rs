@@ -14,7 +14,8 @@ use curfew::api::{
 use futures_util::{stream, Stream, StreamExt};
 
 use super::extract::{ApiJson, Caller, ClientAddress};
-use super::{revoked_notice, AppState};
+use super::AppState;
+use crate::cluster::Signal;
 use crate::error::{AppError, AppResult};
 use crate::store::from_millis;
 use crate::{secrets, validate};
@@ -139,10 +140,13 @@ pub async fn session(caller: Caller) -> Json<Session> {
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> AppResult<StatusCode> {
     let now = crate::now_ms();
     state.store.end_own_session(caller.session_id, now).await?;
-    state.hub.end_session(
-        caller.session_id,
-        revoked_notice(caller.session_id, RevocationReason::SignedOut, now),
-    );
+    state
+        .publish(Signal::SessionEnded {
+            session: caller.session_id,
+            reason: RevocationReason::SignedOut,
+            at: now,
+        })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::extract::{ApiJson, ForceLogout, IdPath};
 use super::AppState;
+use crate::cluster::Signal;
 use crate::error::{AppError, AppResult};
 use crate::store::{millis, NewWindow, WindowError};
 
@@ -233,17 +234,21 @@ pub async fn cancel(
         .map_err(|e| window_error(e, id))?;
     let window = load(&state, id).await?;
     state
-        .hub
-        .broadcast(&Notice::MaintenanceCancelled(MaintenanceCancelled {
-            window_id: id,
-            message: format!(
-                "The maintenance planned for {} was cancelled.",
-                window.starts_at.format("%Y-%m-%d %H:%M UTC")
-            ),
-        }));
-    let _ = state
-        .events
-        .send(AdminEvent::WindowCancelled { window_id: id });
+        .publish(Signal::Notice {
+            notice: Notice::MaintenanceCancelled(MaintenanceCancelled {
+                window_id: id,
+                message: format!(
+                    "The maintenance planned for {} was cancelled.",
+                    window.starts_at.format("%Y-%m-%d %H:%M UTC")
+                ),
+            }),
+        })
+        .await?;
+    state
+        .publish(Signal::Admin {
+            event: AdminEvent::WindowCancelled { window_id: id },
+        })
+        .await?;
     tracing::info!(actor = %caller.username, window = %id, "cancelled maintenance");
     Ok(Json(window))
 }
@@ -264,7 +269,11 @@ pub async fn end(
         .end_window_now(&caller.actor(), id, crate::now_ms())
         .await
         .map_err(|e| window_error(e, id))?;
-    let _ = state.events.send(AdminEvent::WindowEnded { window_id: id });
+    state
+        .publish(Signal::Admin {
+            event: AdminEvent::WindowEnded { window_id: id },
+        })
+        .await?;
     tracing::info!(actor = %caller.username, window = %id, "ended maintenance");
     Ok(Json(load(&state, id).await?))
 }

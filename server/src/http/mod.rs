@@ -66,6 +66,8 @@ pub struct AppState {
     pub events: tokio::sync::broadcast::Sender<curfew::api::AdminEvent>,
     /// Wakes the maintenance scheduler when a window is created.
     pub scheduler_wake: Arc<tokio::sync::Notify>,
+    /// This process, to tell its own signals from other instances' (see [`crate::cluster`]).
+    pub instance: Uuid,
 }
 
 impl AppState {
@@ -80,6 +82,7 @@ impl AppState {
             config: Arc::new(config),
             events: tokio::sync::broadcast::channel(256).0,
             scheduler_wake: Arc::new(tokio::sync::Notify::new()),
+            instance: Uuid::new_v4(),
         }
     }
 
@@ -223,6 +226,15 @@ pub async fn serve(
     let hub = Arc::clone(&state.hub);
     let background = tokio::spawn(housekeeping(state.clone()));
     let scheduler = tokio::spawn(crate::scheduler::run(state.clone()));
+    let cluster = (state.store.backend() == crate::store::Backend::Postgres)
+        .then(|| tokio::spawn(crate::cluster::listen(state.clone())));
+    let stop_background = move || {
+        background.abort();
+        scheduler.abort();
+        if let Some(cluster) = &cluster {
+            cluster.abort();
+        }
+    };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -236,14 +248,12 @@ pub async fn serve(
     let mut server = server;
     tokio::select! {
         result = &mut server => {
-            background.abort();
-            scheduler.abort();
+            stop_background();
             return result.map_err(std::io::Error::other)?;
         }
         _ = stop_rx.changed() => {}
     }
-    background.abort();
-    scheduler.abort();
+    stop_background();
     match tokio::time::timeout(drain, &mut server).await {
         Ok(result) => result.map_err(std::io::Error::other)?,
         Err(_) => {

@@ -13,7 +13,12 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{enum_col, from_millis, insert_audit, revoke_all, uuid_col, Actor, Spared, Store};
+use super::{
+    enum_col, from_millis, insert_audit, revoke_all, uuid_col, Actor, Backend, Spared, Store,
+};
+
+/// The PostgreSQL advisory lock that serialises window creation across instances.
+const SCHEDULE_LOCK: i64 = 0x6375_7266_6577; // "curfew"
 
 /// A window to create, with its steps already laid out.
 #[derive(Debug, Clone)]
@@ -109,8 +114,16 @@ impl Store {
     ) -> Result<Uuid, WindowError> {
         let id = Uuid::new_v4();
         let mut tx = self.pool.begin().await?;
-        // The insert comes first so that this transaction holds the write lock while it
-        // looks for overlaps: two racing creations cannot both pass the check.
+        // Two racing creations must not both pass the overlap check. SQLite: the insert
+        // comes first, so this transaction holds the only write lock while it looks.
+        // PostgreSQL: readers do not see each other's inserts, so creations take turns on
+        // a transaction-scoped advisory lock.
+        if self.backend() == Backend::Postgres {
+            sqlx::query("SELECT COUNT(*) AS n FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
+                .bind(SCHEDULE_LOCK)
+                .fetch_one(&mut *tx)
+                .await?;
+        }
         sqlx::query(&format!(
             "INSERT INTO maintenance_windows ({WINDOW_COLUMNS}, created_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'scheduled', NULL, $10)"
@@ -363,6 +376,22 @@ impl Store {
     /// instance (or an earlier run) already did it.
     pub async fn run_step(&self, step: &DueStep, now: i64) -> sqlx::Result<Option<ClaimedStep>> {
         let mut tx = self.pool.begin().await?;
+        if self.backend() == Backend::Postgres {
+            // Another instance holding this step is running it: move on instead of
+            // waiting for its effect (a mass logout) to commit, then finding it done.
+            let free = sqlx::query(
+                "SELECT kind FROM maintenance_steps WHERE window_id = $1 AND kind = $2 \
+                 AND offset_seconds = $3 AND state = 'pending' FOR UPDATE SKIP LOCKED",
+            )
+            .bind(step.window_id.to_string())
+            .bind(step.kind.as_str())
+            .bind(step.offset_seconds)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if free.is_none() {
+                return Ok(None);
+            }
+        }
         let claimed = sqlx::query(
             "UPDATE maintenance_steps SET state = 'done', ran_at = $1 \
              WHERE window_id = $2 AND kind = $3 AND offset_seconds = $4 AND state = 'pending'",

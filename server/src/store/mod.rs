@@ -36,6 +36,8 @@ pub enum Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// For the PostgreSQL listener, which needs a connection of its own.
+    url: std::sync::Arc<str>,
 }
 
 /// A user row with what login needs.
@@ -160,7 +162,13 @@ impl Store {
         };
         let mut options = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10));
+            // SQLite: how long a request may queue for a connection behind writers.
+            // PostgreSQL: also how long a request waits while the server is unreachable
+            // before it is answered 503.
+            .acquire_timeout(Duration::from_secs(match backend {
+                Backend::Sqlite => 10,
+                Backend::Postgres => 3,
+            }));
         if backend == Backend::Sqlite {
             options = options.after_connect(|conn, _meta| {
                 Box::pin(async move {
@@ -185,7 +193,11 @@ impl Store {
             .connect(&url)
             .await
             .with_context(|| format!("cannot open the database at {}", redact_url(&url)))?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            url: url.into(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -206,6 +218,24 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Sends `payload` to every listener on `channel` (PostgreSQL only).
+    pub async fn notify(&self, channel: &str, payload: &str) -> sqlx::Result<()> {
+        // pg_notify returns void, which the Any driver cannot decode: count instead.
+        sqlx::query("SELECT COUNT(*) AS n FROM (SELECT pg_notify($1, $2)) AS sent")
+            .bind(channel)
+            .bind(payload)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A connection listening on `channel` (PostgreSQL only).
+    pub async fn listener(&self, channel: &str) -> sqlx::Result<sqlx::postgres::PgListener> {
+        let mut listener = sqlx::postgres::PgListener::connect(&self.url).await?;
+        listener.listen(channel).await?;
+        Ok(listener)
     }
 
     pub async fn close(&self) {
@@ -791,7 +821,7 @@ pub(crate) struct Spared {
 }
 
 /// What one mass revocation did; `id` marks its sessions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MassRevocation {
     pub id: i64,
     pub sessions: i64,
