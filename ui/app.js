@@ -348,11 +348,12 @@ async function loadMoreUsers() {
       cursor: state.cursor,
     });
     if (generation !== state.generation) return; // a newer search replaced this one
+    const firstPage = !state.cursor;
     state.users.push(...page.users);
     state.cursor = page.next_cursor;
     state.done = !page.next_cursor;
     renderUsers();
-    if (!state.cursor && state.keyAt !== undefined) {
+    if (firstPage && state.keyAt !== undefined) {
       recordSearchTime(state.keyAt);
       state.keyAt = undefined;
     }

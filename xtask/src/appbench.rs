@@ -135,14 +135,32 @@ fn app_rss_mb(app: &Path) -> anyhow::Result<f64> {
         i += 1;
     }
     let mut kib = 0u64;
+    let mut parts = Vec::new();
     for pid in tree {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        kib += status
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0)
+        };
+        let name = status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0);
+            .find_map(|l| l.strip_prefix("Name:"))
+            .unwrap_or("?")
+            .trim()
+            .to_owned();
+        kib += field("VmRSS:");
+        parts.push(format!(
+            "{name} {} MiB (anon {}, file {})",
+            field("VmRSS:") / 1024,
+            field("RssAnon:") / 1024,
+            field("RssFile:") / 1024
+        ));
     }
+    // Which process holds the memory, to know where to look when it grows.
+    eprintln!("    resident: {}", parts.join(", "));
     Ok(kib as f64 / 1024.0)
 }
 
@@ -223,6 +241,8 @@ pub async fn run(
             .wait_for("#users-body tr", Duration::from_secs(60))
             .await?;
         let first_paint_ms = started.elapsed().as_secs_f64() * 1000.0;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        eprintln!("    {:.0} MiB at first paint", app_rss_mb(app)?);
 
         // Resident memory with 10,000 users loaded by scrolling.
         session
