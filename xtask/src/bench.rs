@@ -1,6 +1,8 @@
 //! `cargo xtask bench`: logout-all against the per-user loop other systems use, and
-//! session-check throughput, on SQLite at 1k, 10k and 100k live sessions. Release build,
-//! loopback only, every loop bounded in count and time.
+//! session-check throughput, on SQLite at 1k, 10k and 100k live sessions; the same on
+//! PostgreSQL with one and two instances ([`crate::pgbench`]); maintenance fan-out
+//! ([`crate::fanout`]); the desktop app ([`crate::appbench`]). Release build, loopback
+//! only, every loop bounded in count and time.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -88,7 +90,8 @@ struct Row {
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut sizes = vec![1_000usize, 10_000, 100_000];
-    let (mut server_part, mut app_part, mut fanout_part) = (true, true, true);
+    let (mut server_part, mut app_part, mut fanout_part, mut postgres_part) =
+        (true, true, true, true);
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         match (flag.as_str(), rest.next()) {
@@ -98,13 +101,16 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                     .map(|s| s.parse().context("--sizes takes numbers"))
                     .collect::<anyhow::Result<_>>()?
             }
-            ("--only", Some(part)) if ["server", "app", "fanout"].contains(&part.as_str()) => {
+            ("--only", Some(part))
+                if ["server", "app", "fanout", "postgres"].contains(&part.as_str()) =>
+            {
                 server_part = part == "server";
                 app_part = part == "app";
                 fanout_part = part == "fanout";
+                postgres_part = part == "postgres";
             }
             _ => bail!(
-                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout]"
+                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout|postgres]"
             ),
         }
     }
@@ -159,6 +165,11 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     let runtime = tokio::runtime::Runtime::new()?;
     let mut rows = Vec::new();
+    let postgres = if postgres_part {
+        Some(runtime.block_on(crate::pgbench::run(&bin, &sizes))?)
+    } else {
+        None
+    };
     if server_part {
         for sessions in sizes {
             eprintln!("==> {sessions} sessions");
@@ -239,6 +250,45 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
              search: input event to the filtered list painted (two animation frames), one key after a pause."
         );
     }
+    if let Some((pg_rows, cross)) = &postgres {
+        println!();
+        println!("curfewd on PostgreSQL, release build, loopback; session checks as below, spread over the instances");
+        println!(
+            "{:>9} | {:>13} {:>11} | {:>28} | {:>28}",
+            "sessions",
+            "logout-all ms",
+            "(wall ms)",
+            "1 instance: checks/s p50/p99 µs",
+            "2 instances: checks/s p50/p99 µs"
+        );
+        for r in pg_rows {
+            println!(
+                "{:>9} | {:>13.1} {:>11.1} | {:>10.0} {:>8} {:>8} | {:>10.0} {:>8} {:>8}",
+                r.sessions,
+                r.logout_all_server_ms,
+                r.logout_all_wall_ms,
+                r.one_instance.0,
+                r.one_instance.1,
+                r.one_instance.2,
+                r.two_instances.0,
+                r.two_instances.1,
+                r.two_instances.2,
+            );
+        }
+        println!();
+        println!(
+            "cross-instance fan-out: through instance A, to {} notice streams on instance B (ms: p50 / p99 / max)",
+            cross.streams
+        );
+        println!(
+            "maintenance_cancelled, from the DELETE sent to A: {:>6.0} / {:>6.0} / {:>6.0}   ({} streams missed it)",
+            cross.cancelled_ms.0, cross.cancelled_ms.1, cross.cancelled_ms.2, cross.missing_cancelled
+        );
+        println!(
+            "session_revoked, from the logout-all sent to A:   {:>6.0} / {:>6.0} / {:>6.0}   ({} streams missed it)",
+            cross.revoked_ms.0, cross.revoked_ms.1, cross.revoked_ms.2, cross.missing_revoked
+        );
+    }
     if rows.is_empty() {
         return Ok(());
     }
@@ -287,7 +337,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn server_ms(response: &reqwest::Response) -> f64 {
+pub fn server_ms(response: &reqwest::Response) -> f64 {
     response
         .headers()
         .get("server-timing")
@@ -358,7 +408,7 @@ async fn bench_size(bin: &Path, sessions: usize) -> anyhow::Result<Row> {
 
     // Session checks, then logout-all, on the first copy.
     let server = Curfewd::start(bin, &database_url, &dir.join("curfewd-1.log"))?;
-    let (checks_per_second, p50, p99) = session_checks(&http, &server.url, &tokens).await?;
+    let (checks_per_second, p50, p99) = session_checks(&http, &[&server.url], &tokens).await?;
     let token = admin_token(&http, &server.url).await?;
     let started = Instant::now();
     let response = http
@@ -433,16 +483,20 @@ async fn bench_size(bin: &Path, sessions: usize) -> anyhow::Result<Row> {
 }
 
 /// GET /auth/session over keep-alive connections; returns (per second, p50 µs, p99 µs).
-async fn session_checks(
+/// With several servers, the connections are spread over them evenly.
+pub async fn session_checks(
     http: &reqwest::Client,
-    url: &str,
+    urls: &[&str],
     tokens: &[String],
 ) -> anyhow::Result<(f64, u64, u64)> {
-    let endpoint = format!("{url}/api/v1/auth/session");
+    let endpoints: Vec<String> = urls
+        .iter()
+        .map(|url| format!("{url}/api/v1/auth/session"))
+        .collect();
     // One pass first: a token's first check records its activity (a write); the measured
     // run is the steady state of repeated checks.
     for token in tokens {
-        http.get(&endpoint)
+        http.get(&endpoints[0])
             .bearer_auth(token)
             .send()
             .await?
@@ -452,8 +506,8 @@ async fn session_checks(
     let tokens = Arc::new(tokens.to_vec());
     let mut workers = Vec::new();
     for worker in 0..CHECK_CONCURRENCY {
-        let (http, endpoint, stop, tokens) =
-            (http.clone(), endpoint.clone(), stop.clone(), tokens.clone());
+        let endpoint = endpoints[worker % endpoints.len()].clone();
+        let (http, stop, tokens) = (http.clone(), stop.clone(), tokens.clone());
         workers.push(tokio::spawn(async move {
             let mut histogram = Histogram::<u64>::new(3).expect("histogram");
             let mut i = worker;

@@ -26,7 +26,7 @@ pub struct FanoutRow {
     pub step_late_ms: Vec<(String, i64)>,
 }
 
-fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -35,12 +35,14 @@ fn now_ms() -> i64 {
 
 /// Receive times (Unix ms) of the warning and the revocation on one stream.
 #[derive(Default, Clone, Copy)]
-struct Seen {
-    warning: Option<i64>,
-    revoked: Option<i64>,
+pub struct Seen {
+    pub warning: Option<i64>,
+    pub cancelled: Option<i64>,
+    pub revoked: Option<i64>,
 }
 
-async fn follow(
+/// Opens one notice stream and records when its events arrive, until `session_revoked`.
+pub async fn follow(
     address: String,
     token: String,
     seen: Arc<Mutex<Vec<Seen>>>,
@@ -85,6 +87,11 @@ async fn follow(
             warned = true;
             seen.lock().await[index].warning = Some(at);
         }
+        if seen.lock().await[index].cancelled.is_none()
+            && text.contains("event: maintenance_cancelled")
+        {
+            seen.lock().await[index].cancelled = Some(at);
+        }
         if text.contains("event: session_revoked") {
             seen.lock().await[index].revoked = Some(at);
             break;
@@ -96,7 +103,7 @@ async fn follow(
     Ok(())
 }
 
-fn summary(values: &[i64]) -> (f64, f64, f64) {
+pub fn summary(values: &[i64]) -> (f64, f64, f64) {
     let mut h = Histogram::<u64>::new(3).expect("histogram");
     for v in values {
         let _ = h.record((*v).max(0) as u64);
@@ -262,7 +269,7 @@ pub async fn run(curfewd: &Path) -> anyhow::Result<FanoutRow> {
     })
 }
 
-fn to_rfc3339(ms: i64) -> anyhow::Result<String> {
+pub fn to_rfc3339(ms: i64) -> anyhow::Result<String> {
     Ok(chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
         .context("time out of range")?
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true))

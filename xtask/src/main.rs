@@ -4,6 +4,7 @@
 mod appbench;
 mod bench;
 mod fanout;
+mod pgbench;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ fn main() -> ExitCode {
                 "usage: cargo xtask <command>\n\n\
                  demo    start curfewd on SQLite with demo users and live sessions\n\
                  test    run every check and test (fmt, clippy, unit, end-to-end)\n\
-                 bench   measure logout-all and session checks (release build)"
+                 bench   measure curfewd (SQLite, PostgreSQL, fan-out) and the app (release build)"
             );
             return ExitCode::from(2);
         }
@@ -96,6 +97,8 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     // Packages first: clippy already compiles the app, which needs WebKitGTK.
     setup::ensure_packages()?;
     let tauri_driver = setup::ensure_tauri_driver()?;
+    let postgres = setup::ensure_postgres()?;
+    setup::drop_test_databases(&postgres)?;
     run_step(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--check"]),
@@ -127,8 +130,33 @@ fn test(args: &[String]) -> anyhow::Result<()> {
         .args(args)
         .env("CURFEWD_BIN", &curfewd)
         .env("CURFEW_APP_BIN", &app)
-        .env("TAURI_DRIVER_BIN", &tauri_driver);
-    let (passed, failed) = cargo_test(&mut setup::desktop_session(&home, &mut test))?;
+        .env("TAURI_DRIVER_BIN", &tauri_driver)
+        .env("CURFEW_TEST_POSTGRES", &postgres);
+    let (mut passed, mut failed) = cargo_test(
+        "unit, router and end-to-end tests on SQLite, several instances on PostgreSQL",
+        &mut setup::desktop_session(&home, &mut test),
+    )?;
+    // The whole server suite again with every database on PostgreSQL (the two-instance
+    // tests already ran there).
+    for (target, skip) in [
+        (["--package", "curfew-server", "--lib"], None),
+        (["--package", "curfew", "--test=e2e"], Some("instances::")),
+    ] {
+        let mut on_postgres = cargo();
+        on_postgres
+            .arg("test")
+            .args(target)
+            .args(args)
+            .args(skip.map(|s| ["--", "--skip", s]).into_iter().flatten())
+            .env("CURFEWD_BIN", &curfewd)
+            .env("CURFEW_TEST_POSTGRES", &postgres)
+            .env("CURFEW_TEST_BACKEND", "postgres");
+        let (pg_passed, pg_failed) =
+            cargo_test("the server suite on PostgreSQL", &mut on_postgres)?;
+        passed += pg_passed;
+        failed += pg_failed;
+    }
+    let _ = setup::drop_test_databases(&postgres);
     // One closing line for the whole run: cargo's own last line is the doc tests of the
     // last crate, which says "0 passed" even when hundreds ran.
     println!("tests: {passed} passed, {failed} failed");
@@ -138,9 +166,9 @@ fn test(args: &[String]) -> anyhow::Result<()> {
 }
 
 /// Runs `cargo test`, echoing its output, and adds up its "test result" lines.
-fn cargo_test(cmd: &mut Command) -> anyhow::Result<(u64, u64)> {
+fn cargo_test(what: &str, cmd: &mut Command) -> anyhow::Result<(u64, u64)> {
     use std::io::{BufRead, BufReader};
-    eprintln!("==> cargo test (unit, router and end-to-end tests)");
+    eprintln!("==> cargo test: {what}");
     let mut child = cmd.stdout(std::process::Stdio::piped()).spawn()?;
     let (mut passed, mut failed) = (0, 0);
     for line in BufReader::new(child.stdout.take().expect("piped")).lines() {

@@ -1,6 +1,7 @@
 //! What `cargo xtask test` needs from the machine: Debian packages (WebKitGTK, Xvfb, a
 //! D-Bus session, GNOME Keyring, WebKitWebDriver), tauri-driver, and the services the
-//! tests run inside (a private D-Bus session with an unlocked keyring, and a display).
+//! tests run inside (a private D-Bus session with an unlocked keyring, and a display), and
+//! a PostgreSQL server the tests create their databases on.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,6 +31,7 @@ pub const PACKAGES: &[&str] = &[
     "chromium-driver",
     "dunst",
     "libnotify-bin",
+    "postgresql",
 ];
 
 fn installed(package: &str) -> bool {
@@ -125,4 +127,82 @@ exec "$@""#;
         };
     }
     wrapped
+}
+
+/// The administrative URL of a PostgreSQL server the tests may create and drop
+/// `curfew_test_*` databases on: `CURFEW_TEST_POSTGRES` if set, else Debian's own cluster,
+/// started if needed, with a `curfew` role (as root; otherwise says what to run).
+pub fn ensure_postgres() -> anyhow::Result<String> {
+    if let Ok(url) = std::env::var("CURFEW_TEST_POSTGRES") {
+        return Ok(url);
+    }
+    let url = "postgres://curfew:curfew@127.0.0.1:5432/postgres".to_owned();
+    if psql(&url, "SELECT 1").is_ok() {
+        return Ok(url);
+    }
+    if !is_root() {
+        bail!(
+            "the tests need PostgreSQL: set CURFEW_TEST_POSTGRES=postgres://USER:PASSWORD@HOST/postgres \
+             (a role that may create databases), or run as root to let xtask start Debian's cluster"
+        );
+    }
+    let clusters = Command::new("pg_lsclusters")
+        .arg("--no-header")
+        .output()
+        .context("pg_lsclusters (Debian package postgresql-common)")?;
+    let listing = String::from_utf8_lossy(&clusters.stdout);
+    let (version, name) = listing
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            Some((fields.next()?.to_owned(), fields.next()?.to_owned()))
+        })
+        .next()
+        .context("no PostgreSQL cluster: reinstall the postgresql package")?;
+    if !listing.contains("online") {
+        crate::run_step(
+            &format!("start PostgreSQL {version}/{name}"),
+            Command::new("pg_ctlcluster").args([&version, &name, "start"]),
+        )?;
+    }
+    crate::run_step(
+        "create the PostgreSQL role curfew",
+        Command::new("runuser").args([
+            "-u",
+            "postgres",
+            "--",
+            "psql",
+            "-qc",
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'curfew') THEN \
+             CREATE ROLE curfew LOGIN CREATEDB PASSWORD 'curfew'; END IF; END $$",
+        ]),
+    )?;
+    psql(&url, "SELECT 1").context("PostgreSQL started but refuses the curfew role")?;
+    Ok(url)
+}
+
+/// Drops the databases earlier test runs left behind.
+pub fn drop_test_databases(admin_url: &str) -> anyhow::Result<()> {
+    let names = psql(
+        admin_url,
+        "SELECT datname FROM pg_database WHERE datname LIKE 'curfew\\_test\\_%'",
+    )?;
+    for name in names.lines().map(str::trim).filter(|n| !n.is_empty()) {
+        psql(
+            admin_url,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )?;
+    }
+    Ok(())
+}
+
+fn psql(url: &str, sql: &str) -> anyhow::Result<String> {
+    let out = Command::new("psql")
+        .args([url, "-XAtqc", sql])
+        .output()
+        .context("psql (Debian package postgresql-client)")?;
+    if !out.status.success() {
+        bail!("psql: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -1,0 +1,241 @@
+//! curfewd on PostgreSQL: logout-all at 1k, 10k and 100k live sessions, session checks
+//! against one instance and spread over two, and the cross-instance fan-out (an action
+//! through instance A reaching notice streams connected to instance B).
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::sync::Mutex;
+
+use crate::bench::{admin_token, server_ms, session_checks, Curfewd, ADMIN_PASSWORD};
+use crate::fanout::{follow, now_ms, summary, to_rfc3339, Seen};
+
+/// Streams connected to instance B for the cross-instance fan-out.
+const CROSS_STREAMS: usize = 2_000;
+const CHECK_TOKENS: usize = 5_000;
+
+pub struct PgRow {
+    pub sessions: i64,
+    pub logout_all_server_ms: f64,
+    pub logout_all_wall_ms: f64,
+    pub one_instance: (f64, u64, u64),
+    pub two_instances: (f64, u64, u64),
+}
+
+pub struct CrossRow {
+    pub streams: usize,
+    pub cancelled_ms: (f64, f64, f64),
+    pub revoked_ms: (f64, f64, f64),
+    pub missing_cancelled: usize,
+    pub missing_revoked: usize,
+}
+
+fn psql(admin: &str, sql: &str) -> anyhow::Result<()> {
+    let out = Command::new("psql")
+        .args([admin, "-XAtqc", sql])
+        .output()
+        .context("psql")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+/// A fresh database seeded with `users` users, one in `1 / online_share` online with
+/// `sessions_per_user` sessions; returns its URL and the tokens demo-seed wrote.
+fn seeded_database(
+    bin: &Path,
+    admin: &str,
+    name: &str,
+    users: usize,
+    sessions_per_user: usize,
+    online_share: &str,
+    dir: &Path,
+) -> anyhow::Result<(String, Vec<String>)> {
+    psql(
+        admin,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    )?;
+    psql(admin, &format!("CREATE DATABASE {name}"))?;
+    let (base, _) = admin
+        .rsplit_once('/')
+        .context("admin URL names a database")?;
+    let url = format!("{base}/{name}");
+    let tokens_file = dir.join(format!("{name}.tokens"));
+    let seeded = Command::new(bin)
+        .args(["demo-seed", "--database-url", &url])
+        .args(["--users", &users.to_string()])
+        .args(["--sessions-per-user", &sessions_per_user.to_string()])
+        .args(["--online-share", online_share, "--deactivated-share", "0"])
+        .args(["--admin-password", ADMIN_PASSWORD, "--tokens-out"])
+        .arg(&tokens_file)
+        .env("CURFEW_LOG", "warn")
+        .output()?;
+    anyhow::ensure!(
+        seeded.status.success(),
+        "demo-seed on PostgreSQL failed: {}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let tokens = std::fs::read_to_string(&tokens_file)?
+        .lines()
+        .filter(|l| !l.starts_with("support "))
+        .filter_map(|l| l.split(' ').nth(2).map(str::to_owned))
+        .collect();
+    Ok((url, tokens))
+}
+
+pub async fn run(bin: &Path, sizes: &[usize]) -> anyhow::Result<(Vec<PgRow>, CrossRow)> {
+    let admin = crate::setup::ensure_postgres()?;
+    let dir = crate::target_dir().join("bench").join("postgres");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
+    let mut rows = Vec::new();
+    for &sessions in sizes {
+        eprintln!("==> PostgreSQL, {sessions} sessions");
+        let name = format!("curfew_bench_{sessions}");
+        let (url, mut tokens) = seeded_database(bin, &admin, &name, sessions, 2, "0.5", &dir)?;
+        tokens.truncate(CHECK_TOKENS);
+        let a = Curfewd::start(bin, &url, &dir.join(format!("{name}-a.log")))?;
+        let one_instance = session_checks(&http, &[&a.url], &tokens).await?;
+        let b = Curfewd::start(bin, &url, &dir.join(format!("{name}-b.log")))?;
+        let two_instances = session_checks(&http, &[&a.url, &b.url], &tokens).await?;
+        let token = admin_token(&http, &a.url).await?;
+        let started = Instant::now();
+        let response = http
+            .post(format!("{}/api/v1/admin/logout-all", a.url))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"keep_admins": false}))
+            .send()
+            .await?
+            .error_for_status()?;
+        let logout_all_server_ms = server_ms(&response);
+        let result: serde_json::Value = response.json().await?;
+        let logout_all_wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+        a.stop()?;
+        b.stop()?;
+        psql(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )?;
+        rows.push(PgRow {
+            sessions: result["sessions_revoked"].as_i64().unwrap_or(-1),
+            logout_all_server_ms,
+            logout_all_wall_ms,
+            one_instance,
+            two_instances,
+        });
+    }
+    eprintln!("==> PostgreSQL, fan-out from instance A to {CROSS_STREAMS} streams on instance B");
+    let cross = cross_instance(bin, &admin, &dir, &http).await?;
+    Ok((rows, cross))
+}
+
+async fn cross_instance(
+    bin: &Path,
+    admin: &str,
+    dir: &Path,
+    http: &reqwest::Client,
+) -> anyhow::Result<CrossRow> {
+    let name = "curfew_bench_fanout";
+    let (url, tokens) = seeded_database(bin, admin, name, CROSS_STREAMS + 1, 1, "1", dir)?;
+    let tokens: Vec<String> = tokens.into_iter().take(CROSS_STREAMS).collect();
+    let a = Curfewd::start(bin, &url, &dir.join("fanout-a.log"))?;
+    let b = Curfewd::start(bin, &url, &dir.join("fanout-b.log"))?;
+    let address = b.url.trim_start_matches("http://").to_owned();
+    let seen = Arc::new(Mutex::new(vec![Seen::default(); tokens.len()]));
+    let connected = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        tasks.push(tokio::spawn(follow(
+            address.clone(),
+            token.clone(),
+            seen.clone(),
+            connected.clone(),
+            i,
+        )));
+    }
+    let token = admin_token(http, &a.url).await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while connected.load(Ordering::Relaxed) < tokens.len() {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {} streams opened",
+            connected.load(Ordering::Relaxed),
+            tokens.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A window far enough away that no step runs; cancelling it through A is what B's
+    // streams must hear.
+    let starts_at = now_ms() + 600_000;
+    let window: serde_json::Value = http
+        .post(format!("{}/api/v1/admin/maintenance", a.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "starts_at": to_rfc3339(starts_at)?,
+            "message": "Benchmark maintenance",
+            "warn_before": [60], "freeze_before": 60, "keep_admins": false
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let id = window["id"].as_str().context("window id")?;
+    let cancelled_at = now_ms();
+    http.delete(format!("{}/api/v1/admin/maintenance/{id}", a.url))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .error_for_status()?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while seen.lock().await.iter().any(|s| s.cancelled.is_none())
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let revoked_at = now_ms();
+    http.post(format!("{}/api/v1/admin/logout-all", a.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"keep_admins": false}))
+        .send()
+        .await?
+        .error_for_status()?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for task in tasks {
+        let _ = tokio::time::timeout_at(deadline, task).await;
+    }
+    a.stop()?;
+    b.stop()?;
+    psql(
+        admin,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    )?;
+    let seen = seen.lock().await;
+    let cancelled: Vec<i64> = seen
+        .iter()
+        .filter_map(|s| s.cancelled)
+        .map(|t| t - cancelled_at)
+        .collect();
+    let revoked: Vec<i64> = seen
+        .iter()
+        .filter_map(|s| s.revoked)
+        .map(|t| t - revoked_at)
+        .collect();
+    Ok(CrossRow {
+        streams: seen.len(),
+        cancelled_ms: summary(&cancelled),
+        revoked_ms: summary(&revoked),
+        missing_cancelled: seen.len() - cancelled.len(),
+        missing_revoked: seen.len() - revoked.len(),
+    })
+}
