@@ -38,7 +38,10 @@ impl Curfewd {
                 "--login-per-minute-per-account",
                 "1000000",
             ])
-            .env("CURFEW_LOG", "warn")
+            .env(
+                "CURFEW_LOG",
+                std::env::var("CURFEW_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(log)?)
             .spawn()

@@ -146,7 +146,7 @@ async fn cross_instance(
     http: &reqwest::Client,
 ) -> anyhow::Result<CrossRow> {
     let name = "curfew_bench_fanout";
-    let (url, tokens) = seeded_database(bin, admin, name, CROSS_STREAMS + 1, 1, "1", dir)?;
+    let (url, tokens) = seeded_database(bin, admin, name, CROSS_STREAMS + 2, 1, "1", dir)?;
     let tokens: Vec<String> = tokens.into_iter().take(CROSS_STREAMS).collect();
     let a = Curfewd::start(bin, &url, &dir.join("fanout-a.log"))?;
     let b = Curfewd::start(bin, &url, &dir.join("fanout-b.log"))?;

@@ -117,12 +117,21 @@ impl AppState {
         if revocation.sessions == 0 || self.hub.stream_count() == 0 {
             return Ok(0);
         }
+        let started = std::time::Instant::now();
+        let sessions = self.store.sessions_of_revocation(revocation.id).await?;
+        let queried = started.elapsed();
         let mut notified = 0;
-        for session in self.store.sessions_of_revocation(revocation.id).await? {
+        for session in sessions {
             notified += self
                 .hub
                 .end_session(session, revoked_notice(session, reason, at));
         }
+        tracing::info!(
+            streams = notified,
+            query_ms = queried.as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
+            "told the open streams of a mass revocation"
+        );
         Ok(notified)
     }
 }
