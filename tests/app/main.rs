@@ -7,6 +7,7 @@
 #[allow(dead_code)]
 mod support;
 
+mod connection;
 mod driver;
 mod journeys;
 mod maintenance;

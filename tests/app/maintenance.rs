@@ -13,13 +13,13 @@ use crate::driver::App;
 use crate::support::{assert_rejected, Server, PASSWORD};
 
 /// Records every `org.freedesktop.Notifications.Notify` call on the session bus.
-struct NotifyMonitor {
+pub(crate) struct NotifyMonitor {
     child: Child,
     seen: Arc<Mutex<String>>,
 }
 
 impl NotifyMonitor {
-    fn start() -> NotifyMonitor {
+    pub(crate) fn start() -> NotifyMonitor {
         let mut child = Command::new("dbus-monitor")
             .arg("interface='org.freedesktop.Notifications',member='Notify'")
             .stdout(Stdio::piped())
@@ -40,7 +40,7 @@ impl NotifyMonitor {
     }
 
     /// Waits for a Notify call whose text contains every needle.
-    async fn expect(&self, needles: &[&str]) {
+    pub(crate) async fn expect(&self, needles: &[&str]) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             {
