@@ -31,7 +31,10 @@ async fn the_app_says_when_curfewd_is_lost_and_back_and_when_it_is_signed_out() 
     // Back on the same address: the event stream reconnects with its back-off.
     server.restart();
     monitor
-        .expect(&["Curfew reconnected", "Notifications about maintenance are back"])
+        .expect(&[
+            "Curfew reconnected",
+            "Notifications about maintenance are back",
+        ])
         .await;
 
     // Another administrator signs root out of every session: the app is told at once.
@@ -47,7 +50,10 @@ async fn the_app_says_when_curfewd_is_lost_and_back_and_when_it_is_signed_out() 
         .into_iter()
         .find(|u| u.username == "root")
         .expect("root listed");
-    assert_eq!(deputy.logout_user(root.id).await.unwrap().sessions_revoked, 1);
+    assert_eq!(
+        deputy.logout_user(root.id).await.unwrap().sessions_revoked,
+        1
+    );
     monitor.expect(&["Curfew signed you out"]).await;
     app.visible("#signin-view").await;
     app.text_containing("#signin-notice", "The server signed you out")
