@@ -340,7 +340,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn server_ms(response: &reqwest::Response) -> f64 {
+fn server_ms(response: &reqwest::Response) -> f64 {
     response
         .headers()
         .get("server-timing")
@@ -348,6 +348,30 @@ pub fn server_ms(response: &reqwest::Response) -> f64 {
         .and_then(|v| v.split("dur=").nth(1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(f64::NAN)
+}
+
+/// One logout-all of everyone: (sessions revoked, the server's ms, the client's ms).
+pub async fn timed_logout_all(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> anyhow::Result<(i64, f64, f64)> {
+    let started = Instant::now();
+    let response = http
+        .post(format!("{url}/api/v1/admin/logout-all"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"keep_admins": false}))
+        .send()
+        .await?
+        .error_for_status()?;
+    let server = server_ms(&response);
+    let result: serde_json::Value = response.json().await?;
+    let wall = started.elapsed().as_secs_f64() * 1000.0;
+    Ok((
+        result["sessions_revoked"].as_i64().unwrap_or(-1),
+        server,
+        wall,
+    ))
 }
 
 pub async fn admin_token(http: &reqwest::Client, url: &str) -> anyhow::Result<String> {
@@ -413,18 +437,8 @@ async fn bench_size(bin: &Path, sessions: usize) -> anyhow::Result<Row> {
     let server = Curfewd::start(bin, &database_url, &dir.join("curfewd-1.log"))?;
     let (checks_per_second, p50, p99) = session_checks(&http, &[&server.url], &tokens).await?;
     let token = admin_token(&http, &server.url).await?;
-    let started = Instant::now();
-    let response = http
-        .post(format!("{}/api/v1/admin/logout-all", server.url))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"keep_admins": false}))
-        .send()
-        .await?
-        .error_for_status()?;
-    let logout_all_server_ms = server_ms(&response);
-    let result: serde_json::Value = response.json().await?;
-    let logout_all_wall_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let revoked = result["sessions_revoked"].as_i64().unwrap_or(-1);
+    let (revoked, logout_all_server_ms, logout_all_wall_ms) =
+        timed_logout_all(&http, &server.url, &token).await?;
     server.stop()?;
 
     // The same work the slow way, from the same starting point.

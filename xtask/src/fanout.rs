@@ -108,6 +108,75 @@ pub async fn follow(
     Ok(())
 }
 
+/// Notice streams opened by the load generator, each recording when its events arrive.
+pub struct Streams {
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+    connected: Arc<AtomicUsize>,
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Streams {
+    pub async fn open(server_url: &str, tokens: &[String]) -> Streams {
+        let address = server_url.trim_start_matches("http://").to_owned();
+        let seen = Arc::new(Mutex::new(vec![Seen::default(); tokens.len()]));
+        let connected = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for (i, token) in tokens.iter().enumerate() {
+            tasks.push(tokio::spawn(follow(
+                address.clone(),
+                token.clone(),
+                seen.clone(),
+                connected.clone(),
+                i,
+            )));
+            // In steps, so that the listen backlog keeps up.
+            if i % 500 == 499 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        Streams {
+            seen,
+            connected,
+            tasks,
+        }
+    }
+
+    /// Waits until every stream's first bytes arrived.
+    pub async fn wait_open(&self, within: Duration) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.connected.load(Ordering::Relaxed) < self.tasks.len() {
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "only {} of {} streams opened in {within:?}",
+                self.connected.load(Ordering::Relaxed),
+                self.tasks.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+
+    /// Waits for every stream to end; returns how many failed or did not end in time.
+    pub async fn finish(&mut self, within: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut failed = 0;
+        for task in self.tasks.drain(..) {
+            if !matches!(
+                tokio::time::timeout_at(deadline, task).await,
+                Ok(Ok(Ok(())))
+            ) {
+                failed += 1;
+            }
+        }
+        failed
+    }
+}
+
+/// For each stream that saw the event `pick` reads, its delay after `from` (Unix ms).
+pub fn delays(seen: &[Seen], pick: fn(&Seen) -> Option<i64>, from: i64) -> Vec<i64> {
+    seen.iter().filter_map(pick).map(|t| t - from).collect()
+}
+
 pub fn summary(values: &[i64]) -> (f64, f64, f64) {
     let mut h = Histogram::<u64>::new(3).expect("histogram");
     for v in values {
@@ -158,36 +227,11 @@ pub async fn run(curfewd: &Path) -> anyhow::Result<FanoutRow> {
         .take(STREAMS)
         .collect();
     let server = crate::bench::Curfewd::start(curfewd, &database_url, &dir.join("curfewd.log"))?;
-    let address = server.url.trim_start_matches("http://").to_owned();
-
-    let seen = Arc::new(Mutex::new(vec![Seen::default(); tokens.len()]));
-    let connected = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for (i, token) in tokens.iter().enumerate() {
-        tasks.push(tokio::spawn(follow(
-            address.clone(),
-            token.clone(),
-            seen.clone(),
-            connected.clone(),
-            i,
-        )));
-        if i % 500 == 499 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
+    let mut streams = Streams::open(&server.url, &tokens).await;
     let http = reqwest::Client::new();
     let token = crate::bench::admin_token(&http, &server.url).await?;
     // Every stream must be open (its first bytes arrived) before the window is scheduled.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    while connected.load(Ordering::Relaxed) < tokens.len() {
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "only {} of {} streams opened in 120 s",
-            connected.load(Ordering::Relaxed),
-            tokens.len()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    streams.wait_open(Duration::from_secs(120)).await?;
 
     let starts_at = now_ms() + 8_000;
     let window: serde_json::Value = http
@@ -206,16 +250,7 @@ pub async fn run(curfewd: &Path) -> anyhow::Result<FanoutRow> {
         .await?;
     let id = window["id"].as_str().context("id")?.to_owned();
     // Every stream ends with session_revoked at the start.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let mut failed = 0;
-    for task in tasks {
-        if !matches!(
-            tokio::time::timeout_at(deadline, task).await,
-            Ok(Ok(Ok(())))
-        ) {
-            failed += 1;
-        }
-    }
+    let failed = streams.finish(Duration::from_secs(60)).await;
     if failed > 0 {
         eprintln!("{failed} streams failed or timed out");
     }
@@ -247,22 +282,10 @@ pub async fn run(curfewd: &Path) -> anyhow::Result<FanoutRow> {
         }
         step_late_ms.push((kind, ran - due));
     }
-    let seen = seen.lock().await;
-    let warnings: Vec<i64> = seen
-        .iter()
-        .filter_map(|s| s.warning)
-        .map(|t| t - warning_due)
-        .collect();
-    let revoked: Vec<i64> = seen
-        .iter()
-        .filter_map(|s| s.revoked)
-        .map(|t| t - logout_due)
-        .collect();
-    let revoked_from_run: Vec<i64> = seen
-        .iter()
-        .filter_map(|s| s.revoked)
-        .map(|t| t - logout_ran)
-        .collect();
+    let seen = streams.seen.lock().await;
+    let warnings = delays(&seen, |s| s.warning, warning_due);
+    let revoked = delays(&seen, |s| s.revoked, logout_due);
+    let revoked_from_run = delays(&seen, |s| s.revoked, logout_ran);
     Ok(FanoutRow {
         streams: seen.len(),
         warning_ms: summary(&warnings),

@@ -4,15 +4,12 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::Mutex;
 
-use crate::bench::{admin_token, server_ms, session_checks, Curfewd, ADMIN_PASSWORD};
-use crate::fanout::{follow, now_ms, summary, to_rfc3339, Seen};
+use crate::bench::{admin_token, session_checks, timed_logout_all, Curfewd, ADMIN_PASSWORD};
+use crate::fanout::{delays, now_ms, summary, to_rfc3339, Streams};
 
 /// Streams connected to instance B for the cross-instance fan-out.
 const CROSS_STREAMS: usize = 2_000;
@@ -109,17 +106,8 @@ pub async fn run(bin: &Path, sizes: &[usize]) -> anyhow::Result<(Vec<PgRow>, Cro
         let b = Curfewd::start(bin, &url, &dir.join(format!("{name}-b.log")))?;
         let two_instances = session_checks(&http, &[&a.url, &b.url], &tokens).await?;
         let token = admin_token(&http, &a.url).await?;
-        let started = Instant::now();
-        let response = http
-            .post(format!("{}/api/v1/admin/logout-all", a.url))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({"keep_admins": false}))
-            .send()
-            .await?
-            .error_for_status()?;
-        let logout_all_server_ms = server_ms(&response);
-        let result: serde_json::Value = response.json().await?;
-        let logout_all_wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let (sessions, logout_all_server_ms, logout_all_wall_ms) =
+            timed_logout_all(&http, &a.url, &token).await?;
         a.stop()?;
         b.stop()?;
         psql(
@@ -127,7 +115,7 @@ pub async fn run(bin: &Path, sizes: &[usize]) -> anyhow::Result<(Vec<PgRow>, Cro
             &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
         )?;
         rows.push(PgRow {
-            sessions: result["sessions_revoked"].as_i64().unwrap_or(-1),
+            sessions,
             logout_all_server_ms,
             logout_all_wall_ms,
             one_instance,
@@ -150,30 +138,9 @@ async fn cross_instance(
     let tokens: Vec<String> = tokens.into_iter().take(CROSS_STREAMS).collect();
     let a = Curfewd::start(bin, &url, &dir.join("fanout-a.log"))?;
     let b = Curfewd::start(bin, &url, &dir.join("fanout-b.log"))?;
-    let address = b.url.trim_start_matches("http://").to_owned();
-    let seen = Arc::new(Mutex::new(vec![Seen::default(); tokens.len()]));
-    let connected = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for (i, token) in tokens.iter().enumerate() {
-        tasks.push(tokio::spawn(follow(
-            address.clone(),
-            token.clone(),
-            seen.clone(),
-            connected.clone(),
-            i,
-        )));
-    }
+    let mut streams = Streams::open(&b.url, &tokens).await;
     let token = admin_token(http, &a.url).await?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while connected.load(Ordering::Relaxed) < tokens.len() {
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "only {} of {} streams opened",
-            connected.load(Ordering::Relaxed),
-            tokens.len()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    streams.wait_open(Duration::from_secs(60)).await?;
     // A window far enough away that no step runs; cancelling it through A is what B's
     // streams must hear.
     let starts_at = now_ms() + 600_000;
@@ -198,7 +165,12 @@ async fn cross_instance(
         .await?
         .error_for_status()?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while seen.lock().await.iter().any(|s| s.cancelled.is_none())
+    while streams
+        .seen
+        .lock()
+        .await
+        .iter()
+        .any(|s| s.cancelled.is_none())
         && tokio::time::Instant::now() < deadline
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -210,27 +182,16 @@ async fn cross_instance(
         .send()
         .await?
         .error_for_status()?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    for task in tasks {
-        let _ = tokio::time::timeout_at(deadline, task).await;
-    }
+    streams.finish(Duration::from_secs(30)).await;
     a.stop()?;
     b.stop()?;
     psql(
         admin,
         &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
     )?;
-    let seen = seen.lock().await;
-    let cancelled: Vec<i64> = seen
-        .iter()
-        .filter_map(|s| s.cancelled)
-        .map(|t| t - cancelled_at)
-        .collect();
-    let revoked: Vec<i64> = seen
-        .iter()
-        .filter_map(|s| s.revoked)
-        .map(|t| t - revoked_at)
-        .collect();
+    let seen = streams.seen.lock().await;
+    let cancelled = delays(&seen, |s| s.cancelled, cancelled_at);
+    let revoked = delays(&seen, |s| s.revoked, revoked_at);
     Ok(CrossRow {
         streams: seen.len(),
         cancelled_ms: summary(&cancelled),
