@@ -1,14 +1,15 @@
-//! The app's link to curfewd: losing it and getting it back raise desktop notifications,
-//! and a revoked token brings back sign-in with a notification and a sentence.
+//! The app's link to curfewd: losing it and getting it back, and a maintenance step that
+//! failed, raise desktop notifications; a revoked token brings back sign-in with a
+//! notification and a sentence.
 
-use curfew::api::{ClientKind, UserQuery};
+use curfew::api::{ClientKind, MaintenanceRequest, UserQuery};
 
 use crate::driver::App;
 use crate::maintenance::NotifyMonitor;
-use crate::support::{Server, PASSWORD};
+use crate::support::{break_logout_steps, Server, PASSWORD};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_app_says_when_curfewd_is_lost_and_back_and_when_it_is_signed_out() {
+async fn the_app_says_when_curfewd_is_lost_and_back_a_step_failed_and_it_is_signed_out() {
     let mut server = Server::start();
     server.add_user("root", "admin");
     server.add_user("deputy", "admin");
@@ -37,8 +38,30 @@ async fn the_app_says_when_curfewd_is_lost_and_back_and_when_it_is_signed_out() 
         ])
         .await;
 
-    // Another administrator signs root out of every session: the app is told at once.
+    // A maintenance step the database keeps refusing: the app names the step.
     let (deputy, _) = server.login("deputy", ClientKind::App).await;
+    break_logout_steps(&server.database_url);
+    let starts_at = chrono::Utc::now() + chrono::Duration::milliseconds(1_500);
+    deputy
+        .schedule_maintenance(&MaintenanceRequest {
+            starts_at,
+            ends_at: Some(starts_at + chrono::Duration::seconds(2)),
+            message: "Quick fix".into(),
+            warn_before: vec![1],
+            freeze_before: 1,
+            keep_admins: true,
+        })
+        .await
+        .unwrap();
+    monitor
+        .expect(&[
+            "Maintenance step failed",
+            "The logout step failed",
+            "Check the curfewd log",
+        ])
+        .await;
+
+    // Another administrator signs root out of every session: the app is told at once.
     let root = deputy
         .users(&UserQuery {
             q: Some("root".into()),

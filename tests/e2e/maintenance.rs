@@ -443,3 +443,62 @@ async fn sigkill_at_the_mass_logout_still_logs_out_exactly_once() {
     assert_eq!(logouts.len(), 1, "{logouts:?}");
     assert_eq!(logouts[0].sessions_revoked, 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_that_keeps_failing_is_marked_failed_reported_and_the_schedule_moves_on() {
+    let server = Server::start();
+    server.add_user("root", "admin");
+    server.add_user("m1", "member");
+    let (root, _) = server.login("root", ClientKind::App).await;
+    let (m1, _) = server.login("m1", ClientKind::Web).await;
+    let mut events = root.admin_events().await.unwrap();
+    crate::support::break_logout_steps(&server.database_url);
+    let created = root
+        .schedule_maintenance(&request(1_500, Some(1_500), &[1], 1))
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let failure = loop {
+        let event = tokio::time::timeout_at(deadline.into(), events.next())
+            .await
+            .expect("no step_failed event in time")
+            .expect("event stream ended")
+            .expect("event");
+        if let AdminEvent::StepFailed { .. } = event {
+            break event;
+        }
+    };
+    let AdminEvent::StepFailed {
+        window_id,
+        step: failed,
+        message,
+    } = failure
+    else {
+        unreachable!()
+    };
+    assert_eq!((window_id, failed), (created.id, StepKind::Logout));
+    assert!(
+        message.contains("logout step failed") && message.contains("curfewd log"),
+        "{message}"
+    );
+    // The failed step changed nothing: the member is still signed in.
+    m1.session().await.expect("a failed logout revokes nothing");
+    let w = wait_for_window(&root, created.id, "the end after the failure", |w| {
+        w.state == WindowState::Ended
+    })
+    .await;
+    let logout = step(&w, StepKind::Logout, 0);
+    assert_eq!(logout.state, StepState::Failed);
+    assert!(
+        logout.detail.as_ref().unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .contains("the disk is on fire"),
+        "{logout:#?}"
+    );
+    assert_eq!(step(&w, StepKind::Warning, 1).state, StepState::Done);
+    assert_eq!(step(&w, StepKind::End, 0).state, StepState::Done);
+    try_login(&server, "m1")
+        .await
+        .expect("sign-ins reopen at the end");
+}

@@ -268,6 +268,49 @@ pub async fn assert_rejected(client: &Client, code: &str) {
     }
 }
 
+/// Runs SQL on a test database behind curfewd's back (to break it on purpose), with the
+/// database's own command-line client.
+pub fn run_sql(database_url: &str, sql: &str) {
+    let out = if let Some(path) = database_url.strip_prefix("sqlite://") {
+        Command::new("sqlite3")
+            .arg(path.split('?').next().unwrap_or(path))
+            .arg(sql)
+            .output()
+            .expect("sqlite3 (Debian package sqlite3)")
+    } else {
+        Command::new("psql")
+            .args([database_url, "-v", "ON_ERROR_STOP=1", "-qc", sql])
+            .output()
+            .expect("psql")
+    };
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Makes every attempt to mark a maintenance window's logout step done fail, as a broken
+/// database would, on either backend.
+pub fn break_logout_steps(database_url: &str) {
+    if database_url.starts_with("sqlite:") {
+        run_sql(
+            database_url,
+            "CREATE TRIGGER refuse_logout BEFORE UPDATE ON maintenance_steps \
+             WHEN NEW.state = 'done' AND NEW.kind = 'logout' \
+             BEGIN SELECT RAISE(ABORT, 'the disk is on fire'); END;",
+        );
+    } else {
+        run_sql(
+            database_url,
+            "CREATE FUNCTION refuse_logout() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'the disk is on fire'; END $$; \
+             CREATE TRIGGER refuse_logout BEFORE UPDATE ON maintenance_steps FOR EACH ROW \
+             WHEN (NEW.state = 'done' AND NEW.kind = 'logout') EXECUTE FUNCTION refuse_logout();",
+        );
+    }
+}
+
 /// A PostgreSQL server of the test's own (initdb in a temporary directory), for tests
 /// that stop and start the database under a running curfewd.
 pub struct PrivatePostgres {

@@ -32,6 +32,7 @@ pub const PACKAGES: &[&str] = &[
     "dunst",
     "libnotify-bin",
     "postgresql",
+    "sqlite3",
 ];
 
 fn installed(package: &str) -> bool {
