@@ -93,6 +93,39 @@ impl App {
         app
     }
 
+    /// The app's process (tauri-driver starts WebKitWebDriver, which starts the app).
+    pub fn app_pid(&self) -> u32 {
+        let driver = self.driver.as_ref().expect("running").id();
+        let parent_of = |pid: u32| -> Option<u32> {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // After the command name in parentheses: state, then the parent's pid.
+            stat.rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()
+        };
+        std::fs::read_dir("/proc")
+            .expect("/proc")
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .find(|&pid| {
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                if comm.trim() != "curfew-app" {
+                    return false;
+                }
+                let mut ancestor = parent_of(pid);
+                while let Some(p) = ancestor.filter(|&p| p > 1) {
+                    if p == driver {
+                        return true;
+                    }
+                    ancestor = parent_of(p);
+                }
+                false
+            })
+            .expect("the app runs under this test's tauri-driver")
+    }
+
     pub fn step(&self) -> usize {
         self.step
     }

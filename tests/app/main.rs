@@ -12,3 +12,4 @@ mod driver;
 mod journeys;
 mod maintenance;
 mod many_users;
+mod tray;
