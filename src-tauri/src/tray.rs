@@ -78,3 +78,62 @@ pub async fn refresh<R: Runtime>(app: &AppHandle<R>, client: &Client) {
         show_next(app, &list);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use curfew::api::MaintenanceWindow;
+
+    fn window(starts_in_minutes: i64, state: WindowState) -> MaintenanceWindow {
+        let now = Utc::now();
+        MaintenanceWindow {
+            id: uuid::Uuid::new_v4(),
+            // Half a minute of slack so that the whole minutes left do not tick over.
+            starts_at: now + chrono::Duration::seconds(starts_in_minutes * 60 + 30),
+            ends_at: None,
+            message: "m".into(),
+            warn_before: vec![],
+            freeze_before: 0,
+            keep_admins: true,
+            created_by_username: "root".into(),
+            created_at: now,
+            state,
+            finished_at: None,
+            steps: vec![],
+        }
+    }
+
+    #[test]
+    fn the_tray_names_the_next_window_that_is_still_to_come() {
+        let none = MaintenanceList { windows: vec![] };
+        assert_eq!(next_window_line(&none), "No maintenance planned");
+        let over = MaintenanceList {
+            windows: vec![
+                window(-90, WindowState::Ended),
+                window(5, WindowState::Cancelled),
+            ],
+        };
+        assert_eq!(next_window_line(&over), "No maintenance planned");
+        let planned = MaintenanceList {
+            windows: vec![
+                window(24 * 60, WindowState::Scheduled),
+                window(125, WindowState::Scheduled),
+                window(10, WindowState::Cancelled),
+            ],
+        };
+        let line = next_window_line(&planned);
+        assert!(line.starts_with("Next maintenance: "), "{line}");
+        assert!(line.ends_with("(in 2 h 5 min)"), "{line}");
+        let soon = MaintenanceList {
+            windows: vec![window(7, WindowState::Scheduled)],
+        };
+        assert!(next_window_line(&soon).ends_with("(in 7 min)"));
+        let running = MaintenanceList {
+            windows: vec![
+                window(-1, WindowState::Running),
+                window(60, WindowState::Scheduled),
+            ],
+        };
+        assert_eq!(next_window_line(&running), "Maintenance running now");
+    }
+}
