@@ -54,8 +54,8 @@ async fn next_event(events: &mut EventStream<AdminEvent>, within: Duration) -> A
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_one_instance_does_reaches_streams_on_the_other_within_a_second() {
     let database = postgres_database();
-    let a = Server::start_on(&database);
-    let b = Server::start_on(&database);
+    let a = Server::start_on(&database.url);
+    let b = Server::start_on(&database.url);
     a.add_user("root", "admin");
     for name in ["m1", "m2", "m3"] {
         a.add_user(name, "member");
@@ -153,8 +153,8 @@ async fn what_one_instance_does_reaches_streams_on_the_other_within_a_second() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_step_runs_once_on_two_instances_also_when_one_is_killed() {
     let database = postgres_database();
-    let mut a = Server::start_on(&database);
-    let b = Server::start_on(&database);
+    let mut a = Server::start_on(&database.url);
+    let b = Server::start_on(&database.url);
     a.add_user("root", "admin");
     a.add_user("watcher", "member");
     for i in 0..10 {

@@ -31,6 +31,8 @@ pub struct Server {
     pub database_url: String,
     pub log: PathBuf,
     _dir: tempfile::TempDir,
+    /// Dropped after the process is stopped (fields drop after `Drop::drop`).
+    _database: Option<PgDatabase>,
 }
 
 #[derive(Clone)]
@@ -59,8 +61,10 @@ impl Server {
 
     pub fn start_with(options: ServerOptions) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = test_database_url(dir.path());
-        Self::start_in(dir, database_url, options)
+        let (database_url, database) = test_database(dir.path());
+        let mut server = Self::start_in(dir, database_url, options);
+        server._database = database;
+        server
     }
 
     /// Another curfewd on an existing database (several instances on one PostgreSQL).
@@ -78,6 +82,7 @@ impl Server {
             database_url,
             log,
             _dir: dir,
+            _database: None,
         };
         server.spawn(&options);
         server
@@ -195,10 +200,16 @@ impl Drop for Server {
 /// A new, empty database on the backend `CURFEW_TEST_BACKEND` names: `sqlite` (the
 /// default) puts a file in `dir`; `postgres` creates a database on the server at
 /// `CURFEW_TEST_POSTGRES` (which `cargo xtask test` starts).
-pub fn test_database_url(dir: &std::path::Path) -> String {
+pub fn test_database(dir: &std::path::Path) -> (String, Option<PgDatabase>) {
     match std::env::var("CURFEW_TEST_BACKEND").as_deref() {
-        Ok("postgres") => postgres_database(),
-        Ok("sqlite") | Err(_) => format!("sqlite://{}", dir.join("curfew.db").display()),
+        Ok("postgres") => {
+            let database = postgres_database();
+            (database.url.clone(), Some(database))
+        }
+        Ok("sqlite") | Err(_) => (
+            format!("sqlite://{}", dir.join("curfew.db").display()),
+            None,
+        ),
         Ok(other) => panic!("CURFEW_TEST_BACKEND={other:?}: use sqlite or postgres"),
     }
 }
@@ -210,9 +221,16 @@ pub fn postgres_admin_url() -> String {
     )
 }
 
-/// Creates a database named `curfew_test_*` (`cargo xtask test` drops old ones) and
-/// returns its URL.
-pub fn postgres_database() -> String {
+/// A test's own PostgreSQL database, dropped when the test is done with it (and by
+/// `cargo xtask test` if the test died first).
+pub struct PgDatabase {
+    pub url: String,
+    name: String,
+    admin: String,
+}
+
+/// Creates a database named `curfew_test_*`.
+pub fn postgres_database() -> PgDatabase {
     let admin = postgres_admin_url();
     let name = format!("curfew_test_{}", uuid::Uuid::new_v4().simple());
     let out = Command::new("psql")
@@ -226,7 +244,23 @@ pub fn postgres_database() -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     let (base, _) = admin.rsplit_once('/').expect("URL with a database");
-    format!("{base}/{name}")
+    PgDatabase {
+        url: format!("{base}/{name}"),
+        name,
+        admin,
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([&self.admin, "-qc"])
+            .arg(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .output();
+    }
 }
 
 pub fn add_user(database_url: &str, username: &str, role: &str, password: &str) {

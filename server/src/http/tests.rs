@@ -63,6 +63,7 @@ struct TestApp {
     app: Router,
     store: Store,
     _dir: TempDir,
+    _database: Option<crate::store::TestDatabase>,
 }
 
 impl TestApp {
@@ -72,13 +73,14 @@ impl TestApp {
 
     async fn with_config(config: Config) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let url = crate::store::test_database_url(dir.path()).await;
+        let (url, database) = crate::store::test_database(dir.path()).await;
         let store = Store::connect(&url, 4).await.expect("database opens");
         let app = router(AppState::new(store.clone(), config));
         TestApp {
             app,
             store,
             _dir: dir,
+            _database: database,
         }
     }
 

@@ -986,9 +986,10 @@ pub fn redact_url(url: &str) -> String {
 /// For tests: a new, empty database on the backend `CURFEW_TEST_BACKEND` names
 /// (`sqlite`, the default, puts a file in `dir`; `postgres` creates a database on the
 /// server at `CURFEW_TEST_POSTGRES`, which `cargo xtask test` starts). Test databases are
-/// named `curfew_test_*`; `cargo xtask test` drops the old ones before each run.
+/// named `curfew_test_*`; the returned guard drops the database, and `cargo xtask test`
+/// drops any a crashed run left behind.
 #[cfg(test)]
-pub(crate) async fn test_database_url(dir: &std::path::Path) -> String {
+pub(crate) async fn test_database(dir: &std::path::Path) -> (String, Option<TestDatabase>) {
     match std::env::var("CURFEW_TEST_BACKEND").as_deref() {
         Ok("postgres") => {
             let admin = std::env::var("CURFEW_TEST_POSTGRES").expect(
@@ -1004,10 +1005,30 @@ pub(crate) async fn test_database_url(dir: &std::path::Path) -> String {
                 .expect("create a test database");
             let mut url = url::Url::parse(&admin).expect("CURFEW_TEST_POSTGRES is a URL");
             url.set_path(&name);
-            url.to_string()
+            (url.to_string(), Some(TestDatabase { admin, name }))
         }
-        Ok("sqlite") | Err(_) => format!("sqlite://{}/t.db", dir.display()),
+        Ok("sqlite") | Err(_) => (format!("sqlite://{}/t.db", dir.display()), None),
         Ok(other) => panic!("CURFEW_TEST_BACKEND={other:?}: use sqlite or postgres"),
+    }
+}
+
+/// Drops a test's PostgreSQL database (with psql: `Drop` cannot wait for sqlx).
+#[cfg(test)]
+pub(crate) struct TestDatabase {
+    admin: String,
+    name: String,
+}
+
+#[cfg(test)]
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("psql")
+            .args([&self.admin, "-qc"])
+            .arg(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .output();
     }
 }
 
