@@ -94,6 +94,9 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
                     let (summary, body) = describe(&event);
                     notify(&app, &summary, &body);
                     let _ = app.emit(ADMIN_EVENT, &event);
+                    // Windows change state (or appear, through other administrators):
+                    // keep the tray's next-window line true.
+                    crate::tray::refresh(&app, &client).await;
                 }
             }
             Err(e) if e.is_unauthorized() => {
