@@ -247,14 +247,23 @@ impl App {
 
     /// A screenshot of what the admin sees now, after the next two frames are painted.
     pub async fn shot(&mut self, name: &str) {
-        let _ = self
-            .client
-            .execute_async(
+        // A page with nothing to repaint may not run animation frames at all: then the
+        // screenshot shows it as it is.
+        let painted = tokio::time::timeout(
+            Duration::from_secs(3),
+            self.client.execute_async(
                 "const done = arguments[arguments.length - 1]; \
                  requestAnimationFrame(() => requestAnimationFrame(() => done()));",
                 vec![],
-            )
-            .await;
+            ),
+        )
+        .await;
+        if painted.is_err() {
+            eprintln!(
+                "{}: no animation frame within 3 s before the screenshot {name}",
+                self.test
+            );
+        }
         self.step += 1;
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");

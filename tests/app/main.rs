@@ -13,3 +13,4 @@ mod journeys;
 mod maintenance;
 mod many_users;
 mod tray;
+mod trust;
