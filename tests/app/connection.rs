@@ -6,7 +6,7 @@ use curfew::api::{ClientKind, MaintenanceRequest, UserQuery};
 
 use crate::driver::App;
 use crate::maintenance::NotifyMonitor;
-use crate::support::{break_logout_steps, Server, PASSWORD};
+use crate::support::{break_logout_steps, Server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_says_when_curfewd_is_lost_and_back_a_step_failed_and_it_is_signed_out() {
@@ -16,12 +16,7 @@ async fn the_app_says_when_curfewd_is_lost_and_back_a_step_failed_and_it_is_sign
     let monitor = NotifyMonitor::start();
     let config_home = tempfile::tempdir().unwrap();
     let mut app = App::launch("connection", config_home.path(), 0).await;
-    app.visible("#signin-view").await;
-    app.fill("#server", &server.url).await;
-    app.fill("#username", "root").await;
-    app.fill("#password", PASSWORD).await;
-    app.click("#signin-submit").await;
-    app.visible("#shell").await;
+    app.sign_in_as(&server.url, "root").await;
     app.shot("signed-in").await;
 
     // curfewd dies: the app says so once, and that maintenance still runs on the server.

@@ -93,6 +93,26 @@ impl App {
         app
     }
 
+    /// Fills in the sign-in form and submits it.
+    pub async fn sign_in(&self, server: &str, username: &str, password: &str, remember: bool) {
+        self.visible("#signin-view").await;
+        self.fill("#server", server).await;
+        self.fill("#username", username).await;
+        self.fill("#password", password).await;
+        let checkbox = self.find("#remember").await;
+        if checkbox.is_selected().await.unwrap() != remember {
+            checkbox.click().await.unwrap();
+        }
+        self.click("#signin-submit").await;
+    }
+
+    /// Signs in with the tests' password, without remembering, and waits for the shell.
+    pub async fn sign_in_as(&self, server: &str, username: &str) {
+        self.sign_in(server, username, crate::support::PASSWORD, false)
+            .await;
+        self.visible("#shell").await;
+    }
+
     /// The app's process (tauri-driver starts WebKitWebDriver, which starts the app).
     pub fn app_pid(&self) -> u32 {
         let driver = self.driver.as_ref().expect("running").id();

@@ -5,18 +5,6 @@ use curfew::api::{ClientKind, LoginRequest};
 use crate::driver::{keychain_token, App};
 use crate::support::{assert_rejected, Server, PASSWORD};
 
-async fn sign_in(app: &App, server: &str, username: &str, password: &str, remember: bool) {
-    app.visible("#signin-view").await;
-    app.fill("#server", server).await;
-    app.fill("#username", username).await;
-    app.fill("#password", password).await;
-    let checkbox = app.find("#remember").await;
-    if checkbox.is_selected().await.unwrap() != remember {
-        checkbox.click().await.unwrap();
-    }
-    app.click("#signin-submit").await;
-}
-
 fn row(username: &str, what: &str) -> String {
     format!("#users-body tr[data-username=\"{username}\"] {what}")
 }
@@ -37,7 +25,7 @@ async fn admin_signs_in_remembered_logs_users_out_and_signs_out() {
 
     let mut app = App::launch(test, config_home.path(), 0).await;
     app.shot("sign-in").await;
-    sign_in(&app, &server.url, "root", PASSWORD, true).await;
+    app.sign_in(&server.url, "root", PASSWORD, true).await;
     app.visible("#shell").await;
     app.count_is("#users-body tr", 4).await;
     assert_eq!(app.text("#users-title").await, "User Settings");
@@ -238,14 +226,8 @@ async fn failures_are_explained_and_support_cannot_deactivate() {
     let config_home = tempfile::tempdir().unwrap();
     let mut app = App::launch("failures", config_home.path(), 0).await;
 
-    sign_in(
-        &app,
-        "http://curfew.example.com",
-        "helpdesk",
-        PASSWORD,
-        false,
-    )
-    .await;
+    app.sign_in("http://curfew.example.com", "helpdesk", PASSWORD, false)
+        .await;
     app.text_containing("#signin-error", "Use https://").await;
     app.shot("insecure-http").await;
 
@@ -253,22 +235,23 @@ async fn failures_are_explained_and_support_cannot_deactivate() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
     };
-    sign_in(&app, &dead, "helpdesk", PASSWORD, false).await;
+    app.sign_in(&dead, "helpdesk", PASSWORD, false).await;
     app.text_containing("#signin-error", "Could not reach the server")
         .await;
     app.shot("unreachable").await;
 
-    sign_in(&app, &server.url, "helpdesk", "not the password", false).await;
+    app.sign_in(&server.url, "helpdesk", "not the password", false)
+        .await;
     app.text_containing("#signin-error", "Wrong username or password")
         .await;
     app.shot("wrong-password").await;
 
-    sign_in(&app, &server.url, "dave", PASSWORD, false).await;
+    app.sign_in(&server.url, "dave", PASSWORD, false).await;
     app.text_containing("#signin-error", "no administrator permissions")
         .await;
     app.shot("not-an-administrator").await;
 
-    sign_in(&app, &server.url, "helpdesk", PASSWORD, false).await;
+    app.sign_in(&server.url, "helpdesk", PASSWORD, false).await;
     app.visible("#shell").await;
     app.count_is("#users-body tr", 2).await;
     let deactivate = app.find(&row("dave", "button.deactivate")).await;

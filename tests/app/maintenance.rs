@@ -98,12 +98,7 @@ async fn admin_schedules_maintenance_and_gets_a_notification_for_each_step() {
     let config_home = tempfile::tempdir().unwrap();
     let mut app = App::launch("maintenance", config_home.path(), 0).await;
 
-    app.visible("#signin-view").await;
-    app.fill("#server", &server.url).await;
-    app.fill("#username", "root").await;
-    app.fill("#password", PASSWORD).await;
-    app.click("#signin-submit").await;
-    app.visible("#shell").await;
+    app.sign_in_as(&server.url, "root").await;
     app.click("#nav-maintenance").await;
     app.visible("#mw-form").await;
     assert!(app.text("#mw-zone").await.contains("your time zone"));

@@ -90,12 +90,7 @@ async fn a_long_list_renders_only_the_rows_in_view() {
     );
     let config_home = tempfile::tempdir().unwrap();
     let mut app = App::launch("many", config_home.path(), 0).await;
-    app.visible("#signin-view").await;
-    app.fill("#server", &server.url).await;
-    app.fill("#username", "admin").await;
-    app.fill("#password", PASSWORD).await;
-    app.click("#signin-submit").await;
-    app.visible("#shell").await;
+    app.sign_in_as(&server.url, "admin").await;
     app.find("#users-body tr").await;
     app.text_containing("#users-status", "Scroll for more")
         .await;

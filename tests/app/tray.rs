@@ -18,7 +18,7 @@ use x11rb::protocol::xproto::{
 
 use crate::driver::App;
 use crate::maintenance::NotifyMonitor;
-use crate::support::{Server, PASSWORD};
+use crate::support::Server;
 
 /// The app's window on the X display, found by the process that owns it.
 struct AppWindow {
@@ -267,12 +267,7 @@ async fn the_tray_keeps_curfew_running_names_the_next_window_reopens_and_quits()
     let (_, status, enabled) = tray.wait_for_entry("Not signed in").await;
     assert!(!enabled, "the status line is not a button: {status}");
 
-    app.visible("#signin-view").await;
-    app.fill("#server", &server.url).await;
-    app.fill("#username", "root").await;
-    app.fill("#password", PASSWORD).await;
-    app.click("#signin-submit").await;
-    app.visible("#shell").await;
+    app.sign_in_as(&server.url, "root").await;
     tray.wait_for_entry("No maintenance planned").await;
     app.shot("before-closing").await;
 

@@ -130,12 +130,13 @@ async fn a_certificate_this_computer_does_not_trust_is_named_as_such() {
     let tls = UntrustedTls::start(dir.path());
     let config_home = tempfile::tempdir().unwrap();
     let mut app = App::launch("untrusted-tls", config_home.path(), 0).await;
-    app.visible("#signin-view").await;
-    app.fill("#server", &format!("https://127.0.0.1:{}", tls.port))
-        .await;
-    app.fill("#username", "root").await;
-    app.fill("#password", PASSWORD).await;
-    app.click("#signin-submit").await;
+    app.sign_in(
+        &format!("https://127.0.0.1:{}", tls.port),
+        "root",
+        PASSWORD,
+        false,
+    )
+    .await;
     let text = app
         .text_containing("#signin-error", "The secure connection to")
         .await;
@@ -162,15 +163,7 @@ async fn without_a_keychain_the_admin_is_told_and_signs_in_without_remembering()
         &[("DBUS_SESSION_BUS_ADDRESS", bus.address.as_str())],
     )
     .await;
-    app.visible("#signin-view").await;
-    app.fill("#server", &server.url).await;
-    app.fill("#username", "root").await;
-    app.fill("#password", PASSWORD).await;
-    let remember = app.find("#remember").await;
-    if !remember.is_selected().await.unwrap() {
-        remember.click().await.unwrap();
-    }
-    app.click("#signin-submit").await;
+    app.sign_in(&server.url, "root", PASSWORD, true).await;
     let text = app.text_containing("#signin-error", "system keyring").await;
     assert!(
         text.contains("sign in without \"Remember me\""),
