@@ -53,7 +53,7 @@ pub async fn window(admin: &Client, id: uuid::Uuid) -> MaintenanceWindow {
     admin
         .maintenance()
         .await
-        .unwrap()
+        .unwrap_or_else(|e| panic!("GET /admin/maintenance at {}: {e:?}", admin.server_url()))
         .windows
         .into_iter()
         .find(|w| w.id == id)
