@@ -350,6 +350,38 @@ fn server_ms(response: &reqwest::Response) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// Seeds an empty database with `users` users, the share `online_share` of them with
+/// `sessions_per_user` live sessions, and returns the end users' tokens (demo-seed writes
+/// them to `tokens_file`, one `username client token` line each).
+pub fn demo_seed(
+    bin: &Path,
+    database_url: &str,
+    users: usize,
+    sessions_per_user: usize,
+    online_share: &str,
+    tokens_file: &Path,
+) -> anyhow::Result<Vec<String>> {
+    let seeded = Command::new(bin)
+        .args(["demo-seed", "--database-url", database_url])
+        .args(["--users", &users.to_string()])
+        .args(["--sessions-per-user", &sessions_per_user.to_string()])
+        .args(["--online-share", online_share, "--deactivated-share", "0"])
+        .args(["--admin-password", ADMIN_PASSWORD, "--tokens-out"])
+        .arg(tokens_file)
+        .env("CURFEW_LOG", "warn")
+        .output()?;
+    anyhow::ensure!(
+        seeded.status.success(),
+        "demo-seed failed: {}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    Ok(std::fs::read_to_string(tokens_file)?
+        .lines()
+        .filter(|l| !l.starts_with("support "))
+        .filter_map(|l| l.split(' ').nth(2).map(str::to_owned))
+        .collect())
+}
+
 /// One logout-all of everyone: (sessions revoked, the server's ms, the client's ms).
 pub async fn timed_logout_all(
     http: &reqwest::Client,
@@ -407,27 +439,17 @@ async fn bench_size(bin: &Path, sessions: usize) -> anyhow::Result<Row> {
     let db = dir.join("curfew.db");
     let pristine = dir.join("pristine.db");
     let database_url = format!("sqlite://{}", db.display());
-    let tokens_file = dir.join("tokens.txt");
     // Half the users have an app and a web session each: users = sessions.
-    let seeded = Command::new(bin)
-        .args(["demo-seed", "--database-url", &database_url])
-        .args(["--users", &sessions.to_string(), "--sessions-per-user", "2"])
-        .args(["--online-share", "0.5", "--deactivated-share", "0"])
-        .args(["--admin-password", ADMIN_PASSWORD, "--tokens-out"])
-        .arg(&tokens_file)
-        .env("CURFEW_LOG", "warn")
-        .output()?;
-    anyhow::ensure!(
-        seeded.status.success(),
-        "demo-seed failed: {}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
+    let mut tokens = demo_seed(
+        bin,
+        &database_url,
+        sessions,
+        2,
+        "0.5",
+        &dir.join("tokens.txt"),
+    )?;
+    tokens.truncate(CHECK_TOKENS);
     copy_database(&db, &pristine)?;
-    let tokens: Vec<String> = std::fs::read_to_string(&tokens_file)?
-        .lines()
-        .filter_map(|l| l.split(' ').nth(2).map(str::to_owned))
-        .take(CHECK_TOKENS)
-        .collect();
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(256)

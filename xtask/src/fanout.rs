@@ -3,7 +3,6 @@
 //! step ran against its scheduled time.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,7 +15,6 @@ use tokio::sync::Mutex;
 const STREAMS: usize = 10_000;
 /// How long a stream stays connected after `session_revoked` (see [`follow`]).
 const HOLD_AFTER_REVOKED: Duration = Duration::from_secs(3);
-use crate::bench::ADMIN_PASSWORD;
 
 pub struct FanoutRow {
     pub streams: usize,
@@ -194,38 +192,15 @@ pub async fn run(curfewd: &Path) -> anyhow::Result<FanoutRow> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let database_url = format!("sqlite://{}", dir.join("curfew.db").display());
-    let tokens_file = dir.join("tokens.txt");
-    let seeded = Command::new(curfewd)
-        .args(["demo-seed", "--database-url", &database_url])
-        .args([
-            "--users",
-            &(STREAMS + 1).to_string(),
-            "--sessions-per-user",
-            "1",
-        ])
-        .args([
-            "--online-share",
-            "1",
-            "--deactivated-share",
-            "0",
-            "--admin-password",
-            ADMIN_PASSWORD,
-        ])
-        .arg("--tokens-out")
-        .arg(&tokens_file)
-        .env("CURFEW_LOG", "warn")
-        .output()?;
-    anyhow::ensure!(
-        seeded.status.success(),
-        "demo-seed: {}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
-    let tokens: Vec<String> = std::fs::read_to_string(&tokens_file)?
-        .lines()
-        .filter(|l| !l.starts_with("support "))
-        .filter_map(|l| l.split(' ').nth(2).map(str::to_owned))
-        .take(STREAMS)
-        .collect();
+    let mut tokens = crate::bench::demo_seed(
+        curfewd,
+        &database_url,
+        STREAMS + 1,
+        1,
+        "1",
+        &dir.join("tokens.txt"),
+    )?;
+    tokens.truncate(STREAMS);
     let server = crate::bench::Curfewd::start(curfewd, &database_url, &dir.join("curfewd.log"))?;
     let mut streams = Streams::open(&server.url, &tokens).await;
     let http = reqwest::Client::new();

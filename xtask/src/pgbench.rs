@@ -3,13 +3,13 @@
 //! through instance A reaching notice streams connected to instance B).
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::bench::{admin_token, session_checks, timed_logout_all, Curfewd, ADMIN_PASSWORD};
+use crate::bench::{admin_token, demo_seed, session_checks, timed_logout_all, Curfewd};
 use crate::fanout::{delays, now_ms, summary, to_rfc3339, Streams};
+use crate::setup::psql;
 
 /// Streams connected to instance B for the cross-instance fan-out.
 const CROSS_STREAMS: usize = 2_000;
@@ -29,19 +29,6 @@ pub struct CrossRow {
     pub revoked_ms: (f64, f64, f64),
     pub missing_cancelled: usize,
     pub missing_revoked: usize,
-}
-
-fn psql(admin: &str, sql: &str) -> anyhow::Result<()> {
-    let out = Command::new("psql")
-        .args([admin, "-XAtqc", sql])
-        .output()
-        .context("psql")?;
-    anyhow::ensure!(
-        out.status.success(),
-        "psql: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(())
 }
 
 /// A fresh database seeded with `users` users, one in `1 / online_share` online with
@@ -64,26 +51,14 @@ fn seeded_database(
         .rsplit_once('/')
         .context("admin URL names a database")?;
     let url = format!("{base}/{name}");
-    let tokens_file = dir.join(format!("{name}.tokens"));
-    let seeded = Command::new(bin)
-        .args(["demo-seed", "--database-url", &url])
-        .args(["--users", &users.to_string()])
-        .args(["--sessions-per-user", &sessions_per_user.to_string()])
-        .args(["--online-share", online_share, "--deactivated-share", "0"])
-        .args(["--admin-password", ADMIN_PASSWORD, "--tokens-out"])
-        .arg(&tokens_file)
-        .env("CURFEW_LOG", "warn")
-        .output()?;
-    anyhow::ensure!(
-        seeded.status.success(),
-        "demo-seed on PostgreSQL failed: {}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
-    let tokens = std::fs::read_to_string(&tokens_file)?
-        .lines()
-        .filter(|l| !l.starts_with("support "))
-        .filter_map(|l| l.split(' ').nth(2).map(str::to_owned))
-        .collect();
+    let tokens = demo_seed(
+        bin,
+        &url,
+        users,
+        sessions_per_user,
+        online_share,
+        &dir.join(format!("{name}.tokens")),
+    )?;
     Ok((url, tokens))
 }
 

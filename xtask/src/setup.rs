@@ -197,7 +197,8 @@ pub fn drop_test_databases(admin_url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn psql(url: &str, sql: &str) -> anyhow::Result<String> {
+/// Runs one SQL statement with psql and returns its unaligned output.
+pub fn psql(url: &str, sql: &str) -> anyhow::Result<String> {
     let out = Command::new("psql")
         .args([url, "-XAtqc", sql])
         .output()
