@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use curfew::api::{
-    AdminEvent, AuditAction, AuditQuery, ClientKind, Notice, RevocationReason, StepKind, StepState,
-    WindowState,
+    AdminEvent, ClientKind, Notice, RevocationReason, StepKind, StepState, WindowState,
 };
 use curfew::{Client, ClientOptions, EventStream, NoticeStream};
 
-use crate::maintenance::{next_notice, request, step, try_login, wait_for_window};
+use crate::maintenance::{
+    next_notice, request, step, the_one_maintenance_logout, try_login, wait_for_window,
+};
 use crate::sessions::user_id;
 use crate::support::{assert_rejected, postgres_database, PrivatePostgres, Server};
 
@@ -208,14 +209,10 @@ async fn each_step_runs_once_on_two_instances_also_when_one_is_killed() {
     for member in &members {
         assert_rejected(&on(&b, member), "session_revoked").await;
     }
-    let audit = root_b.audit(&AuditQuery::default()).await.unwrap();
-    let logouts: Vec<_> = audit
-        .entries
-        .iter()
-        .filter(|e| e.action == AuditAction::MaintenanceLogout)
-        .collect();
-    assert_eq!(logouts.len(), 1, "{logouts:?}");
-    assert_eq!(logouts[0].sessions_revoked, 11);
+    assert_eq!(
+        the_one_maintenance_logout(&root_b).await.sessions_revoked,
+        11
+    );
     try_login(&b, "u0")
         .await
         .expect("sign-ins reopen at the end");

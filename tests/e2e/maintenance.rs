@@ -80,6 +80,18 @@ pub async fn wait_for_window<F: Fn(&MaintenanceWindow) -> bool>(
     }
 }
 
+/// The audit entry of the window's mass logout; there must be exactly one.
+pub async fn the_one_maintenance_logout(admin: &Client) -> curfew::api::AuditEntry {
+    let audit = admin.audit(&AuditQuery::default()).await.unwrap();
+    let logouts: Vec<_> = audit
+        .entries
+        .into_iter()
+        .filter(|e| e.action == AuditAction::MaintenanceLogout)
+        .collect();
+    assert_eq!(logouts.len(), 1, "{logouts:?}");
+    logouts.into_iter().next().expect("one")
+}
+
 pub fn step(w: &MaintenanceWindow, kind: StepKind, offset: i64) -> &curfew::api::MaintenanceStep {
     w.steps
         .iter()
@@ -387,15 +399,7 @@ async fn sigkill_between_steps_resumes_skips_stale_warnings_and_logs_out_once() 
     assert_eq!(step(&w, StepKind::Freeze, 0).state, StepState::Done);
     assert_eq!(step(&w, StepKind::Logout, 0).state, StepState::Done);
     assert_rejected(&m1, "session_revoked").await;
-    let audit = root.audit(&AuditQuery::default()).await.unwrap();
-    assert_eq!(
-        audit
-            .entries
-            .iter()
-            .filter(|e| e.action == AuditAction::MaintenanceLogout)
-            .count(),
-        1
-    );
+    the_one_maintenance_logout(&root).await;
     // End now reopens sign-ins.
     root.end_maintenance(created.id).await.unwrap();
     try_login(&server, "m1").await.expect("ended by hand");
@@ -434,14 +438,7 @@ async fn sigkill_at_the_mass_logout_still_logs_out_exactly_once() {
     for member in &members {
         assert_rejected(member, "session_revoked").await;
     }
-    let audit = root.audit(&AuditQuery::default()).await.unwrap();
-    let logouts: Vec<_> = audit
-        .entries
-        .iter()
-        .filter(|e| e.action == AuditAction::MaintenanceLogout)
-        .collect();
-    assert_eq!(logouts.len(), 1, "{logouts:?}");
-    assert_eq!(logouts[0].sessions_revoked, 20);
+    assert_eq!(the_one_maintenance_logout(&root).await.sessions_revoked, 20);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

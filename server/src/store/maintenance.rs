@@ -42,6 +42,19 @@ pub struct DueStep {
     pub due_at: i64,
 }
 
+/// Binds a step's key (window, kind, offset) as a query's next three parameters.
+trait BindStep {
+    fn bind_step(self, step: &DueStep) -> Self;
+}
+
+impl<'q> BindStep for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    fn bind_step(self, step: &DueStep) -> Self {
+        self.bind(step.window_id.to_string())
+            .bind(step.kind.as_str())
+            .bind(step.offset_seconds)
+    }
+}
+
 /// A step this instance claimed, with what the fan-out needs.
 #[derive(Debug, Clone)]
 pub struct ClaimedStep {
@@ -383,9 +396,7 @@ impl Store {
                 "SELECT kind FROM maintenance_steps WHERE window_id = $1 AND kind = $2 \
                  AND offset_seconds = $3 AND state = 'pending' FOR UPDATE SKIP LOCKED",
             )
-            .bind(step.window_id.to_string())
-            .bind(step.kind.as_str())
-            .bind(step.offset_seconds)
+            .bind_step(step)
             .fetch_optional(&mut *tx)
             .await?;
             if free.is_none() {
@@ -397,9 +408,7 @@ impl Store {
              WHERE window_id = $2 AND kind = $3 AND offset_seconds = $4 AND state = 'pending'",
         )
         .bind(now)
-        .bind(step.window_id.to_string())
-        .bind(step.kind.as_str())
-        .bind(step.offset_seconds)
+        .bind_step(step)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -510,9 +519,7 @@ impl Store {
         )
         .bind(state)
         .bind(detail.to_string())
-        .bind(step.window_id.to_string())
-        .bind(step.kind.as_str())
-        .bind(step.offset_seconds)
+        .bind_step(step)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -537,9 +544,7 @@ impl Store {
              WHERE window_id = $2 AND kind = $3 AND offset_seconds = $4",
         )
         .bind(serde_json::json!({"sessions_reached": reached, "late_ms": late_ms}).to_string())
-        .bind(step.window_id.to_string())
-        .bind(step.kind.as_str())
-        .bind(step.offset_seconds)
+        .bind_step(step)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -553,9 +558,7 @@ impl Store {
         )
         .bind(now)
         .bind(serde_json::json!({"error": error}).to_string())
-        .bind(step.window_id.to_string())
-        .bind(step.kind.as_str())
-        .bind(step.offset_seconds)
+        .bind_step(step)
         .execute(&self.pool)
         .await?;
         Ok(())
