@@ -350,6 +350,8 @@ pub fn break_logout_steps(database_url: &str) {
 pub struct PrivatePostgres {
     dir: tempfile::TempDir,
     bin: PathBuf,
+    /// PostgreSQL refuses to run as root: as root, its tools run as `postgres`.
+    as_root: bool,
     pub port: u16,
 }
 
@@ -363,9 +365,13 @@ impl PrivatePostgres {
             .expect("an initdb under /usr/lib/postgresql/*/bin");
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
-        let db = PrivatePostgres { dir, bin, port };
-        // PostgreSQL refuses to run as root: as root, its files belong to `postgres`.
-        if running_as_root() {
+        let db = PrivatePostgres {
+            dir,
+            bin,
+            as_root: running_as_root(),
+            port,
+        };
+        if db.as_root {
             let status = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
                 .arg(db.dir.path())
@@ -431,18 +437,24 @@ impl PrivatePostgres {
         self.dir.path().join("data").display().to_string()
     }
 
-    fn pg(&self, tool: &str, args: &[&str]) {
+    /// One of PostgreSQL's tools, run as `postgres` when the tests run as root.
+    fn pg_command(&self, tool: &str) -> Command {
         let program = self.bin.join(tool);
-        let out = if running_as_root() {
-            Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&program)
-                .args(args)
-                .output()
+        if self.as_root {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
         } else {
-            Command::new(&program).args(args).output()
+            Command::new(program)
         }
-        .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+    }
+
+    fn pg(&self, tool: &str, args: &[&str]) {
+        let out = self
+            .pg_command(tool)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{tool}: {e}"));
         assert!(
             out.status.success(),
             "{tool} {args:?} failed: {}{}",
@@ -454,16 +466,10 @@ impl PrivatePostgres {
 
 impl Drop for PrivatePostgres {
     fn drop(&mut self) {
-        let _ = Command::new(self.bin.join("pg_ctl"))
+        let _ = self
+            .pg_command("pg_ctl")
             .args(["-D", &self.data_dir(), "-m", "immediate", "stop"])
             .output();
-        if running_as_root() {
-            let _ = Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(self.bin.join("pg_ctl"))
-                .args(["-D", &self.data_dir(), "-m", "immediate", "stop"])
-                .output();
-        }
     }
 }
 
