@@ -1,6 +1,7 @@
 // The config lives at the repository root; commands are listed once here so that Tauri
 // generates a permission for each and the capability can grant exactly these.
 const COMMANDS: &[&str] = &[
+    "contract",
     "startup",
     "sign_in",
     "sign_out",

@@ -1,18 +1,24 @@
 //! The commands the webview may invoke: thin, traced (never with secrets), validating
-//! their input and delegating to [`crate::session::AppState`].
+//! their input, then calling the signed-in [`curfew::Client`] directly. What the client
+//! answers goes through [`AppState::checked`], so a 401 signs the app out.
 
 use curfew::api::{
-    AuditPage, LogoutResult, MaintenanceList, MaintenanceRequest, MaintenanceWindow,
-    SessionSummary, UserFilter, UserPage, UserStatusChange,
+    AuditPage, AuditQuery, LogoutResult, MaintenanceList, MaintenanceRequest, MaintenanceWindow,
+    SessionSummary, UserFilter, UserPage, UserQuery, UserStatusChange,
 };
+use curfew::limits::{MESSAGE_MAX, SEARCH_MAX};
+use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
 use tracing::instrument;
 use uuid::Uuid;
 
+use crate::contract::Contract;
 use crate::error::{Error, Result};
 use crate::session::{AppState, SessionView, StartupView};
 
-const SEARCH_MAX: usize = 100;
+/// Users or audit entries the UI asks for at a time (the server allows up to
+/// `curfew::limits::PAGE_MAX`).
+const PAGE: u32 = 100;
 const CURSOR_MAX: usize = 1024;
 
 fn check_cursor(cursor: &Option<String>) -> Result<()> {
@@ -26,11 +32,19 @@ fn check_cursor(cursor: &Option<String>) -> Result<()> {
 
 /// Starts the notifications and the tray's next-window line for the signed-in admin.
 async fn signed_in<R: Runtime>(app: &AppHandle<R>, state: &AppState) {
-    if let Some(client) = state.client().await {
+    if let Ok(client) = state.client().await {
         crate::tray::refresh(app, &client).await;
         let task = tauri::async_runtime::spawn(crate::events::watch(app.clone(), client));
         state.set_watcher(Some(task));
     }
+}
+
+/// The contract's facts the UI needs (limits, audit labels, event names), loaded once at
+/// start so that the page holds no copies of them.
+#[tauri::command]
+#[instrument]
+pub fn contract() -> Contract {
+    Contract::current()
 }
 
 #[tauri::command]
@@ -85,25 +99,37 @@ pub async fn list_users(
         )));
     }
     check_cursor(&cursor)?;
-    state.list_users(q, status, cursor).await
+    let query = UserQuery {
+        q,
+        status,
+        cursor,
+        limit: Some(PAGE),
+    };
+    let client = state.client().await?;
+    state.checked(&client, client.users(&query).await).await
 }
 
 #[tauri::command]
 #[instrument(skip_all, err(Debug))]
 pub async fn session_summary(state: State<'_, AppState>) -> Result<SessionSummary> {
-    state.session_summary().await
+    let client = state.client().await?;
+    state.checked(&client, client.session_summary().await).await
 }
 
 #[tauri::command]
 #[instrument(skip(state), err(Debug))]
 pub async fn logout_user(state: State<'_, AppState>, id: Uuid) -> Result<LogoutResult> {
-    state.logout_user(id).await
+    let client = state.client().await?;
+    state.checked(&client, client.logout_user(id).await).await
 }
 
 #[tauri::command]
 #[instrument(skip(state), err(Debug))]
 pub async fn logout_all(state: State<'_, AppState>, keep_admins: bool) -> Result<LogoutResult> {
-    state.logout_all(keep_admins).await
+    let client = state.client().await?;
+    state
+        .checked(&client, client.logout_all(keep_admins).await)
+        .await
 }
 
 #[tauri::command]
@@ -113,14 +139,35 @@ pub async fn set_user_active(
     id: Uuid,
     active: bool,
 ) -> Result<UserStatusChange> {
-    state.set_user_active(id, active).await
+    let client = state.client().await?;
+    let change = if active {
+        client.activate(id).await
+    } else {
+        client.deactivate(id).await
+    };
+    state.checked(&client, change).await
 }
 
 #[tauri::command]
 #[instrument(skip(state), err(Debug))]
 pub async fn audit(state: State<'_, AppState>, cursor: Option<String>) -> Result<AuditPage> {
     check_cursor(&cursor)?;
-    state.audit(cursor).await
+    let query = AuditQuery {
+        cursor,
+        limit: Some(PAGE),
+    };
+    let client = state.client().await?;
+    state.checked(&client, client.audit(&query).await).await
+}
+
+/// The windows, and which of them is next: the one rule the tray's line and the UI's
+/// sidebar both show.
+#[derive(Debug, Serialize)]
+pub struct MaintenanceView {
+    #[serde(flatten)]
+    pub list: MaintenanceList,
+    /// The window still to come or running now that starts first, if any.
+    pub next_window_id: Option<Uuid>,
 }
 
 #[tauri::command]
@@ -128,10 +175,14 @@ pub async fn audit(state: State<'_, AppState>, cursor: Option<String>) -> Result
 pub async fn list_maintenance<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-) -> Result<MaintenanceList> {
-    let list = state.maintenance().await?;
+) -> Result<MaintenanceView> {
+    let client = state.client().await?;
+    let list = state.checked(&client, client.maintenance().await).await?;
     crate::tray::show_next(&app, &list);
-    Ok(list)
+    Ok(MaintenanceView {
+        next_window_id: crate::tray::next_window(&list).map(|w| w.id),
+        list,
+    })
 }
 
 #[tauri::command]
@@ -140,22 +191,31 @@ pub async fn schedule_maintenance(
     state: State<'_, AppState>,
     request: MaintenanceRequest,
 ) -> Result<MaintenanceWindow> {
-    if request.message.chars().count() > 500 {
-        return Err(Error::InvalidInput(
-            "The message is longer than 500 characters; shorten it.".into(),
-        ));
+    if request.message.chars().count() > MESSAGE_MAX {
+        return Err(Error::InvalidInput(format!(
+            "The message is longer than {MESSAGE_MAX} characters; shorten it."
+        )));
     }
-    state.schedule_maintenance(request).await
+    let client = state.client().await?;
+    state
+        .checked(&client, client.schedule_maintenance(&request).await)
+        .await
 }
 
 #[tauri::command]
 #[instrument(skip(state), err(Debug))]
 pub async fn cancel_maintenance(state: State<'_, AppState>, id: Uuid) -> Result<MaintenanceWindow> {
-    state.cancel_maintenance(id).await
+    let client = state.client().await?;
+    state
+        .checked(&client, client.cancel_maintenance(id).await)
+        .await
 }
 
 #[tauri::command]
 #[instrument(skip(state), err(Debug))]
 pub async fn end_maintenance(state: State<'_, AppState>, id: Uuid) -> Result<MaintenanceWindow> {
-    state.end_maintenance(id).await
+    let client = state.client().await?;
+    state
+        .checked(&client, client.end_maintenance(id).await)
+        .await
 }

@@ -10,7 +10,9 @@ use curfew::Client;
 use tauri::{AppHandle, Emitter, Runtime};
 use tauri_plugin_notification::NotificationExt;
 
-/// The window listens for these.
+/// The window events the app emits; the page learns these names from the `contract`
+/// command. Each admin event goes out as curfewd sent it: its `type` is one of
+/// `curfew::api::AdminEvent::EVENT_NAMES`.
 pub const ADMIN_EVENT: &str = "curfew://admin-event";
 pub const SIGNED_OUT: &str = "curfew://signed-out";
 
@@ -91,6 +93,7 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
                 }
                 retry = FIRST_RETRY;
                 while let Some(Ok(event)) = stream.next().await {
+                    tracing::info!(event = event.event_name(), "admin event");
                     let (summary, body) = describe(&event);
                     notify(&app, &summary, &body);
                     let _ = app.emit(ADMIN_EVENT, &event);

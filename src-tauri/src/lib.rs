@@ -2,6 +2,7 @@
 //! contract and the HTTP client come from the `curfew` library.
 
 mod commands;
+pub mod contract;
 pub mod error;
 pub mod events;
 pub mod keychain;
@@ -19,6 +20,7 @@ use crate::session::AppState;
 /// The app's commands on any runtime builder (tests use the mock runtime).
 pub fn with_commands<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
+        commands::contract,
         commands::startup,
         commands::sign_in,
         commands::sign_out,

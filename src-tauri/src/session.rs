@@ -1,5 +1,7 @@
 //! The admin's signed-in state and every flow that changes it: start-up with a remembered
-//! token, sign-in, sign-out, and being signed out by the server.
+//! token, sign-in, sign-out, and being signed out by the server. The commands take the
+//! signed-in [`Client`] from here and call it themselves; what it answers comes back
+//! through [`AppState::checked`], which turns a 401 into being signed out.
 //!
 //! Invariants: the token lives only here, in the `curfew` client and in the keychain; a
 //! 401 from the server signs the app out and forgets the saved token, so a revoked token is
@@ -7,15 +9,10 @@
 
 use std::path::PathBuf;
 
-use curfew::api::{
-    AuditPage, AuditQuery, ClientKind, LoginRequest, LogoutResult, MaintenanceList,
-    MaintenanceRequest, MaintenanceWindow, Me, Permission, Role, SessionSummary, UserFilter,
-    UserPage, UserQuery, UserStatusChange,
-};
+use curfew::api::{ClientKind, LoginRequest, Me, Permission, Role};
 use curfew::Client;
 use serde::Serialize;
 use tokio::sync::RwLock;
-use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::keychain::Keychain;
@@ -70,13 +67,15 @@ impl AppState {
         }
     }
 
-    /// The signed-in client, for background work such as the event watcher.
-    pub async fn client(&self) -> Option<Client> {
+    /// The signed-in client, for the commands and for background work such as the event
+    /// watcher. Pass what it answers through [`AppState::checked`].
+    pub async fn client(&self) -> Result<Client> {
         self.signed_in
             .read()
             .await
             .as_ref()
             .map(|s| s.client.clone())
+            .ok_or(Error::NotSignedIn)
     }
 
     /// Replaces the event watcher (stopping the previous one).
@@ -256,23 +255,24 @@ impl AppState {
         }
     }
 
-    /// Runs a call with the signed-in client; a 401 signs the app out.
-    async fn with_client<T, F, Fut>(&self, call: F) -> Result<T>
-    where
-        F: FnOnce(Client) -> Fut,
-        Fut: std::future::Future<Output = curfew::Result<T>>,
-    {
-        let client = self
-            .signed_in
-            .read()
-            .await
-            .as_ref()
-            .map(|s| s.client.clone())
-            .ok_or(Error::NotSignedIn)?;
-        match call(client).await {
+    /// What a call the signed-in client made means for the session: a 401 signs the app
+    /// out (forgetting the saved token), unless the admin signed in afresh meanwhile.
+    pub async fn checked<T>(&self, client: &Client, result: curfew::Result<T>) -> Result<T> {
+        match result {
             Ok(value) => Ok(value),
             Err(e) if e.is_unauthorized() => {
-                if let Some(signed) = self.signed_in.write().await.take() {
+                let ended = {
+                    let mut signed_in = self.signed_in.write().await;
+                    let same = signed_in
+                        .as_ref()
+                        .is_some_and(|s| s.client.token() == client.token());
+                    if same {
+                        signed_in.take()
+                    } else {
+                        None
+                    }
+                };
+                if let Some(signed) = ended {
                     let account = signed.account;
                     let _ = self.keychain(move |k| k.delete(&account)).await;
                 }
@@ -280,79 +280,5 @@ impl AppState {
             }
             Err(e) => Err(e.into()),
         }
-    }
-
-    pub async fn list_users(
-        &self,
-        q: Option<String>,
-        status: Option<UserFilter>,
-        cursor: Option<String>,
-    ) -> Result<UserPage> {
-        let query = UserQuery {
-            q,
-            status,
-            cursor,
-            limit: Some(100),
-        };
-        self.with_client(|c| async move { c.users(&query).await })
-            .await
-    }
-
-    pub async fn session_summary(&self) -> Result<SessionSummary> {
-        self.with_client(|c| async move { c.session_summary().await })
-            .await
-    }
-
-    pub async fn logout_user(&self, id: Uuid) -> Result<LogoutResult> {
-        self.with_client(|c| async move { c.logout_user(id).await })
-            .await
-    }
-
-    pub async fn logout_all(&self, keep_admins: bool) -> Result<LogoutResult> {
-        self.with_client(|c| async move { c.logout_all(keep_admins).await })
-            .await
-    }
-
-    pub async fn set_user_active(&self, id: Uuid, active: bool) -> Result<UserStatusChange> {
-        self.with_client(|c| async move {
-            if active {
-                c.activate(id).await
-            } else {
-                c.deactivate(id).await
-            }
-        })
-        .await
-    }
-
-    pub async fn maintenance(&self) -> Result<MaintenanceList> {
-        self.with_client(|c| async move { c.maintenance().await })
-            .await
-    }
-
-    pub async fn schedule_maintenance(
-        &self,
-        request: MaintenanceRequest,
-    ) -> Result<MaintenanceWindow> {
-        self.with_client(|c| async move { c.schedule_maintenance(&request).await })
-            .await
-    }
-
-    pub async fn cancel_maintenance(&self, id: Uuid) -> Result<MaintenanceWindow> {
-        self.with_client(|c| async move { c.cancel_maintenance(id).await })
-            .await
-    }
-
-    pub async fn end_maintenance(&self, id: Uuid) -> Result<MaintenanceWindow> {
-        self.with_client(|c| async move { c.end_maintenance(id).await })
-            .await
-    }
-
-    pub async fn audit(&self, cursor: Option<String>) -> Result<AuditPage> {
-        let query = AuditQuery {
-            cursor,
-            limit: Some(100),
-        };
-        self.with_client(|c| async move { c.audit(&query).await })
-            .await
     }
 }

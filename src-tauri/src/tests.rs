@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use curfew::api::{AdminEvent, AuditAction};
+use curfew::limits::{FORM_LIMITS, MESSAGE_MAX, SEARCH_MAX};
 use keyring_core::mock;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -158,8 +160,24 @@ fn commands_need_a_signed_in_admin_and_valid_input() {
         assert_eq!(code, "not_signed_in", "{cmd}");
         assert!(message.contains("Sign in"), "{message}");
     }
-    let (code, _) = error_code(invoke(&h, "list_users", json!({"q": "x".repeat(101)})));
+    let (code, message) = error_code(invoke(
+        &h,
+        "list_users",
+        json!({"q": "x".repeat(SEARCH_MAX + 1)}),
+    ));
     assert_eq!(code, "invalid_input");
+    assert!(message.contains(&SEARCH_MAX.to_string()), "{message}");
+    // Checked before anything else, so also when not signed in.
+    let (code, message) = error_code(invoke(
+        &h,
+        "schedule_maintenance",
+        json!({"request": {
+            "starts_at": "2030-01-01T00:00:00Z",
+            "message": "x".repeat(MESSAGE_MAX + 1),
+        }}),
+    ));
+    assert_eq!(code, "invalid_input");
+    assert!(message.contains(&MESSAGE_MAX.to_string()), "{message}");
     // Arguments of the wrong shape are refused by Tauri before the command runs.
     assert!(invoke(&h, "logout_user", json!({"id": "not-a-uuid"})).is_err());
     assert!(invoke(&h, "list_users", json!({"status": "everyone"})).is_err());
@@ -187,5 +205,35 @@ fn a_remembered_token_for_a_dead_server_keeps_the_profile_and_explains() {
     assert!(
         !notice.contains("saved-token"),
         "the token leaked into a message"
+    );
+}
+
+#[test]
+fn the_contract_command_gives_the_page_a_label_for_every_audit_action() {
+    let h = harness();
+    // Before signing in: the page loads it first.
+    let contract = invoke(&h, "contract", json!({})).unwrap();
+    let labels = contract["audit_actions"].as_object().unwrap();
+    assert_eq!(labels.len(), AuditAction::ALL.len(), "{labels:?}");
+    for action in AuditAction::ALL {
+        let label = labels[action.as_str()].as_str().unwrap_or_default();
+        assert_eq!(label, action.label(), "{action:?}");
+        assert!(
+            !label.is_empty() && !label.contains('_'),
+            "{action:?} is shown as {label:?}"
+        );
+    }
+    assert_eq!(
+        contract["limits"],
+        serde_json::to_value(FORM_LIMITS).unwrap()
+    );
+    assert_eq!(contract["limits"]["message_max"], MESSAGE_MAX);
+    assert_eq!(contract["admin_events"], json!(AdminEvent::EVENT_NAMES));
+    assert_eq!(
+        contract["channels"],
+        json!({
+            "admin_event": crate::events::ADMIN_EVENT,
+            "signed_out": crate::events::SIGNED_OUT,
+        })
     );
 }

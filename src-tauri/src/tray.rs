@@ -2,7 +2,7 @@
 //! keep coming. Its menu shows the next maintenance window, opens the window, or quits.
 
 use chrono::{Local, Utc};
-use curfew::api::{MaintenanceList, WindowState};
+use curfew::api::{MaintenanceList, MaintenanceWindow, WindowState};
 use curfew::Client;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -44,14 +44,19 @@ pub fn set_status<R: Runtime>(app: &AppHandle<R>, text: &str) {
     }
 }
 
-/// "Next maintenance: Sat 22:00 (in 3 h 12 min)", or that none is planned.
-pub fn next_window_line(list: &MaintenanceList) -> String {
-    let next = list
-        .windows
+/// The next window: of those still to come or running now, the one that starts first.
+/// The one place this rule lives: the tray's line and the UI's sidebar (through the
+/// `list_maintenance` command) both show this window.
+pub fn next_window(list: &MaintenanceList) -> Option<&MaintenanceWindow> {
+    list.windows
         .iter()
         .filter(|w| matches!(w.state, WindowState::Scheduled | WindowState::Running))
-        .min_by_key(|w| w.starts_at);
-    match next {
+        .min_by_key(|w| w.starts_at)
+}
+
+/// "Next maintenance: Sat 22:00 (in 3 h 12 min)", or that none is planned.
+pub fn next_window_line(list: &MaintenanceList) -> String {
+    match next_window(list) {
         None => "No maintenance planned".into(),
         Some(w) if w.state == WindowState::Running => "Maintenance running now".into(),
         Some(w) => {
@@ -82,7 +87,6 @@ pub async fn refresh<R: Runtime>(app: &AppHandle<R>, client: &Client) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use curfew::api::MaintenanceWindow;
 
     fn window(starts_in_minutes: i64, state: WindowState) -> MaintenanceWindow {
         let now = Utc::now();
@@ -121,6 +125,10 @@ mod tests {
                 window(10, WindowState::Cancelled),
             ],
         };
+        assert_eq!(
+            next_window(&planned).map(|w| w.id),
+            Some(planned.windows[1].id)
+        );
         let line = next_window_line(&planned);
         assert!(line.starts_with("Next maintenance: "), "{line}");
         assert!(line.ends_with("(in 2 h 5 min)"), "{line}");

@@ -1,0 +1,48 @@
+//! The contract's facts the UI needs, read from `curfew` (their one home) and handed to the
+//! page by the `contract` command: the form limits, a human label for every audit action,
+//! the administrators' event names, and the names of the app's own window events. The page
+//! keeps no copies of them.
+
+use std::collections::BTreeMap;
+
+use curfew::api::{AdminEvent, AuditAction};
+use curfew::limits::{FormLimits, FORM_LIMITS};
+use serde::Serialize;
+
+use crate::events::{ADMIN_EVENT, SIGNED_OUT};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Contract {
+    pub limits: FormLimits,
+    /// Audit action code → what the Activity view says after the actor's name.
+    pub audit_actions: BTreeMap<&'static str, &'static str>,
+    /// The `type` of each administrators' event the window receives on `channels.admin_event`.
+    pub admin_events: &'static [&'static str],
+    pub channels: Channels,
+}
+
+/// The window events the app emits and the page listens for.
+#[derive(Debug, Clone, Serialize)]
+pub struct Channels {
+    /// Each administrators' event, as curfewd sent it (`{type, ...}`).
+    pub admin_event: &'static str,
+    /// The server signed the admin out; the payload says why.
+    pub signed_out: &'static str,
+}
+
+impl Contract {
+    pub fn current() -> Contract {
+        Contract {
+            limits: FORM_LIMITS,
+            audit_actions: AuditAction::ALL
+                .iter()
+                .map(|action| (action.as_str(), action.label()))
+                .collect(),
+            admin_events: &AdminEvent::EVENT_NAMES,
+            channels: Channels {
+                admin_event: ADMIN_EVENT,
+                signed_out: SIGNED_OUT,
+            },
+        }
+    }
+}
