@@ -1,0 +1,48 @@
+// The UI's one state object. Every field is declared here, up front; the object is sealed,
+// so assigning a field not declared here throws (modules run in strict mode).
+
+export const state = Object.seal({
+  /** The contract's facts from the Rust side (`contract` command): limits, audit action
+   *  labels, event names. Loaded once at start, before anything is shown. */
+  contract: null,
+  /** The signed-in admin (`SessionView`), or null on the sign-in screen. */
+  session: null,
+  /** Commands in flight: the progress bar shows while this is above 0. */
+  busy: 0,
+
+  // users
+  /** The status filter ("", "online", "deactivated") and the search text. */
+  filter: "",
+  query: "",
+  /** Where the next page of users starts; null for the first page. */
+  cursor: null,
+  /** Whether the last page of users is loaded. */
+  done: false,
+  /** The list generation a page is being loaded for; a new search starts a new one. */
+  loadingFor: null,
+  generation: 0,
+  /** Every loaded user, in list order; only the rows in view are in the page. */
+  users: [],
+  /** The record each rendered row shows: a row is reused while its record is unchanged. */
+  rowUser: new WeakMap(),
+  /** Measured from a rendered row, as fonts and zoom decide it. */
+  rowHeight: 0,
+  /** A render is queued for the next animation frame. */
+  renderQueued: false,
+  /** The row button that had focus ({id, button}): given back when its row is rendered again. */
+  focus: null,
+  /** When the last search keystroke came (performance.now()), until its list is painted. */
+  keyAt: undefined,
+  /** The search waiting for a pause in typing, and when the last search ran. */
+  searchTimer: 0,
+  lastSearch: -Infinity,
+
+  // activity
+  /** Where the next page of audit entries starts. */
+  auditCursor: null,
+});
+
+/** Whether the signed-in admin has a permission ("force_logout", "manage_users"). */
+export function can(permission) {
+  return state.session?.permissions.includes(permission) ?? false;
+}

@@ -1,0 +1,218 @@
+// Maintenance: the windows with their state and a live countdown, the form that schedules
+// one (checked against the contract's limits from the Rust side) beside a preview of the
+// users' banner, and the sidebar's next-window line. Which window is next is decided on the
+// Rust side (`next_window_id`), the same rule as the tray's line.
+
+import { $, el, showMessage, withButton } from "../lib/dom.js";
+import { confirmAction } from "../lib/dialog.js";
+import { localInputValue, localTime, numbers, relativeTime, untilText, zoneLabel } from "../lib/format.js";
+import { call } from "../lib/ipc.js";
+import { can, state } from "../lib/state.js";
+
+const DAY = 24 * 3600;
+
+function updatePreview() {
+  const message = $("mw-message").value.trim();
+  $("mw-preview-message").textContent = message || "Your message appears here.";
+  const start = $("mw-start").value ? new Date($("mw-start").value) : null;
+  $("mw-preview-countdown").textContent = start && !Number.isNaN(start.getTime())
+    ? `Starts ${untilText(start.toISOString())}. Save your work.`
+    : "";
+}
+
+function stepSummary(window) {
+  const warnings = window.steps.filter((s) => s.kind === "warning");
+  const sent = warnings.filter((s) => s.state === "done").length;
+  const logout = window.steps.find((s) => s.kind === "logout");
+  const parts = [`${sent} of ${warnings.length} warnings sent`];
+  if (logout?.state === "done" && logout.detail) parts.push(`${numbers.format(logout.detail.sessions_revoked)} sessions ended`);
+  const failed = window.steps.filter((s) => s.state === "failed").length;
+  if (failed) parts.push(`${failed} failed`);
+  return parts.join(" · ");
+}
+
+function windowRow(window) {
+  const row = el("tr", { "data-window-id": window.id, "data-state": window.state });
+  const when = el("td", { class: "countdown" });
+  if (window.state === "scheduled") when.dataset.countdown = window.starts_at;
+  else when.textContent = window.state === "running"
+    ? `started ${relativeTime(window.starts_at)}`
+    : `${window.state} ${relativeTime(window.finished_at)}`;
+  row.append(
+    el("td", { text: localTime(window.starts_at) }),
+    el("td", { text: window.ends_at ? localTime(window.ends_at) : "when ended" }),
+    el("td", { class: "message", text: window.message }),
+    el("td", {}, el("span", { class: `badge ${window.state}`, text: window.state })),
+    when,
+    el("td", { class: "steps", text: stepSummary(window) }),
+  );
+  const actions = el("div", { class: "row-actions" });
+  if (window.state === "scheduled") {
+    const cancel = el("button", { type: "button", class: "secondary cancel", text: "Cancel" });
+    cancel.addEventListener("click", () => cancelWindow(window, cancel));
+    actions.append(cancel);
+  } else if (window.state === "running") {
+    const end = el("button", { type: "button", class: "danger end", text: "End now" });
+    end.addEventListener("click", () => endWindow(window, end));
+    actions.append(end);
+  }
+  for (const button of actions.querySelectorAll("button")) {
+    if (!can("force_logout")) {
+      button.disabled = true;
+      button.title = `Your role (${state.session.role}) cannot change maintenance windows.`;
+    }
+  }
+  const cell = el("td");
+  cell.append(actions);
+  row.append(cell);
+  return row;
+}
+
+function tickCountdowns() {
+  for (const cell of document.querySelectorAll("[data-countdown]")) {
+    cell.textContent = untilText(cell.dataset.countdown);
+  }
+  if (!$("maintenance-view").hidden) updatePreview();
+}
+
+function showNextWindow(next) {
+  const line = $("next-window");
+  line.replaceChildren();
+  if (!next) return;
+  const when = el("span", { class: "countdown" });
+  if (next.state === "scheduled") when.dataset.countdown = next.starts_at;
+  else when.textContent = "running now";
+  line.append(el("div", { text: "Next window:" }), el("div", { text: localTime(next.starts_at) }), when);
+}
+
+export async function reloadMaintenance() {
+  if (!state.session) return;
+  try {
+    const list = await call("list_maintenance");
+    $("windows-body").replaceChildren(...list.windows.map(windowRow));
+    $("windows-status").textContent = list.windows.length ? "" : "No maintenance windows yet.";
+    showNextWindow(list.windows.find((w) => w.id === list.next_window_id));
+    tickCountdowns();
+  } catch (failure) {
+    $("windows-status").textContent = failure.message;
+  }
+}
+
+/** What is wrong with the form, as a sentence, or null. The limits are the contract's. */
+function formProblem({ start, end, message, freezeMinutes }) {
+  const limits = state.contract.limits;
+  const now = new Date();
+  if (Number.isNaN(start.getTime())) return "Choose when the maintenance starts.";
+  if (start <= now) return "The start time is in the past. Choose a time in the future.";
+  if (start - now > limits.starts_ahead_max * 1000) {
+    return `Choose a start within ${Math.floor(limits.starts_ahead_max / DAY)} days from now.`;
+  }
+  if (end && end <= start) return "The end time must be after the start time.";
+  if (end && end - start > limits.window_length_max * 1000) {
+    return `A maintenance window lasts at most ${Math.floor(limits.window_length_max / DAY)} days; choose an earlier end.`;
+  }
+  if (!message) return "Write the message users will see.";
+  if ([...message].length > limits.message_max) {
+    return `The message is longer than ${limits.message_max} characters; shorten it.`;
+  }
+  if (!(freezeMinutes >= 0) || freezeMinutes * 60 > limits.freeze_before_max) {
+    return `Freeze sign-ins between 0 and ${limits.freeze_before_max / 60} minutes before the start.`;
+  }
+  return null;
+}
+
+async function scheduleWindow() {
+  const error = $("mw-error");
+  error.hidden = true;
+  const start = new Date($("mw-start").value);
+  const end = $("mw-end").value ? new Date($("mw-end").value) : null;
+  const message = $("mw-message").value.trim();
+  const warnings = [...document.querySelectorAll(".mw-warn:checked")].map((c) => Number(c.value));
+  const freezeMinutes = Number($("mw-freeze").value || 0);
+  const keepAdmins = $("mw-keep-admins").checked;
+  const problem = formProblem({ start, end, message, freezeMinutes });
+  if (problem) {
+    error.textContent = problem;
+    error.hidden = false;
+    return;
+  }
+  const ok = await confirmAction({
+    title: "Schedule maintenance?",
+    body: `Maintenance starts ${localTime(start.toISOString())} ${zoneLabel()}` +
+      (end ? ` and ends ${localTime(end.toISOString())}.` : " and lasts until you end it.") +
+      (warnings.length ? ` Users are warned ${warnings.map((w) => `${w / 60} min`).join(", ")} before;` : " Users get no warning;") +
+      ` sign-ins freeze ${freezeMinutes} min before; at the start everyone except you` +
+      (keepAdmins ? " and the other administrators" : "") + " is signed out.",
+    action: "Schedule",
+  });
+  if (!ok) return;
+  try {
+    const window = await withButton($("mw-submit"), () => call("schedule_maintenance", {
+      request: {
+        starts_at: start.toISOString(),
+        ends_at: end ? end.toISOString() : null,
+        message,
+        warn_before: warnings,
+        freeze_before: Math.round(freezeMinutes * 60),
+        keep_admins: keepAdmins,
+      },
+    }));
+    showMessage("success", `Maintenance scheduled for ${localTime(window.starts_at)}.`);
+    reloadMaintenance();
+  } catch (failure) {
+    error.textContent = failure.message;
+    error.hidden = false;
+  }
+}
+
+async function cancelWindow(window, button) {
+  const ok = await confirmAction({
+    title: "Cancel this maintenance?",
+    body: `The maintenance planned for ${localTime(window.starts_at)} will not happen. Users who were warned are told it is cancelled, and sign-ins reopen.`,
+    action: "Cancel maintenance",
+  });
+  if (!ok) return;
+  try {
+    await withButton(button, () => call("cancel_maintenance", { id: window.id }));
+    showMessage("success", `The maintenance planned for ${localTime(window.starts_at)} was cancelled.`);
+  } catch (failure) {
+    showMessage("error", `Could not cancel the maintenance: ${failure.message}`);
+  }
+  reloadMaintenance();
+}
+
+async function endWindow(window, button) {
+  const ok = await confirmAction({
+    title: "End the maintenance now?",
+    body: "Users will be able to sign in again at once.",
+    action: "End now",
+  });
+  if (!ok) return;
+  try {
+    await withButton(button, () => call("end_maintenance", { id: window.id }));
+    showMessage("success", "The maintenance ended: users can sign in again.");
+  } catch (failure) {
+    showMessage("error", `Could not end the maintenance: ${failure.message}`);
+  }
+  reloadMaintenance();
+}
+
+/** What the signed-in admin's role allows, on the view's own buttons. */
+export function enterMaintenance(session) {
+  $("mw-submit").disabled = !can("force_logout");
+  $("mw-submit").title = can("force_logout") ? "" : `Your role (${session.role}) cannot schedule maintenance.`;
+}
+
+export function wireMaintenance() {
+  const limits = state.contract.limits;
+  $("mw-message").maxLength = limits.message_max;
+  $("mw-freeze").max = String(Math.floor(limits.freeze_before_max / 60));
+  $("mw-zone").textContent = zoneLabel();
+  $("mw-start").value = localInputValue(new Date(Date.now() + 2 * 3600 * 1000));
+  for (const id of ["mw-message", "mw-start"]) $(id).addEventListener("input", updatePreview);
+  $("mw-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    scheduleWindow();
+  });
+  setInterval(tickCountdowns, 1000);
+}

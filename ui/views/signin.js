@@ -1,0 +1,61 @@
+// The sign-in screen: server, username, password, and whether the OS keychain remembers
+// the sign-in. The password goes to the Rust side and is cleared from the page at once.
+
+import { $, showMessage, withButton } from "../lib/dom.js";
+import { call } from "../lib/ipc.js";
+import { state } from "../lib/state.js";
+
+/** Shows the sign-in screen, with why (if the server signed the admin out) and the
+ *  remembered server and username. */
+export function showSignIn(notice, profile) {
+  state.session = null;
+  $("shell").hidden = true;
+  $("signin-view").hidden = false;
+  $("signin-error").hidden = true;
+  $("signin-without-remember").hidden = true;
+  $("signin-notice").hidden = !notice;
+  $("signin-notice").textContent = notice ?? "";
+  if (profile) {
+    $("server").value = profile.server.replace(/\/$/, "");
+    $("username").value = profile.username;
+    $("remember").checked = profile.remember;
+  }
+  $("password").value = "";
+  ($("server").value ? ($("username").value ? $("password") : $("username")) : $("server")).focus();
+}
+
+async function signIn(remember, onSignedIn) {
+  const error = $("signin-error");
+  error.hidden = true;
+  $("signin-without-remember").hidden = true;
+  const button = $("signin-submit");
+  try {
+    const session = await withButton(button, () => call("sign_in", {
+      server: $("server").value,
+      username: $("username").value,
+      password: $("password").value,
+      remember,
+    }));
+    $("password").value = "";
+    onSignedIn(session);
+    if (session.keychain_warning) showMessage("warning", `Signed in, but not remembered: ${session.keychain_warning}`);
+  } catch (failure) {
+    error.textContent = failure.message;
+    error.dataset.code = failure.error;
+    error.hidden = false;
+    if (failure.error === "keychain_unavailable") $("signin-without-remember").hidden = false;
+  }
+}
+
+/** Wires the form; `onSignedIn(session)` opens the shell. */
+export function wireSignIn(onSignedIn) {
+  $("username").maxLength = state.contract.limits.username_max;
+  $("signin-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    signIn($("remember").checked, onSignedIn);
+  });
+  $("signin-without-remember").addEventListener("click", () => {
+    $("remember").checked = false;
+    signIn(false, onSignedIn);
+  });
+}

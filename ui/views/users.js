@@ -1,0 +1,324 @@
+// Settings › User Settings: the users list with search, filters and endless scrolling (only
+// the rows in view are in the page), Logout per user, Deactivate / Activate, and Logout All
+// Users.
+
+import { $, el, showMessage, withButton } from "../lib/dom.js";
+import { confirmAction } from "../lib/dialog.js";
+import { localTime, numbers, plural, relativeTime } from "../lib/format.js";
+import { call } from "../lib/ipc.js";
+import { can, state } from "../lib/state.js";
+
+const SEARCH_DEBOUNCE_MS = 200;
+/** Rows rendered beyond each edge of the users viewport, so fast scrolling shows no gaps. */
+const OVERSCAN = 10;
+const REFRESH_MS = 30_000;
+
+export async function refreshSummary() {
+  try {
+    const s = await call("session_summary");
+    $("summary").textContent =
+      `${plural(s.users, "user", "users")} · ${numbers.format(s.online_users)} online · ` +
+      `${plural(s.app_sessions, "app session", "app sessions")} · ${plural(s.web_sessions, "web session", "web sessions")}` +
+      (s.deactivated_users ? ` · ${numbers.format(s.deactivated_users)} deactivated` : "");
+  } catch (failure) {
+    $("summary").textContent = failure.message;
+  }
+}
+
+function userRow(user, index) {
+  const row = el("tr", { "data-user-id": user.id, "data-username": user.username });
+  row.setAttribute("aria-rowindex", String(index + 2));
+  state.rowUser.set(row, user);
+  const status = el("span", { class: `badge ${user.status}`, text: user.status });
+  const last = el("td", { text: relativeTime(user.last_seen_at) });
+  if (user.last_seen_at) last.title = localTime(user.last_seen_at);
+  row.append(
+    el("td", { class: "name", text: user.display_name, title: user.display_name }),
+    el("td", { class: "mono", text: user.username, title: user.username }),
+    el("td", { text: user.role }),
+    el("td", {}, status),
+    el("td", { class: "num app", text: String(user.app_sessions) }),
+    el("td", { class: "num web", text: String(user.web_sessions) }),
+    last,
+  );
+  const cell = el("td");
+  const actions = el("div", { class: "row-actions" });
+  cell.append(actions);
+  const logout = el("button", { type: "button", class: "secondary logout", text: "Logout" });
+  logout.setAttribute("aria-label", `Log out ${user.display_name}`);
+  if (!can("force_logout")) {
+    logout.disabled = true;
+    logout.title = `Your role (${state.session.role}) cannot log users out.`;
+  }
+  logout.addEventListener("click", () => logoutUser(user, logout));
+  actions.append(logout);
+  const activating = user.status === "deactivated";
+  const toggle = el("button", {
+    type: "button",
+    class: activating ? "secondary activate" : "secondary deactivate",
+    text: activating ? "Activate" : "Deactivate",
+  });
+  toggle.setAttribute("aria-label", `${activating ? "Activate" : "Deactivate"} ${user.display_name}`);
+  if (!can("manage_users")) {
+    toggle.disabled = true;
+    toggle.title = `Your role (${state.session.role}) cannot ${activating ? "activate" : "deactivate"} users; ask an administrator.`;
+  } else if (user.username === state.session.username) {
+    toggle.disabled = true;
+    toggle.title = "You cannot deactivate your own account.";
+  }
+  toggle.addEventListener("click", () => setActive(user, toggle, activating));
+  actions.append(toggle);
+  row.append(cell);
+  return row;
+}
+
+/** Puts a changed user in the list; the focus goes back to the same button of its row. */
+function updateUser(user, button) {
+  const index = state.users.findIndex((u) => u.id === user.id);
+  if (index < 0) return; // the list was reloaded meanwhile
+  state.users[index] = user;
+  const row = button.closest("tr");
+  state.focus = { id: user.id, button: [...row.querySelectorAll("button")].indexOf(button) };
+  renderUsers();
+}
+
+function queueRender() {
+  if (state.renderQueued) return;
+  state.renderQueued = true;
+  requestAnimationFrame(() => {
+    state.renderQueued = false;
+    renderUsers();
+  });
+}
+
+/** Renders the loaded users in view; spacer rows above and below keep the scroll height.
+ *  Rows still in view stay in the page untouched, so a focused button keeps its focus. */
+function renderUsers(measure = true) {
+  const scroller = $("users-scroll");
+  const body = $("users-body");
+  const users = state.users;
+  const height = state.rowHeight || 48;
+  const top = scroller.scrollTop - $("users-table").tHead.getBoundingClientRect().height;
+  const first = Math.max(0, Math.min(users.length, Math.floor(top / height) - OVERSCAN));
+  const last = Math.max(first, Math.min(users.length, Math.ceil((top + scroller.clientHeight) / height) + OVERSCAN));
+  const wanted = users.slice(first, last);
+  const keep = new Set(wanted);
+  for (const row of [...body.rows]) if (!keep.has(state.rowUser.get(row))) row.remove();
+  const existing = new Map([...body.rows].map((row) => [state.rowUser.get(row), row]));
+  let next = body.firstElementChild;
+  wanted.forEach((user, i) => {
+    const row = existing.get(user);
+    if (row === next) next = next.nextElementSibling;
+    else body.insertBefore(userRow(user, first + i), next);
+  });
+  $("users-before").rows[0].cells[0].style.height = `${first * height}px`;
+  $("users-after").rows[0].cells[0].style.height = `${(users.length - last) * height}px`;
+  $("users-table").setAttribute("aria-rowcount", state.done ? String(users.length + 1) : "-1");
+  if (state.focus && (!document.activeElement || document.activeElement === document.body)) {
+    const row = body.querySelector(`tr[data-user-id="${state.focus.id}"]`);
+    row?.querySelectorAll("button")[state.focus.button]?.focus({ preventScroll: true });
+  }
+  if (measure && wanted.length) {
+    // The pitch of the rows, not one row's box: it is what the spacers must match. A
+    // hidden list measures 0 and keeps the last height.
+    const measured = body.getBoundingClientRect().height / wanted.length;
+    if (measured > 0 && Math.abs(measured - state.rowHeight) > 0.01) {
+      state.rowHeight = measured;
+      renderUsers(false);
+    }
+  }
+}
+
+/** Reloads the list from its first page; the counts above it only when asked (a search
+ *  does not change them, and counting every session costs the server more than a page). */
+export async function reloadUsers({ counts = true } = {}) {
+  state.generation += 1;
+  state.cursor = null;
+  state.done = false;
+  state.users = [];
+  $("users-scroll").scrollTop = 0;
+  renderUsers();
+  $("users-view").dataset.loadedCount = "0";
+  $("users-status").textContent = "Loading users…";
+  if (counts) refreshSummary();
+  await loadMoreUsers();
+}
+
+async function loadMoreUsers() {
+  // A page still loading for an older search must not hold up the new one.
+  if (state.loadingFor === state.generation || state.done) return;
+  state.loadingFor = state.generation;
+  const generation = state.generation;
+  try {
+    const page = await call("list_users", {
+      q: state.query || null,
+      status: state.filter || null,
+      cursor: state.cursor,
+    });
+    if (generation !== state.generation) return; // a newer search replaced this one
+    const fetchedAt = performance.now();
+    const firstPage = !state.cursor;
+    state.users.push(...page.users);
+    state.cursor = page.next_cursor;
+    state.done = !page.next_cursor;
+    renderUsers();
+    if (firstPage && state.keyAt !== undefined) {
+      recordSearchTime(state.keyAt, fetchedAt);
+      state.keyAt = undefined;
+    }
+    const shown = state.users.length;
+    $("users-view").dataset.loadedCount = String(shown);
+    $("users-status").textContent = shown === 0
+      ? (state.query ? `No users match “${state.query}”.` : "No users to show.")
+      : state.done ? `${plural(shown, "user", "users")} shown.` : "Scroll for more…";
+  } catch (failure) {
+    if (generation === state.generation) $("users-status").textContent = failure.message;
+  } finally {
+    if (state.loadingFor === generation) state.loadingFor = null;
+  }
+  // Keep filling while the sentinel is still in view (tall windows, zoomed out).
+  if (!state.done && generation === state.generation && sentinelVisible()) loadMoreUsers();
+}
+
+/** Keystroke to painted list, and to the answer from the server (to tell the network
+ *  from the page), kept on the page for `cargo xtask bench` to read. */
+function recordSearchTime(keyAt, fetchedAt) {
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    const view = $("users-view");
+    view.dataset.searchMs = (performance.now() - keyAt).toFixed(1);
+    view.dataset.searchFetchMs = (fetchedAt - keyAt).toFixed(1);
+    view.dataset.searchCount = String(Number(view.dataset.searchCount ?? 0) + 1);
+  }));
+}
+
+function sentinelVisible() {
+  const scroller = $("users-scroll").getBoundingClientRect();
+  return $("users-sentinel").getBoundingClientRect().top < scroller.bottom + 200;
+}
+
+async function logoutUser(user, button) {
+  const sessions = user.app_sessions + user.web_sessions;
+  const ok = await confirmAction({
+    title: `Log out ${user.display_name}?`,
+    body: sessions === 0
+      ? `${user.display_name} (${user.username}) has no open sessions. Log out anyway?`
+      : `This ends ${plural(sessions, "session", "sessions")} of ${user.display_name} (${user.username}): ` +
+        `${user.app_sessions} in the app and ${user.web_sessions} on the web. They will have to sign in again.`,
+    action: "Logout",
+  });
+  if (!ok) return;
+  try {
+    const result = await withButton(button, () => call("logout_user", { id: user.id }));
+    updateUser({ ...user, app_sessions: 0, web_sessions: 0 }, button);
+    showMessage("success", `${user.display_name} was logged out: ${plural(result.sessions_revoked, "session", "sessions")} ended.`);
+    refreshSummary();
+  } catch (failure) {
+    showMessage("error", `Could not log out ${user.display_name}: ${failure.message}`);
+  }
+}
+
+async function setActive(user, button, activate) {
+  const sessions = user.app_sessions + user.web_sessions;
+  const ok = await confirmAction(activate
+    ? { title: `Activate ${user.display_name}?`, body: `${user.display_name} (${user.username}) will be able to sign in again.`, action: "Activate" }
+    : {
+      title: `Deactivate ${user.display_name}?`,
+      body: `${user.display_name} (${user.username}) will not be able to sign in, and ` +
+        (sessions ? `${plural(sessions, "open session", "open sessions")} (${user.app_sessions} app, ${user.web_sessions} web) will end now.` : "they have no open sessions."),
+      action: "Deactivate",
+    });
+  if (!ok) return;
+  try {
+    const change = await withButton(button, () => call("set_user_active", { id: user.id, active: activate }));
+    updateUser(change.user, button);
+    showMessage("success", activate
+      ? `${user.display_name} was activated and can sign in again.`
+      : `${user.display_name} was deactivated: ${plural(change.sessions_revoked, "session", "sessions")} ended.`);
+    refreshSummary();
+  } catch (failure) {
+    showMessage("error", `Could not ${activate ? "activate" : "deactivate"} ${user.display_name}: ${failure.message}`);
+  }
+}
+
+async function logoutAll() {
+  const button = $("logout-all");
+  let summary;
+  try {
+    summary = await call("session_summary");
+  } catch (failure) {
+    showMessage("error", `Could not count the sessions: ${failure.message}`);
+    return;
+  }
+  const all = summary.logout_all;
+  const kept = summary.logout_all_keep_admins;
+  const ok = await confirmAction({
+    title: "Log out all users?",
+    body: `Sign out ${plural(all.users, "user", "users")} (${plural(all.sessions, "session", "sessions")}: ` +
+      `${numbers.format(all.app_sessions)} app, ${numbers.format(all.web_sessions)} web)? You stay signed in.`,
+    action: "Logout All Users",
+    option: `Keep other administrators signed in (then ${plural(kept.users, "user", "users")}, ` +
+      `${plural(kept.sessions, "session", "sessions")} are signed out)`,
+  });
+  if (!ok) return;
+  try {
+    const result = await withButton(button, () => call("logout_all", { keepAdmins: ok.option }));
+    showMessage("success", `Logged out ${plural(result.users_affected, "user", "users")}: ${plural(result.sessions_revoked, "session", "sessions")} ended. You are still signed in.`);
+    reloadUsers();
+  } catch (failure) {
+    showMessage("error", `Logout of all users failed: ${failure.message}`);
+  }
+}
+
+/** What the signed-in admin's role allows, on the view's own buttons. */
+export function enterUsers(session) {
+  const logoutAllButton = $("logout-all");
+  logoutAllButton.disabled = !can("force_logout");
+  logoutAllButton.title = logoutAllButton.disabled ? `Your role (${session.role}) cannot log users out.` : "";
+}
+
+export function wireUsers() {
+  $("search").maxLength = state.contract.limits.search_max;
+  // The first keystroke after a pause searches at once; a burst of typing waits for a
+  // pause, so the server sees one query per burst, not one per key.
+  $("search").addEventListener("input", () => {
+    state.keyAt = performance.now();
+    clearTimeout(state.searchTimer);
+    const search = () => {
+      state.lastSearch = performance.now();
+      state.query = $("search").value.trim();
+      reloadUsers({ counts: false });
+    };
+    if (performance.now() - state.lastSearch > SEARCH_DEBOUNCE_MS) search();
+    else state.searchTimer = setTimeout(search, SEARCH_DEBOUNCE_MS);
+  });
+  for (const chip of document.querySelectorAll(".chip")) {
+    chip.addEventListener("click", () => {
+      for (const other of document.querySelectorAll(".chip")) other.setAttribute("aria-pressed", String(other === chip));
+      state.filter = chip.dataset.filter;
+      reloadUsers();
+    });
+  }
+  $("logout-all").addEventListener("click", logoutAll);
+  // Both: the observer covers resizes and zoom, the scroll listener fast flinging.
+  $("users-scroll").addEventListener("scroll", () => {
+    queueRender();
+    if (sentinelVisible()) loadMoreUsers();
+  }, { passive: true });
+  new ResizeObserver(queueRender).observe($("users-scroll"));
+  $("users-body").addEventListener("focusin", (event) => {
+    const row = event.target.closest("tr");
+    state.focus = { id: row.dataset.userId, button: [...row.querySelectorAll("button")].indexOf(event.target) };
+  });
+  document.addEventListener("focusin", (event) => {
+    if (!$("users-body").contains(event.target)) state.focus = null;
+  });
+  new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting)) loadMoreUsers();
+  }, { root: $("users-scroll"), rootMargin: "200px" }).observe($("users-sentinel"));
+  setInterval(() => {
+    if (state.session && !document.hidden && !$("users-view").hidden) {
+      refreshSummary();
+      if ($("users-scroll").scrollTop === 0 && state.loadingFor === null) reloadUsers();
+    }
+  }, REFRESH_MS);
+}
