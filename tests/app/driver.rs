@@ -88,7 +88,8 @@ impl App {
             test: test.to_owned(),
             step,
         };
-        // The page must be there before any script runs (MACHINE-NOTES).
+        // The page must be there before any script runs: a script sent at once after the
+        // new session was seen to break the connection to WebKitWebDriver.
         app.find("body").await;
         app
     }

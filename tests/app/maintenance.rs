@@ -197,6 +197,35 @@ async fn admin_schedules_maintenance_and_gets_a_notification_for_each_step() {
     app.find("#windows-body tr[data-state=cancelled]").await;
     app.shot("maintenance-cancelled").await;
 
+    // Activity names every maintenance action in words (from the app's contract), never
+    // by its code.
+    app.click("#nav-activity").await;
+    for (action, words) in [
+        ("schedule_maintenance", "scheduled maintenance"),
+        ("maintenance_logout", "signed everyone out for maintenance"),
+        ("end_maintenance", "ended maintenance"),
+        ("cancel_maintenance", "cancelled maintenance"),
+    ] {
+        app.text_containing(
+            &format!("#audit-body tr[data-action={action}] td.action"),
+            words,
+        )
+        .await;
+    }
+    let shown = app
+        .script(
+            "return [...document.querySelectorAll('#audit-body td.action')] \
+             .map((cell) => cell.textContent);",
+        )
+        .await;
+    let shown: Vec<String> = serde_json::from_value(shown).unwrap();
+    assert!(shown.len() >= 4, "{shown:?}");
+    assert!(
+        shown.iter().all(|text| !text.contains('_')),
+        "a raw action code in the Activity view: {shown:?}"
+    );
+    app.shot("activity-maintenance").await;
+
     // Losing the token: another administrator signs everyone out. The app notices on its
     // event stream, notifies, and returns to sign-in with the reason.
     server.add_user("root2", "admin");
