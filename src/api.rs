@@ -11,8 +11,7 @@ use uuid::Uuid;
 #[cfg(feature = "openapi")]
 use utoipa::{IntoParams, ToSchema};
 
-/// Prefix of every route of the contract.
-pub const API_PREFIX: &str = "/api/v1";
+pub use crate::routes::API_PREFIX;
 
 /// Which kind of client a session belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -312,6 +311,33 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
+    /// Every action, in the order the Activity view explains them.
+    pub const ALL: [AuditAction; 8] = [
+        AuditAction::LogoutUser,
+        AuditAction::LogoutAll,
+        AuditAction::Deactivate,
+        AuditAction::Activate,
+        AuditAction::ScheduleMaintenance,
+        AuditAction::CancelMaintenance,
+        AuditAction::EndMaintenance,
+        AuditAction::MaintenanceLogout,
+    ];
+
+    /// What the actor did, as the Activity view says it after the actor's name
+    /// ("root logged out alice").
+    pub fn label(self) -> &'static str {
+        match self {
+            AuditAction::LogoutUser => "logged out",
+            AuditAction::LogoutAll => "logged out everyone",
+            AuditAction::Deactivate => "deactivated",
+            AuditAction::Activate => "activated",
+            AuditAction::ScheduleMaintenance => "scheduled maintenance",
+            AuditAction::CancelMaintenance => "cancelled maintenance",
+            AuditAction::EndMaintenance => "ended maintenance",
+            AuditAction::MaintenanceLogout => "signed everyone out for maintenance",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AuditAction::LogoutUser => "logout_user",
@@ -396,6 +422,22 @@ pub enum RevocationReason {
 }
 
 impl RevocationReason {
+    /// The one sentence a signed-out user reads: why, and what to do next.
+    pub fn message(self) -> &'static str {
+        match self {
+            RevocationReason::SignedOut => "You signed out.",
+            RevocationReason::AdminLogout => "An administrator signed you out.",
+            RevocationReason::LogoutAll => "An administrator signed everyone out.",
+            RevocationReason::Deactivated => {
+                "Your account was deactivated. Ask your administrator if you need access."
+            }
+            RevocationReason::Expired => "Your session expired. Sign in again.",
+            RevocationReason::Maintenance => {
+                "You were signed out for scheduled maintenance. Sign in again when it is over."
+            }
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RevocationReason::SignedOut => "signed_out",
@@ -462,6 +504,13 @@ pub enum Notice {
 }
 
 impl Notice {
+    /// The SSE `event:` names of the end users' notice stream.
+    pub const EVENT_NAMES: [&'static str; 3] = [
+        "session_revoked",
+        "maintenance_warning",
+        "maintenance_cancelled",
+    ];
+
     /// The SSE `event:` name of this notice.
     pub fn event_name(&self) -> &'static str {
         match self {
@@ -683,6 +732,18 @@ pub enum AdminEvent {
 }
 
 impl AdminEvent {
+    /// The SSE `event:` names of the administrators' event stream (which also ends with
+    /// the notice `session_revoked` when the administrator's own session ends).
+    pub const EVENT_NAMES: [&'static str; 6] = [
+        "warning_sent",
+        "freeze_started",
+        "mass_logout_done",
+        "window_ended",
+        "window_cancelled",
+        "step_failed",
+    ];
+
+    /// The SSE `event:` name of this event.
     pub fn event_name(&self) -> &'static str {
         match self {
             AdminEvent::WarningSent { .. } => "warning_sent",
@@ -691,6 +752,104 @@ impl AdminEvent {
             AdminEvent::WindowEnded { .. } => "window_ended",
             AdminEvent::WindowCancelled { .. } => "window_cancelled",
             AdminEvent::StepFailed { .. } => "step_failed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A position for every action; adding a variant without an arm does not compile, and
+    /// forgetting it in [`AuditAction::ALL`] fails the test below.
+    fn ordinal(action: AuditAction) -> usize {
+        match action {
+            AuditAction::LogoutUser => 0,
+            AuditAction::LogoutAll => 1,
+            AuditAction::Deactivate => 2,
+            AuditAction::Activate => 3,
+            AuditAction::ScheduleMaintenance => 4,
+            AuditAction::CancelMaintenance => 5,
+            AuditAction::EndMaintenance => 6,
+            AuditAction::MaintenanceLogout => 7,
+        }
+    }
+
+    #[test]
+    fn every_audit_action_has_a_human_label() {
+        let mut ordinals: Vec<usize> = AuditAction::ALL.iter().map(|a| ordinal(*a)).collect();
+        ordinals.sort_unstable();
+        assert_eq!(
+            ordinals,
+            (0..AuditAction::ALL.len()).collect::<Vec<_>>(),
+            "AuditAction::ALL must list every action once"
+        );
+        let mut labels = std::collections::HashSet::new();
+        for action in AuditAction::ALL {
+            let label = action.label();
+            assert_eq!(AuditAction::parse(action.as_str()), Some(action));
+            assert!(!label.trim().is_empty(), "{action:?} has no label");
+            assert!(
+                !label.contains('_'),
+                "{action:?} is labelled with a code: {label}"
+            );
+            assert!(
+                labels.insert(label),
+                "{action:?} shares its label {label:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn event_names_are_the_wire_tags() {
+        let id = Uuid::nil();
+        let notices = [
+            Notice::SessionRevoked(SessionRevoked {
+                session_id: id,
+                reason: RevocationReason::Expired,
+                at: DateTime::<Utc>::MIN_UTC,
+                message: String::new(),
+            }),
+            Notice::MaintenanceCancelled(MaintenanceCancelled {
+                window_id: id,
+                message: String::new(),
+            }),
+        ];
+        for notice in &notices {
+            let tag = serde_json::to_value(notice).unwrap()["type"].clone();
+            assert_eq!(tag, notice.event_name());
+            assert!(Notice::EVENT_NAMES.contains(&notice.event_name()));
+        }
+        let events = [
+            AdminEvent::FreezeStarted { window_id: id },
+            AdminEvent::WindowEnded { window_id: id },
+            AdminEvent::WindowCancelled { window_id: id },
+            AdminEvent::StepFailed {
+                window_id: id,
+                step: StepKind::Logout,
+                message: String::new(),
+            },
+        ];
+        for event in &events {
+            let tag = serde_json::to_value(event).unwrap()["type"].clone();
+            assert_eq!(tag, event.event_name());
+            assert!(AdminEvent::EVENT_NAMES.contains(&event.event_name()));
+        }
+    }
+
+    #[test]
+    fn every_revocation_reason_says_one_sentence() {
+        for reason in [
+            RevocationReason::SignedOut,
+            RevocationReason::AdminLogout,
+            RevocationReason::LogoutAll,
+            RevocationReason::Deactivated,
+            RevocationReason::Expired,
+            RevocationReason::Maintenance,
+        ] {
+            let message = reason.message();
+            assert!(message.ends_with('.'), "{message}");
+            assert_eq!(RevocationReason::parse(reason.as_str()), Some(reason));
         }
     }
 }

@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::api::*;
 use crate::error::{Error, Result};
+use crate::routes::{self, Route, Verb};
 
 /// Time limits and retry policy of a [`Client`].
 #[derive(Debug, Clone)]
@@ -135,11 +136,21 @@ impl Client {
     }
 
     fn url(&self, path: &str) -> Url {
-        let relative = format!("api/v1/{}", path.trim_start_matches('/'));
+        let relative = format!(
+            "{}/{}",
+            routes::API_PREFIX.trim_start_matches('/'),
+            path.trim_start_matches('/')
+        );
         self.base.join(&relative).expect("contract paths are valid")
     }
 
-    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+    /// A request for `route`, at `path` (the route's path with its ids filled in).
+    fn request(&self, route: Route, path: &str) -> RequestBuilder {
+        let method = match route.verb {
+            Verb::Get => Method::GET,
+            Verb::Post => Method::POST,
+            Verb::Delete => Method::DELETE,
+        };
         let mut req = self.http.request(method, self.url(path));
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
@@ -197,9 +208,10 @@ impl Client {
     }
 
     /// An idempotent GET, retried with exponential back-off on transient failures.
-    async fn get<T: DeserializeOwned>(&self, path: &str, query: &impl Serialize) -> Result<T> {
+    async fn get<T: DeserializeOwned>(&self, route: Route, query: &impl Serialize) -> Result<T> {
+        debug_assert_eq!(route.verb, Verb::Get);
         let attempt = || async {
-            self.send_once(self.request(Method::GET, path).query(query))
+            self.send_once(self.request(route, route.path).query(query))
                 .await
         };
         attempt
@@ -215,11 +227,11 @@ impl Client {
     /// A POST or DELETE: sent exactly once.
     async fn send<T: DeserializeOwned>(
         &self,
-        method: Method,
+        route: Route,
         path: &str,
         body: Option<&impl Serialize>,
     ) -> Result<T> {
-        let mut req = self.request(method, path);
+        let mut req = self.request(route, path);
         if let Some(body) = body {
             req = req.json(body);
         }
@@ -230,18 +242,20 @@ impl Client {
 
     /// Signs in; the returned client carries the new session's token.
     pub async fn login(&self, request: &LoginRequest) -> Result<(Client, LoginResponse)> {
-        let resp: LoginResponse = self.send(Method::POST, "auth/login", Some(request)).await?;
+        let resp: LoginResponse = self
+            .send(routes::LOGIN, routes::LOGIN.path, Some(request))
+            .await?;
         Ok((self.with_token(resp.token.clone()), resp))
     }
 
     pub async fn session(&self) -> Result<Session> {
-        self.get("auth/session", &()).await
+        self.get(routes::SESSION, &()).await
     }
 
     /// Ends this client's own session.
     pub async fn logout(&self) -> Result<()> {
         let resp = self
-            .request(Method::POST, "auth/logout")
+            .request(routes::LOGOUT, routes::LOGOUT.path)
             .timeout(self.options.request_timeout)
             .send()
             .await
@@ -251,12 +265,16 @@ impl Client {
     }
 
     pub async fn notices(&self) -> Result<NoticeList> {
-        self.get("notices", &()).await
+        self.get(routes::NOTICES, &()).await
     }
 
-    async fn open_stream<T>(&self, path: &str, is_last: fn(&T) -> bool) -> Result<EventStream<T>> {
+    async fn open_stream<T>(
+        &self,
+        route: Route,
+        is_last: fn(&T) -> bool,
+    ) -> Result<EventStream<T>> {
         let resp = self
-            .request(Method::GET, path)
+            .request(route, route.path)
             .header(header::ACCEPT, "text/event-stream")
             .send()
             .await
@@ -277,33 +295,35 @@ impl Client {
 
     /// Opens this session's notice stream (SSE).
     pub async fn notice_stream(&self) -> Result<NoticeStream> {
-        self.open_stream("notices/stream", |n| matches!(n, Notice::SessionRevoked(_)))
-            .await
+        self.open_stream(routes::NOTICE_STREAM, |n| {
+            matches!(n, Notice::SessionRevoked(_))
+        })
+        .await
     }
 
     /// Opens the administrators' event stream (SSE); it ends if this session is revoked.
     pub async fn admin_events(&self) -> Result<EventStream<AdminEvent>> {
-        self.open_stream("admin/events", |_| false).await
+        self.open_stream(routes::ADMIN_EVENTS, |_| false).await
     }
 
     // Administrators.
 
     pub async fn admin_me(&self) -> Result<Me> {
-        self.get("admin/me", &()).await
+        self.get(routes::ADMIN_ME, &()).await
     }
 
     pub async fn users(&self, query: &UserQuery) -> Result<UserPage> {
-        self.get("admin/users", query).await
+        self.get(routes::USERS, query).await
     }
 
     pub async fn session_summary(&self) -> Result<SessionSummary> {
-        self.get("admin/sessions/summary", &()).await
+        self.get(routes::SESSION_SUMMARY, &()).await
     }
 
     pub async fn logout_user(&self, user_id: Uuid) -> Result<LogoutResult> {
         self.send(
-            Method::POST,
-            &format!("admin/users/{user_id}/logout"),
+            routes::LOGOUT_USER,
+            &routes::LOGOUT_USER.with_id(user_id),
             None::<&()>,
         )
         .await
@@ -311,8 +331,8 @@ impl Client {
 
     pub async fn logout_all(&self, keep_admins: bool) -> Result<LogoutResult> {
         self.send(
-            Method::POST,
-            "admin/logout-all",
+            routes::LOGOUT_ALL,
+            routes::LOGOUT_ALL.path,
             Some(&LogoutAllRequest { keep_admins }),
         )
         .await
@@ -320,8 +340,8 @@ impl Client {
 
     pub async fn deactivate(&self, user_id: Uuid) -> Result<UserStatusChange> {
         self.send(
-            Method::POST,
-            &format!("admin/users/{user_id}/deactivate"),
+            routes::DEACTIVATE_USER,
+            &routes::DEACTIVATE_USER.with_id(user_id),
             None::<&()>,
         )
         .await
@@ -329,33 +349,37 @@ impl Client {
 
     pub async fn activate(&self, user_id: Uuid) -> Result<UserStatusChange> {
         self.send(
-            Method::POST,
-            &format!("admin/users/{user_id}/activate"),
+            routes::ACTIVATE_USER,
+            &routes::ACTIVATE_USER.with_id(user_id),
             None::<&()>,
         )
         .await
     }
 
     pub async fn audit(&self, query: &AuditQuery) -> Result<AuditPage> {
-        self.get("admin/audit", query).await
+        self.get(routes::AUDIT, query).await
     }
 
     pub async fn schedule_maintenance(
         &self,
         request: &MaintenanceRequest,
     ) -> Result<MaintenanceWindow> {
-        self.send(Method::POST, "admin/maintenance", Some(request))
-            .await
+        self.send(
+            routes::SCHEDULE_MAINTENANCE,
+            routes::SCHEDULE_MAINTENANCE.path,
+            Some(request),
+        )
+        .await
     }
 
     pub async fn maintenance(&self) -> Result<MaintenanceList> {
-        self.get("admin/maintenance", &()).await
+        self.get(routes::MAINTENANCE, &()).await
     }
 
     pub async fn cancel_maintenance(&self, id: Uuid) -> Result<MaintenanceWindow> {
         self.send(
-            Method::DELETE,
-            &format!("admin/maintenance/{id}"),
+            routes::CANCEL_MAINTENANCE,
+            &routes::CANCEL_MAINTENANCE.with_id(id),
             None::<&()>,
         )
         .await
@@ -363,11 +387,16 @@ impl Client {
 
     pub async fn end_maintenance(&self, id: Uuid) -> Result<MaintenanceWindow> {
         self.send(
-            Method::POST,
-            &format!("admin/maintenance/{id}/end"),
+            routes::END_MAINTENANCE,
+            &routes::END_MAINTENANCE.with_id(id),
             None::<&()>,
         )
         .await
+    }
+
+    /// The contract's OpenAPI document, as the server generates it.
+    pub async fn openapi(&self) -> Result<serde_json::Value> {
+        self.get(routes::OPENAPI, &()).await
     }
 }
 

@@ -11,9 +11,9 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use curfew::api::{Role, UserStatus};
 
-use crate::http::{AppState, Config};
+use crate::core::{secrets, validate, AppState, Config};
+use crate::seed;
 use crate::store::{NewUser, Store, StoreError};
-use crate::{secrets, seed, validate};
 
 #[derive(Parser)]
 #[command(name = "curfewd", version, about = "Curfew's session authority")]

@@ -1,25 +1,22 @@
 //! curfewd: the session authority. It holds users and sessions, carries out every forced
 //! logout, and tells open clients about it.
 //!
-//! Map: [`store`] has all SQL; [`http`] the routes of the contract; [`hub`] the open notice
-//! streams; [`cluster`] carries what happens on one instance to the others' streams;
-//! [`scheduler`] runs maintenance windows; [`secrets`] tokens and passwords; [`ratelimit`] login throttling; [`seed`] demo
-//! data; [`cli`] the `curfewd` command line.
+//! Layers, one way only: [`http`] (the routes of the contract), [`scheduler`] (runs
+//! maintenance windows) and [`cluster`] (hears other instances) call [`core`] (the shared
+//! state and every rule: sign-in, sessions, notices, maintenance); the core calls
+//! [`store`] (all SQL, no decisions). [`cli`] is the `curfewd` command line and [`seed`]
+//! its demo data. `cargo xtask test` checks that no module imports one above it.
 
 pub mod cli;
 pub mod cluster;
-pub mod error;
+pub mod core;
 pub mod http;
-pub mod hub;
-pub mod openapi;
-pub mod ratelimit;
 pub mod scheduler;
-pub mod secrets;
 pub mod seed;
 pub mod store;
-pub mod validate;
 
-pub use http::{router, serve, AppState, Config};
+pub use crate::core::{AppState, Config};
+pub use http::{router, serve};
 
 /// Milliseconds since the Unix epoch: the clock of every stored time.
 pub fn now_ms() -> i64 {

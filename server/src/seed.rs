@@ -10,7 +10,11 @@ use curfew::api::{ClientKind, Role, UserStatus};
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-use crate::secrets;
+use uuid::Uuid;
+
+use crate::core::secrets;
+use crate::store::sessions::insert_session_in;
+use crate::store::users::insert_user_in;
 use crate::store::{NewUser, Store};
 
 const FIRST: &[&str] = &[
@@ -246,11 +250,11 @@ pub async fn seed(store: &Store, plan: &SeedPlan) -> anyhow::Result<SeedSummary>
             user_sessions,
         ));
         if batch.len() == 1000 {
-            store.insert_demo_batch(&batch, now, expires).await?;
+            insert_batch(store, &batch, now, expires).await?;
             batch.clear();
         }
     }
-    store.insert_demo_batch(&batch, now, expires).await?;
+    insert_batch(store, &batch, now, expires).await?;
     if let Some(mut out) = tokens {
         out.flush()?;
     }
@@ -262,4 +266,37 @@ pub async fn seed(store: &Store, plan: &SeedPlan) -> anyhow::Result<SeedSummary>
         support_password,
         member_password,
     })
+}
+
+/// A demo user with its last-seen time (0: never) and its sessions (client, token hash,
+/// last seen).
+type DemoUser = (NewUser, i64, Vec<(ClientKind, String, i64)>);
+
+/// Inserts users and their sessions in one transaction per batch, through the store's
+/// row writers (the same statements sign-up and sign-in use).
+async fn insert_batch(
+    store: &Store,
+    users: &[DemoUser],
+    now: i64,
+    expires_at: i64,
+) -> sqlx::Result<()> {
+    let mut tx = store.begin().await?;
+    for (user, last_seen, sessions) in users {
+        let id = Uuid::new_v4();
+        let last_seen = (*last_seen > 0).then_some(*last_seen);
+        insert_user_in(&mut tx, id, user, now, last_seen).await?;
+        for (client, token_hash, seen) in sessions {
+            insert_session_in(
+                &mut tx,
+                Uuid::new_v4(),
+                id,
+                *client,
+                token_hash,
+                *seen,
+                expires_at,
+            )
+            .await?;
+        }
+    }
+    tx.commit().await
 }

@@ -1,15 +1,13 @@
-//! Limits on what clients and operators may send, with the sentence that explains each.
+//! Checks of what clients and operators send against the contract's limits
+//! (`curfew::limits`), with the sentence that explains each refusal.
+//!
+//! Invariant: the limits are read from `curfew::limits`, never restated here.
 
-use crate::error::AppError;
+pub use curfew::limits::{
+    DISPLAY_NAME_MAX, PAGE_DEFAULT, PAGE_MAX, PASSWORD_MAX, PASSWORD_MIN, SEARCH_MAX, USERNAME_MAX,
+};
 
-pub const USERNAME_MAX: usize = 64;
-pub const DISPLAY_NAME_MAX: usize = 100;
-pub const PASSWORD_MIN: usize = 8;
-/// argon2 cost grows with input; a cap keeps one login from being a denial of service.
-pub const PASSWORD_MAX: usize = 1024;
-pub const SEARCH_MAX: usize = 100;
-pub const PAGE_DEFAULT: u32 = 50;
-pub const PAGE_MAX: u32 = 500;
+use super::AppError;
 
 /// Usernames are lower-case ASCII so that look-ups are exact on every database.
 pub fn normalize_username(input: &str) -> Result<String, String> {

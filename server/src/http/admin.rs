@@ -1,7 +1,6 @@
 //! Administrator routes. Each extractor checks the permission on the server before the
-//! handler runs; every forced logout and status change is audited by the store.
-
-use std::time::Instant;
+//! handler runs; the rules are in [`crate::core::users`], and every forced logout and
+//! status change is audited by the store.
 
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue};
@@ -9,20 +8,19 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
 use curfew::api::{
-    AdminUser, AuditEntry, AuditPage, AuditQuery, ErrorBody, LogoutAllRequest, LogoutResult, Me,
-    RevocationReason, SessionSummary, UserPage, UserQuery, UserStatus, UserStatusChange,
+    AuditEntry, AuditPage, AuditQuery, ErrorBody, LogoutAllRequest, LogoutResult, Me,
+    SessionSummary, UserPage, UserQuery, UserStatus, UserStatusChange,
 };
+use curfew::routes;
+#[allow(unused_imports)] // utoipa's `params` names the type
 use uuid::Uuid;
 
-use super::extract::{Administrator, ApiJson, ApiQuery, Caller, ForceLogout, IdPath, ManageUsers};
-use super::AppState;
-use crate::cluster::Signal;
-use crate::error::{AppError, AppResult};
+use super::extract::{Administrator, ApiJson, ApiQuery, ForceLogout, IdPath, ManageUsers};
+use crate::core::{validate, AppError, AppResult, AppState};
 use crate::store::{AuditCursor, UserCursor};
-use crate::validate;
 
 /// Who is signed in, and what they may do.
-#[utoipa::path(get, path = "/api/v1/admin/me", tag = "administrators",
+#[utoipa::path(get, path = routes::ADMIN_ME.path, context_path = routes::API_PREFIX, tag = "administrators",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn me(Administrator(caller): Administrator) -> Json<Me> {
@@ -59,7 +57,7 @@ fn decode_cursor(cursor: &str) -> Result<Vec<String>, AppError> {
 }
 
 /// A page of users with their live sessions per client.
-#[utoipa::path(get, path = "/api/v1/admin/users", tag = "administrators",
+#[utoipa::path(get, path = routes::USERS.path, context_path = routes::API_PREFIX, tag = "administrators",
     params(UserQuery),
     responses((status = 200, body = UserPage), (status = 400, body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
@@ -103,7 +101,7 @@ pub async fn list_users(
 }
 
 /// Counts of users and live sessions, for confirmations.
-#[utoipa::path(get, path = "/api/v1/admin/sessions/summary", tag = "administrators",
+#[utoipa::path(get, path = routes::SESSION_SUMMARY.path, context_path = routes::API_PREFIX, tag = "administrators",
     responses((status = 200, body = SessionSummary), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn session_summary(
@@ -116,19 +114,6 @@ pub async fn session_summary(
             .session_summary(crate::now_ms(), Some(caller.session_id))
             .await?,
     ))
-}
-
-async fn target_user(state: &AppState, id: Uuid) -> AppResult<AdminUser> {
-    state
-        .store
-        .admin_user(id, crate::now_ms())
-        .await?
-        .ok_or_else(|| {
-            AppError::not_found(
-                "user_not_found",
-                format!("No user has the id {id}. Refresh the users list and try again."),
-            )
-        })
 }
 
 /// Adds `Server-Timing: db;dur=<ms>` so clients and benchmarks see the server's own time.
@@ -144,7 +129,7 @@ fn with_timing(body: impl IntoResponse, database: std::time::Duration) -> Respon
 }
 
 /// Revokes every session of one user (except the caller's own).
-#[utoipa::path(post, path = "/api/v1/admin/users/{id}/logout", tag = "administrators",
+#[utoipa::path(post, path = routes::LOGOUT_USER.path, context_path = routes::API_PREFIX, tag = "administrators",
     params(("id" = Uuid, Path, description = "the user's id")),
     responses((status = 200, body = LogoutResult), (status = 400, body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
@@ -154,28 +139,12 @@ pub async fn logout_user(
     ForceLogout(caller): ForceLogout,
     IdPath(id): IdPath,
 ) -> AppResult<Response> {
-    let target = target_user(&state, id).await?;
-    let started = Instant::now();
-    let revoked = state
-        .store
-        .logout_user(&caller.actor(), &target, crate::now_ms())
-        .await?;
-    let elapsed = started.elapsed();
-    state
-        .publish(Signal::SessionsEnded { user: Some(id) })
-        .await?;
-    tracing::info!(actor = %caller.username, target = %target.username, sessions = revoked, "logged out user");
-    Ok(with_timing(
-        Json(LogoutResult {
-            sessions_revoked: revoked,
-            users_affected: i64::from(revoked > 0),
-        }),
-        elapsed,
-    ))
+    let done = state.logout_user(&caller.actor(), id).await?;
+    Ok(with_timing(Json(done.result), done.database))
 }
 
 /// Revokes every session but the caller's own, in one statement. Idempotent.
-#[utoipa::path(post, path = "/api/v1/admin/logout-all", tag = "administrators",
+#[utoipa::path(post, path = routes::LOGOUT_ALL.path, context_path = routes::API_PREFIX, tag = "administrators",
     request_body = LogoutAllRequest,
     responses((status = 200, body = LogoutResult, headers(("Server-Timing" = String, description = "db;dur=<milliseconds>"))),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
@@ -185,60 +154,14 @@ pub async fn logout_all(
     ForceLogout(caller): ForceLogout,
     ApiJson(request): ApiJson<LogoutAllRequest>,
 ) -> AppResult<Response> {
-    let started = Instant::now();
-    let now = crate::now_ms();
-    let revocation = state
-        .store
-        .logout_all(&caller.actor(), request.keep_admins, now)
+    let done = state
+        .logout_all(&caller.actor(), request.keep_admins)
         .await?;
-    let response = with_timing(
-        Json(LogoutResult {
-            sessions_revoked: revocation.sessions,
-            users_affected: revocation.users,
-        }),
-        started.elapsed(),
-    );
-    state
-        .publish(Signal::MassRevocation {
-            revocation,
-            reason: RevocationReason::LogoutAll,
-            at: now,
-        })
-        .await?;
-    let (sessions, users) = (revocation.sessions, revocation.users);
-    tracing::info!(actor = %caller.username, sessions, users, keep_admins = request.keep_admins, "logged out everyone");
-    Ok(response)
-}
-
-async fn change_status(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    status: UserStatus,
-) -> AppResult<Json<UserStatusChange>> {
-    if id == caller.user_id && status == UserStatus::Deactivated {
-        return Err(AppError::conflict(
-            "cannot_deactivate_self",
-            "You cannot deactivate your own account; ask another administrator.",
-        ));
-    }
-    let target = target_user(state, id).await?;
-    let revoked = state
-        .store
-        .set_user_status(&caller.actor(), &target, status, crate::now_ms())
-        .await?;
-    state
-        .publish(Signal::SessionsEnded { user: Some(id) })
-        .await?;
-    tracing::info!(actor = %caller.username, target = %target.username, status = status.as_str(), sessions = revoked, "changed user status");
-    Ok(Json(UserStatusChange {
-        user: target_user(state, id).await?,
-        sessions_revoked: revoked,
-    }))
+    Ok(with_timing(Json(done.result), done.database))
 }
 
 /// Deactivates an account and revokes its sessions in the same transaction.
-#[utoipa::path(post, path = "/api/v1/admin/users/{id}/deactivate", tag = "administrators",
+#[utoipa::path(post, path = routes::DEACTIVATE_USER.path, context_path = routes::API_PREFIX, tag = "administrators",
     params(("id" = Uuid, Path, description = "the user's id")),
     responses((status = 200, body = UserStatusChange), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
@@ -248,11 +171,15 @@ pub async fn deactivate(
     ManageUsers(caller): ManageUsers,
     IdPath(id): IdPath,
 ) -> AppResult<Json<UserStatusChange>> {
-    change_status(&state, &caller, id, UserStatus::Deactivated).await
+    Ok(Json(
+        state
+            .set_user_status(&caller.actor(), id, UserStatus::Deactivated)
+            .await?,
+    ))
 }
 
 /// Lets a deactivated account sign in again.
-#[utoipa::path(post, path = "/api/v1/admin/users/{id}/activate", tag = "administrators",
+#[utoipa::path(post, path = routes::ACTIVATE_USER.path, context_path = routes::API_PREFIX, tag = "administrators",
     params(("id" = Uuid, Path, description = "the user's id")),
     responses((status = 200, body = UserStatusChange), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
@@ -262,11 +189,15 @@ pub async fn activate(
     ManageUsers(caller): ManageUsers,
     IdPath(id): IdPath,
 ) -> AppResult<Json<UserStatusChange>> {
-    change_status(&state, &caller, id, UserStatus::Active).await
+    Ok(Json(
+        state
+            .set_user_status(&caller.actor(), id, UserStatus::Active)
+            .await?,
+    ))
 }
 
 /// Who did what to whom, newest first.
-#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "administrators",
+#[utoipa::path(get, path = routes::AUDIT.path, context_path = routes::API_PREFIX, tag = "administrators",
     params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),

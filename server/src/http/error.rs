@@ -1,70 +1,27 @@
-//! The one error type of every handler. Clients get the contract's `{error, message}` with
-//! the right status; causes of server faults go to the log, never to the client.
+//! How the core's [`AppError`] reaches a client: the contract's `{error, message}` with the
+//! status of its kind, and `Retry-After` where it applies. Causes of server faults go to
+//! the log, never to the client. axum's own rejections become the same shape here.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use curfew::api::ErrorBody;
 
-#[derive(Debug)]
-pub enum AppError {
-    /// Something the client can act on.
-    Client {
-        status: StatusCode,
-        code: &'static str,
-        message: String,
-        retry_after: Option<u64>,
-    },
-    /// A fault on our side; the cause is logged, the client sees a generic sentence.
-    Internal(anyhow::Error),
-}
+use crate::core::error::{is_database_unavailable, AppError, ErrorKind};
 
-pub type AppResult<T> = Result<T, AppError>;
-
-impl AppError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        AppError::Client {
-            status,
-            code,
-            message: message.into(),
-            retry_after: None,
-        }
-    }
-
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, message)
-    }
-
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, code, message)
-    }
-
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, code, message)
-    }
-
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, message)
-    }
-
-    pub fn rate_limited(retry_after: u64, message: impl Into<String>) -> Self {
-        AppError::Client {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            code: "rate_limited",
-            message: message.into(),
-            retry_after: Some(retry_after),
-        }
-    }
-
-    pub fn status(&self) -> StatusCode {
-        match self {
-            AppError::Client { status, .. } => *status,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+/// The status the contract gives each kind of failure.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::BadInput => StatusCode::BAD_REQUEST,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Maintenance | ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -72,11 +29,11 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code, message, retry_after) = match self {
             AppError::Client {
-                status,
+                kind,
                 code,
                 message,
                 retry_after,
-            } => (status, code, message, retry_after),
+            } => (status_of(kind), code, message, retry_after),
             AppError::Internal(cause) => {
                 if is_database_unavailable(&cause) {
                     tracing::error!(error = ?cause, "database unavailable");
@@ -117,35 +74,11 @@ impl IntoResponse for AppError {
     }
 }
 
-fn is_database_unavailable(cause: &anyhow::Error) -> bool {
-    match cause.downcast_ref::<sqlx::Error>() {
-        Some(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => true,
-        // PostgreSQL going away: connection exceptions (08) and operator intervention
-        // (57P: shutting down, starting up, terminated).
-        Some(sqlx::Error::Database(e)) => e
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
-        _ => false,
-    }
-}
-
-impl From<sqlx::Error> for AppError {
-    fn from(e: sqlx::Error) -> Self {
-        AppError::Internal(e.into())
-    }
-}
-
-impl From<anyhow::Error> for AppError {
-    fn from(e: anyhow::Error) -> Self {
-        AppError::Internal(e)
-    }
-}
-
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => AppError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorKind::UnsupportedMediaType,
                 "unsupported_media_type",
                 "Send the request body as JSON with the header Content-Type: application/json.",
             ),
@@ -164,11 +97,11 @@ impl From<JsonRejection> for AppError {
                 ),
             ),
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorKind::TooLarge,
                 "body_too_large",
                 format!(
                     "The request body is larger than the {} KiB the server accepts.",
-                    crate::http::BODY_LIMIT_BYTES / 1024
+                    curfew::limits::BODY_LIMIT_BYTES / 1024
                 ),
             ),
             other => AppError::bad_request(

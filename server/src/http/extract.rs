@@ -1,61 +1,20 @@
-//! Extractors: who is calling (checked against the session row on every request), what
-//! they may do, and request bodies and queries whose rejections speak the contract.
+//! Extractors: who is calling (the core checks the token against its session row on every
+//! request), what they may do, and request bodies and queries whose rejections speak the
+//! contract.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use curfew::api::{ClientKind, Permission, RevocationReason, Role, UserStatus};
+use curfew::api::Permission;
 use uuid::Uuid;
 
-use super::AppState;
-use crate::error::AppError;
-use crate::secrets::hash_token;
-use crate::store::Actor;
+pub use crate::core::caller::Caller;
+use crate::core::{AppError, AppState};
 
-/// Activity is written at most this often per session, so session checks stay reads.
-const TOUCH_EVERY_MS: i64 = 60_000;
-
-/// The signed-in session making the request.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub session_id: Uuid,
-    pub user_id: Uuid,
-    pub username: String,
-    pub display_name: String,
-    pub role: Role,
-    pub client: ClientKind,
-    pub created_at: i64,
-    pub expires_at: i64,
-}
-
-impl Caller {
-    pub fn actor(&self) -> Actor {
-        Actor {
-            user_id: self.user_id,
-            username: self.username.clone(),
-            session_id: self.session_id,
-        }
-    }
-
-    fn require(self, permission: Permission) -> Result<Self, AppError> {
-        if self.role.has(permission) {
-            Ok(self)
-        } else {
-            Err(AppError::forbidden(
-                "forbidden",
-                format!(
-                    "Your role ({}) does not have the {} permission needed for this. \
-                     Ask an administrator to change your role.",
-                    self.role.as_str(),
-                    permission.as_str()
-                ),
-            ))
-        }
-    }
-}
-
+/// The token of `Authorization: Bearer <token>`; the scheme is case-insensitive
+/// (RFC 7235).
 fn bearer(parts: &Parts) -> Result<&str, AppError> {
     let missing = || {
         AppError::unauthorized(
@@ -69,12 +28,14 @@ fn bearer(parts: &Parts) -> Result<&str, AppError> {
         .ok_or_else(missing)?
         .to_str()
         .map_err(|_| missing())?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(missing)?;
+    let (scheme, token) = value.trim_start().split_once(' ').ok_or_else(missing)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(missing());
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(missing());
+    }
     Ok(token)
 }
 
@@ -82,115 +43,43 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = bearer(parts)?;
-        // Tokens are 43 characters; anything far longer is not one of ours.
-        let record = if token.len() > 256 {
-            None
-        } else {
-            state
-                .store
-                .session_by_token_hash(&hash_token(token))
-                .await?
-        };
-        let Some(record) = record else {
-            return Err(AppError::unauthorized(
-                "invalid_token",
-                "This sign-in is not known to the server. Sign in again.",
-            ));
-        };
-        let now = crate::now_ms();
-        if record.revoked_at.is_some() {
-            let why = match record.revoked_reason {
-                Some(RevocationReason::SignedOut) => "You signed out of this session.",
-                Some(RevocationReason::Deactivated) => "The account was deactivated.",
-                Some(RevocationReason::LogoutAll) => "An administrator signed everyone out.",
-                _ => "An administrator signed you out.",
-            };
-            return Err(AppError::unauthorized(
-                "session_revoked",
-                format!("{why} Sign in again."),
-            ));
-        }
-        if record.expires_at <= now {
-            return Err(AppError::unauthorized(
-                "session_expired",
-                "Your session expired. Sign in again.",
-            ));
-        }
-        if record.user_status != UserStatus::Active {
-            return Err(AppError::unauthorized(
-                "account_deactivated",
-                "This account is deactivated. Ask your administrator if you need access.",
-            ));
-        }
-        if now - record.last_seen_at >= TOUCH_EVERY_MS {
-            let store = state.store.clone();
-            let (session, user) = (record.id, record.user_id);
-            tokio::spawn(async move {
-                if let Err(e) = store.touch_session(session, user, now).await {
-                    tracing::warn!(error = ?e, "could not record session activity");
-                }
-            });
-        }
-        Ok(Caller {
-            session_id: record.id,
-            user_id: record.user_id,
-            username: record.username,
-            display_name: record.display_name,
-            role: record.role,
-            client: record.client,
-            created_at: record.created_at,
-            expires_at: record.expires_at,
-        })
+        state.authenticate(bearer(parts)?).await
     }
 }
 
-/// A caller with any administrative permission (admin or support).
-pub struct Administrator(pub Caller);
+/// An extractor for a caller that passes `$check` (a `Caller -> AppResult<Caller>`).
+macro_rules! permitted {
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub Caller);
 
-impl FromRequestParts<AppState> for Administrator {
-    type Rejection = AppError;
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let caller = Caller::from_request_parts(parts, state).await?;
-        if !caller.role.is_administrator() {
-            return Err(AppError::forbidden(
-                "not_an_administrator",
-                format!(
-                    "The account {} is a {} and has no administrator permissions. \
-                     Sign in with an administrator account.",
-                    caller.username,
-                    caller.role.as_str()
-                ),
-            ));
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+                let caller = Caller::from_request_parts(parts, state).await?;
+                let check: fn(Caller) -> Result<Caller, AppError> = $check;
+                Ok($name(check(caller)?))
+            }
         }
-        Ok(Administrator(caller))
-    }
+    };
 }
 
-/// A caller allowed to force logouts.
-pub struct ForceLogout(pub Caller);
-
-impl FromRequestParts<AppState> for ForceLogout {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let caller = Caller::from_request_parts(parts, state).await?;
-        Ok(ForceLogout(caller.require(Permission::ForceLogout)?))
-    }
-}
-
-/// A caller allowed to deactivate and activate accounts.
-pub struct ManageUsers(pub Caller);
-
-impl FromRequestParts<AppState> for ManageUsers {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let caller = Caller::from_request_parts(parts, state).await?;
-        Ok(ManageUsers(caller.require(Permission::ManageUsers)?))
-    }
-}
+permitted!(
+    /// A caller with any administrative permission (admin or support).
+    Administrator,
+    Caller::require_administrator
+);
+permitted!(
+    /// A caller allowed to force logouts.
+    ForceLogout,
+    |caller| caller.require(Permission::ForceLogout)
+);
+permitted!(
+    /// A caller allowed to deactivate and activate accounts.
+    ManageUsers,
+    |caller| caller.require(Permission::ManageUsers)
+);
 
 /// The address a login comes from, for rate limiting.
 pub struct ClientAddress(pub IpAddr);

@@ -1,9 +1,11 @@
 //! Maintenance windows and their steps.
 //!
-//! Invariants: a step leaves `pending` by exactly one `UPDATE … WHERE state = 'pending'`, in
-//! the same transaction as its effect, so it runs once whatever restarts or other instances
-//! do; a cancelled or ended window has no pending step; logins are frozen exactly while a
-//! scheduled or running window is inside `[starts_at - freeze_before, ends_at)`.
+//! Invariants: a step leaves `pending` by exactly one `UPDATE … WHERE state = 'pending'`
+//! ([`Store::claim_step`]), in the same transaction as its effect ([`StepTx`]), so it runs
+//! once whatever restarts or other instances do; a cancelled or ended window has no
+//! pending step; logins are frozen exactly while a scheduled or running window is inside
+//! `[starts_at - freeze_before, ends_at)`. What a step does is the core's decision
+//! (`core::steps`); this file only runs the statements.
 
 use curfew::api::{
     AuditAction, MaintenanceStep, MaintenanceWindow, RevocationReason, StepKind, StepState,
@@ -13,9 +15,9 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{
-    enum_col, from_millis, insert_audit, revoke_all, uuid_col, Actor, Backend, Spared, Store,
-};
+use super::audit::{insert_audit, Actor, AuditRecord};
+use super::sessions::{revoke_all, MassRevocation, Spared};
+use super::{enum_col, from_millis, uuid_col, Backend, Store, Tx};
 
 /// The PostgreSQL advisory lock that serialises window creation across instances.
 const SCHEDULE_LOCK: i64 = 0x6375_7266_6577; // "curfew"
@@ -55,24 +57,23 @@ impl<'q> BindStep for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<
     }
 }
 
-/// A step this instance claimed, with what the fan-out needs.
+/// The window a claimed step belongs to, as its step needs it.
 #[derive(Debug, Clone)]
-pub struct ClaimedStep {
-    pub step: DueStep,
-    pub outcome: StepOutcome,
-    pub message: String,
+pub struct StepWindow {
     pub starts_at: i64,
     pub ends_at: Option<i64>,
+    pub message: String,
+    pub keep_admins: bool,
+    pub created_by: Uuid,
+    pub created_by_username: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StepOutcome {
-    Warned,
-    /// A warning whose moment passed (curfewd was down, or a later warning is due too).
-    Skipped,
-    Frozen,
-    LoggedOut(super::MassRevocation),
-    Ended,
+/// A step this instance claimed, inside the transaction that will carry out its effect.
+/// Dropping it without [`StepTx::finish`] rolls everything back, the claim included.
+pub struct StepTx {
+    tx: Tx,
+    step: DueStep,
+    pub window: StepWindow,
 }
 
 /// Logins are frozen by this window.
@@ -181,13 +182,7 @@ impl Store {
         }
         insert_audit(
             &mut tx,
-            now,
-            actor,
-            AuditAction::ScheduleMaintenance,
-            None,
-            0,
-            0,
-            None,
+            &AuditRecord::new(now, actor, AuditAction::ScheduleMaintenance),
         )
         .await?;
         tx.commit().await?;
@@ -351,7 +346,7 @@ impl Store {
             WindowState::Cancelled => AuditAction::CancelMaintenance,
             _ => AuditAction::EndMaintenance,
         };
-        insert_audit(&mut tx, now, actor, action, None, 0, 0, None).await?;
+        insert_audit(&mut tx, &AuditRecord::new(now, actor, action)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -385,9 +380,10 @@ impl Store {
             .try_get("due")
     }
 
-    /// Claims a due step and carries out its effect in one transaction. `None`: another
-    /// instance (or an earlier run) already did it.
-    pub async fn run_step(&self, step: &DueStep, now: i64) -> sqlx::Result<Option<ClaimedStep>> {
+    /// Claims a due step: marks it done inside a new transaction and returns that
+    /// transaction with the step's window. `None`: another instance (or an earlier run)
+    /// already has it.
+    pub async fn claim_step(&self, step: &DueStep, now: i64) -> sqlx::Result<Option<StepTx>> {
         let mut tx = self.pool.begin().await?;
         if self.backend() == Backend::Postgres {
             // Another instance holding this step is running it: move on instead of
@@ -415,120 +411,25 @@ impl Store {
         if claimed == 0 {
             return Ok(None);
         }
-        let window = sqlx::query(
+        let row = sqlx::query(
             "SELECT starts_at, ends_at, message, keep_admins, created_by, created_by_username \
              FROM maintenance_windows WHERE id = $1",
         )
         .bind(step.window_id.to_string())
         .fetch_one(&mut *tx)
         .await?;
-        let starts_at: i64 = window.try_get("starts_at")?;
-        let ends_at: Option<i64> = window.try_get("ends_at")?;
-        let (outcome, detail) = match step.kind {
-            StepKind::Warning => {
-                // Over if the window started, or a later warning is due as well: then
-                // that one speaks for both.
-                let later: i64 = sqlx::query(
-                    "SELECT COUNT(*) AS n FROM maintenance_steps WHERE window_id = $1 \
-                     AND kind = 'warning' AND state = 'pending' AND offset_seconds < $2 \
-                     AND due_at <= $3",
-                )
-                .bind(step.window_id.to_string())
-                .bind(step.offset_seconds)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("n")?;
-                if now >= starts_at || later > 0 {
-                    (
-                        StepOutcome::Skipped,
-                        serde_json::json!({"skipped": "its moment passed before it could be sent", "late_ms": now - step.due_at}),
-                    )
-                } else {
-                    (
-                        StepOutcome::Warned,
-                        serde_json::json!({"late_ms": now - step.due_at}),
-                    )
-                }
-            }
-            StepKind::Freeze => (
-                StepOutcome::Frozen,
-                serde_json::json!({"late_ms": now - step.due_at}),
-            ),
-            StepKind::Logout => {
-                let creator = uuid_col(&window, "created_by")?;
-                let revocation = revoke_all(
-                    &mut tx,
-                    now,
-                    RevocationReason::Maintenance,
-                    Spared {
-                        session: None,
-                        user: Some(creator),
-                        administrators: window.try_get::<i64, _>("keep_admins")? != 0,
-                    },
-                )
-                .await?;
-                sqlx::query("UPDATE maintenance_windows SET state = 'running' WHERE id = $1 AND state = 'scheduled'")
-                    .bind(step.window_id.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                let actor = Actor {
-                    user_id: creator,
-                    username: window.try_get("created_by_username")?,
-                    session_id: Uuid::nil(),
-                };
-                insert_audit(
-                    &mut tx,
-                    now,
-                    &actor,
-                    AuditAction::MaintenanceLogout,
-                    None,
-                    revocation.sessions,
-                    revocation.users,
-                    None,
-                )
-                .await?;
-                (
-                    StepOutcome::LoggedOut(revocation),
-                    serde_json::json!({"sessions_revoked": revocation.sessions, "users_affected": revocation.users, "late_ms": now - step.due_at}),
-                )
-            }
-            StepKind::End => {
-                sqlx::query(
-                    "UPDATE maintenance_windows SET state = 'ended', finished_at = $1 \
-                     WHERE id = $2 AND state IN ('scheduled', 'running')",
-                )
-                .bind(now)
-                .bind(step.window_id.to_string())
-                .execute(&mut *tx)
-                .await?;
-                (
-                    StepOutcome::Ended,
-                    serde_json::json!({"late_ms": now - step.due_at}),
-                )
-            }
+        let window = StepWindow {
+            starts_at: row.try_get("starts_at")?,
+            ends_at: row.try_get("ends_at")?,
+            message: row.try_get("message")?,
+            keep_admins: row.try_get::<i64, _>("keep_admins")? != 0,
+            created_by: uuid_col(&row, "created_by")?,
+            created_by_username: row.try_get("created_by_username")?,
         };
-        let state = if outcome == StepOutcome::Skipped {
-            "skipped"
-        } else {
-            "done"
-        };
-        sqlx::query(
-            "UPDATE maintenance_steps SET state = $1, detail = $2 \
-             WHERE window_id = $3 AND kind = $4 AND offset_seconds = $5",
-        )
-        .bind(state)
-        .bind(detail.to_string())
-        .bind_step(step)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Some(ClaimedStep {
+        Ok(Some(StepTx {
+            tx,
             step: step.clone(),
-            outcome,
-            message: window.try_get("message")?,
-            starts_at,
-            ends_at,
+            window,
         }))
     }
 
@@ -607,5 +508,76 @@ impl Store {
             ))
         })
         .collect()
+    }
+}
+
+impl StepTx {
+    /// Whether a later warning of the same window is also due by `now`.
+    pub async fn later_warning_due(&mut self, now: i64) -> sqlx::Result<bool> {
+        let later: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM maintenance_steps WHERE window_id = $1 \
+             AND kind = 'warning' AND state = 'pending' AND offset_seconds < $2 \
+             AND due_at <= $3",
+        )
+        .bind(self.step.window_id.to_string())
+        .bind(self.step.offset_seconds)
+        .bind(now)
+        .fetch_one(&mut *self.tx)
+        .await?
+        .try_get("n")?;
+        Ok(later > 0)
+    }
+
+    /// Revokes every live session but the spared ones, in one statement.
+    pub async fn revoke_all(
+        &mut self,
+        now: i64,
+        reason: RevocationReason,
+        spared: Spared,
+    ) -> sqlx::Result<MassRevocation> {
+        revoke_all(&mut self.tx, now, reason, spared).await
+    }
+
+    /// The window has started.
+    pub async fn mark_window_running(&mut self) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE maintenance_windows SET state = 'running' WHERE id = $1 AND state = 'scheduled'",
+        )
+        .bind(self.step.window_id.to_string())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The window is over.
+    pub async fn mark_window_ended(&mut self, now: i64) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE maintenance_windows SET state = 'ended', finished_at = $1 \
+             WHERE id = $2 AND state IN ('scheduled', 'running')",
+        )
+        .bind(now)
+        .bind(self.step.window_id.to_string())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records `record` with the step's effect.
+    pub async fn audit(&mut self, record: &AuditRecord<'_>) -> sqlx::Result<()> {
+        insert_audit(&mut self.tx, record).await
+    }
+
+    /// Sets the step's final state and detail, and commits the claim with its effect.
+    pub async fn finish(mut self, state: StepState, detail: serde_json::Value) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE maintenance_steps SET state = $1, detail = $2 \
+             WHERE window_id = $3 AND kind = $4 AND offset_seconds = $5",
+        )
+        .bind(state.as_str())
+        .bind(detail.to_string())
+        .bind_step(&self.step)
+        .execute(&mut *self.tx)
+        .await?;
+        self.tx.commit().await
     }
 }

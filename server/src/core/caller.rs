@@ -1,0 +1,130 @@
+//! Who is calling: a bearer token checked against its session row on every request, so a
+//! revoked session fails its very next request, and what the caller's role permits.
+
+use curfew::api::{ClientKind, Permission, RevocationReason, Role, UserStatus};
+use uuid::Uuid;
+
+use super::secrets::hash_token;
+use super::{AppError, AppResult, AppState};
+use crate::store::Actor;
+
+/// Activity is written at most this often per session, so session checks stay reads.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// The signed-in session making the request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub client: ClientKind,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.user_id,
+            username: self.username.clone(),
+            session_id: self.session_id,
+        }
+    }
+
+    /// The caller, if their role has `permission`; 403 `forbidden` otherwise.
+    pub fn require(self, permission: Permission) -> AppResult<Self> {
+        if self.role.has(permission) {
+            Ok(self)
+        } else {
+            Err(AppError::forbidden(
+                "forbidden",
+                format!(
+                    "Your role ({}) does not have the {} permission needed for this. \
+                     Ask an administrator to change your role.",
+                    self.role.as_str(),
+                    permission.as_str()
+                ),
+            ))
+        }
+    }
+
+    /// The caller, if they are an administrator (admin or support); 403 otherwise.
+    pub fn require_administrator(self) -> AppResult<Self> {
+        if self.role.is_administrator() {
+            return Ok(self);
+        }
+        Err(AppError::forbidden(
+            "not_an_administrator",
+            format!(
+                "The account {} is a {} and has no administrator permissions. \
+                 Sign in with an administrator account.",
+                self.username,
+                self.role.as_str()
+            ),
+        ))
+    }
+}
+
+impl AppState {
+    /// The live session `token` belongs to, or 401 with why it is not.
+    pub async fn authenticate(&self, token: &str) -> AppResult<Caller> {
+        // Tokens are 43 characters; anything far longer is not one of ours.
+        let record = if token.len() > 256 {
+            None
+        } else {
+            self.store.session_by_token_hash(&hash_token(token)).await?
+        };
+        let Some(record) = record else {
+            return Err(AppError::unauthorized(
+                "invalid_token",
+                "This sign-in is not known to the server. Sign in again.",
+            ));
+        };
+        let now = crate::now_ms();
+        if record.revoked_at.is_some() {
+            let why = match record.revoked_reason {
+                Some(RevocationReason::SignedOut) => "You signed out of this session.",
+                Some(RevocationReason::Deactivated) => "The account was deactivated.",
+                Some(RevocationReason::LogoutAll) => "An administrator signed everyone out.",
+                _ => "An administrator signed you out.",
+            };
+            return Err(AppError::unauthorized(
+                "session_revoked",
+                format!("{why} Sign in again."),
+            ));
+        }
+        if record.expires_at <= now {
+            return Err(AppError::unauthorized(
+                "session_expired",
+                "Your session expired. Sign in again.",
+            ));
+        }
+        if record.user_status != UserStatus::Active {
+            return Err(AppError::unauthorized(
+                "account_deactivated",
+                "This account is deactivated. Ask your administrator if you need access.",
+            ));
+        }
+        if now - record.last_seen_at >= TOUCH_EVERY_MS {
+            let store = self.store.clone();
+            let (session, user) = (record.id, record.user_id);
+            tokio::spawn(async move {
+                if let Err(e) = store.touch_session(session, user, now).await {
+                    tracing::warn!(error = ?e, "could not record session activity");
+                }
+            });
+        }
+        Ok(Caller {
+            session_id: record.id,
+            user_id: record.user_id,
+            username: record.username,
+            display_name: record.display_name,
+            role: record.role,
+            client: record.client,
+            created_at: record.created_at,
+            expires_at: record.expires_at,
+        })
+    }
+}

@@ -1,0 +1,118 @@
+//! The application core: the shared state of one curfewd and the rules every entry point
+//! (the HTTP routes, the scheduler, the cluster listener, the command line) goes through.
+//!
+//! Layers run one way: `http`, `scheduler` and `cluster` call the core; the core calls
+//! [`crate::store`], which runs statements and decides nothing. Nothing here knows of
+//! HTTP: errors are [`AppError`] kinds, which `http` maps to statuses.
+
+pub mod auth;
+pub mod caller;
+pub mod error;
+pub mod hub;
+pub mod maintenance;
+pub mod notices;
+pub mod ratelimit;
+pub mod secrets;
+pub mod signal;
+pub mod steps;
+mod streams;
+pub mod users;
+pub mod validate;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+pub use error::{AppError, AppResult, ErrorKind};
+use hub::NoticeHub;
+use ratelimit::LoginLimiter;
+
+use crate::store::Store;
+
+/// How a server behaves, from the command line.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub session_ttl: Duration,
+    pub login_per_minute_per_account: NonZeroU32,
+    pub login_per_minute_per_address: NonZeroU32,
+    /// Take the client address from the last `X-Forwarded-For` entry (behind a proxy).
+    pub trust_forwarded_for: bool,
+    /// How often open streams are checked against the database for expiry.
+    pub sweep_interval: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            session_ttl: Duration::from_secs(14 * 24 * 3600),
+            login_per_minute_per_account: NonZeroU32::new(10).expect("non-zero"),
+            login_per_minute_per_address: NonZeroU32::new(60).expect("non-zero"),
+            trust_forwarded_for: false,
+            sweep_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+/// One curfewd: its database, its open streams, its limits.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub hub: Arc<NoticeHub>,
+    pub limiter: Arc<LoginLimiter>,
+    pub config: Arc<Config>,
+    /// What `/admin/events` streams to administrators.
+    pub events: tokio::sync::broadcast::Sender<curfew::api::AdminEvent>,
+    /// Wakes the maintenance scheduler when a window is created.
+    pub scheduler_wake: Arc<tokio::sync::Notify>,
+    /// This process, to tell its own signals from other instances' (see [`signal`]).
+    pub instance: Uuid,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> Self {
+        AppState {
+            store,
+            hub: Arc::new(NoticeHub::default()),
+            limiter: Arc::new(LoginLimiter::new(
+                config.login_per_minute_per_account,
+                config.login_per_minute_per_address,
+            )),
+            config: Arc::new(config),
+            events: tokio::sync::broadcast::channel(256).0,
+            scheduler_wake: Arc::new(tokio::sync::Notify::new()),
+            instance: Uuid::new_v4(),
+        }
+    }
+
+    /// Whether curfewd can serve: it runs, and its database answers a trivial query.
+    /// Constant work whatever the number of users or sessions.
+    pub async fn health(&self) -> AppResult<()> {
+        self.store.ping().await?;
+        Ok(())
+    }
+
+    /// Periodic work: end streams of expired sessions, forget idle limiter keys, and now
+    /// and then forget sessions that ended a month ago.
+    pub async fn housekeeping(self) {
+        let mut tick = tokio::time::interval(self.config.sweep_interval);
+        let mut rounds: u64 = 0;
+        loop {
+            tick.tick().await;
+            rounds += 1;
+            if let Err(e) = self.end_stale_streams(None).await {
+                tracing::warn!(error = ?e, "stream sweep failed");
+            }
+            self.limiter.forget_idle();
+            if rounds % 360 == 1 {
+                let month_ago = crate::now_ms() - 30 * 24 * 3600 * 1000;
+                match self.store.prune_sessions(month_ago).await {
+                    Ok(n) if n > 0 => tracing::info!(sessions = n, "pruned ended sessions"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = ?e, "pruning sessions failed"),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! The notices end users receive, built in one place so that every path (a logout, a
+//! sweep, another instance's signal, the scheduler) tells users the same sentence.
+
+use curfew::api::{
+    MaintenanceCancelled, MaintenanceWarning, Notice, RevocationReason, SessionRevoked,
+};
+use uuid::Uuid;
+
+use crate::store::from_millis;
+
+/// `session_revoked`, with the reason's one sentence (from the contract).
+pub fn revoked(session_id: Uuid, reason: RevocationReason, at: i64) -> Notice {
+    Notice::SessionRevoked(SessionRevoked {
+        session_id,
+        reason,
+        at: from_millis(at),
+        message: reason.message().to_owned(),
+    })
+}
+
+/// `maintenance_warning` for a window starting at `starts_at`, as of `now`.
+pub fn warning(
+    window_id: Uuid,
+    message: &str,
+    starts_at: i64,
+    ends_at: Option<i64>,
+    now: i64,
+) -> Notice {
+    Notice::MaintenanceWarning(MaintenanceWarning {
+        window_id,
+        message: message.to_owned(),
+        starts_at: from_millis(starts_at),
+        ends_at: ends_at.map(from_millis),
+        seconds_left: ((starts_at - now) as f64 / 1000.0).ceil().max(0.0) as i64,
+    })
+}
+
+/// `maintenance_cancelled` for the window that was to start at `starts_at`.
+pub fn cancelled(window_id: Uuid, starts_at: chrono::DateTime<chrono::Utc>) -> Notice {
+    Notice::MaintenanceCancelled(MaintenanceCancelled {
+        window_id,
+        message: format!(
+            "The maintenance planned for {} was cancelled.",
+            starts_at.format("%Y-%m-%d %H:%M UTC")
+        ),
+    })
+}

@@ -1,0 +1,58 @@
+//! Ending the open streams of sessions that ended. The database says which sessions
+//! ended; the hub holds the streams. Called after each revocation commits, by the
+//! periodic sweep, and for other instances' signals.
+
+use curfew::api::RevocationReason;
+use uuid::Uuid;
+
+use super::{notices, AppResult, AppState};
+use crate::store::MassRevocation;
+
+impl AppState {
+    /// Tells every open stream whose session ended (of `user`, or of anyone) and closes
+    /// it. Returns how many streams it told.
+    pub async fn end_stale_streams(&self, user: Option<Uuid>) -> AppResult<usize> {
+        let open = self.hub.open_sessions(user);
+        if open.is_empty() {
+            return Ok(0);
+        }
+        let ended = self.store.ended_among(&open, crate::now_ms()).await?;
+        let mut notified = 0;
+        for session in ended {
+            notified += self.hub.end_session(
+                session.id,
+                notices::revoked(session.id, session.reason, session.at),
+            );
+        }
+        Ok(notified)
+    }
+
+    /// Tells the open streams whose sessions one mass revocation ended, in one query
+    /// for all of them.
+    pub async fn end_revoked_streams(
+        &self,
+        revocation: MassRevocation,
+        reason: RevocationReason,
+        at: i64,
+    ) -> AppResult<usize> {
+        if revocation.sessions == 0 || self.hub.stream_count() == 0 {
+            return Ok(0);
+        }
+        let started = std::time::Instant::now();
+        let sessions = self.store.sessions_of_revocation(revocation.id).await?;
+        let queried = started.elapsed();
+        let mut notified = 0;
+        for session in sessions {
+            notified += self
+                .hub
+                .end_session(session, notices::revoked(session, reason, at));
+        }
+        tracing::info!(
+            streams = notified,
+            query_ms = queried.as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
+            "told the open streams of a mass revocation"
+        );
+        Ok(notified)
+    }
+}

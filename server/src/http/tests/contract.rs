@@ -1,0 +1,218 @@
+//! The contract as served: every route in the router, the OpenAPI document and the client; the end users' page.
+
+use super::*;
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use curfew::api::{AuditQuery, ClientKind, LoginRequest, MaintenanceRequest, UserQuery};
+use curfew::routes::{self, Route, Verb};
+
+use crate::http::contract_routes;
+
+/// Whether a concrete request (`GET /api/v1/admin/users/5f0c…/logout`) is `route`.
+fn is_route(route: &Route, method: &Method, path: &str) -> bool {
+    let Some(path) = path.strip_prefix(routes::API_PREFIX) else {
+        return false;
+    };
+    let pattern: Vec<&str> = route.path.split('/').collect();
+    let parts: Vec<&str> = path.split('/').collect();
+    route.verb.as_str() == method.as_str()
+        && pattern.len() == parts.len()
+        && pattern
+            .iter()
+            .zip(&parts)
+            .all(|(p, s)| p == s || (p.starts_with('{') && !s.is_empty()))
+}
+
+/// `(method, path)` of every operation the OpenAPI document lists.
+fn documented(doc: &Value) -> BTreeSet<(String, String)> {
+    doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .expect("path item")
+                .keys()
+                .filter(|k| ["get", "post", "put", "patch", "delete"].contains(&k.as_str()))
+                .map(move |method| (method.to_uppercase(), path.clone()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_route_is_in_the_router_the_document_and_the_client() {
+    let listed: BTreeSet<Route> = routes::ALL.iter().copied().collect();
+    let served: BTreeSet<Route> = contract_routes().into_iter().map(|(r, _)| r).collect();
+    assert_eq!(
+        served, listed,
+        "the router serves exactly curfew::routes::ALL"
+    );
+
+    let t = TestApp::new().await;
+    let request = Request::get(routes::OPENAPI.full_path())
+        .body(Body::empty())
+        .expect("request");
+    let doc = ok(t.send(request).await);
+    assert!(doc["openapi"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("3."));
+    let expected: BTreeSet<(String, String)> = routes::ALL
+        .iter()
+        .filter(|r| **r != routes::OPENAPI)
+        .map(|r| (r.verb.as_str().to_owned(), r.full_path()))
+        .collect();
+    assert_eq!(
+        documented(&doc),
+        expected,
+        "the OpenAPI document lists every route but itself"
+    );
+    // Each route is served: it answers with something other than 404 or 405.
+    let id = Uuid::new_v4();
+    for route in routes::ALL {
+        let method = Method::from_bytes(route.verb.as_str().as_bytes()).expect("method");
+        let path = format!("{}{}", routes::API_PREFIX, route.with_id(id));
+        let reply = t.call(method.clone(), &path, None, None).await;
+        assert!(
+            ![StatusCode::NOT_FOUND, StatusCode::METHOD_NOT_ALLOWED].contains(&reply.0),
+            "{route} is listed but not served: {:?}",
+            reply.0
+        );
+    }
+    // Administrator routes declare the bearer scheme; the error shape is a schema.
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    for route in routes::ALL.iter().filter(|r| r.path.starts_with("/admin/")) {
+        let method = route.verb.as_str().to_lowercase();
+        let security = &doc["paths"][route.full_path()][&method]["security"];
+        assert_eq!(security, &json!([{ "bearer": [] }]), "{route}");
+    }
+}
+
+/// The client calls every route: curfewd in-process on a real socket, every request the
+/// client sends recorded, every client method called once.
+#[tokio::test]
+async fn the_client_calls_every_route() {
+    let t = TestApp::new().await;
+    t.user("root", "Root Admin", Role::Admin).await;
+    let member = t.user("member", "Mem Ber", Role::Member).await;
+    let seen: Arc<Mutex<Vec<(Method, String)>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    let app = t.app.clone().layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            record
+                .lock()
+                .unwrap()
+                .push((request.method().clone(), request.uri().path().to_owned()));
+            next.run(request)
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+    let anonymous = curfew::Client::new(&format!("http://{address}")).unwrap();
+    let (admin, _) = anonymous
+        .login(&LoginRequest {
+            username: "root".into(),
+            password: PASSWORD.into(),
+            client: ClientKind::App,
+        })
+        .await
+        .expect("sign in");
+    admin.session().await.unwrap();
+    admin.notices().await.unwrap();
+    drop(admin.notice_stream().await.unwrap());
+    drop(admin.admin_events().await.unwrap());
+    admin.admin_me().await.unwrap();
+    admin.users(&UserQuery::default()).await.unwrap();
+    admin.session_summary().await.unwrap();
+    admin.logout_user(member).await.unwrap();
+    admin.deactivate(member).await.unwrap();
+    admin.activate(member).await.unwrap();
+    admin.audit(&AuditQuery::default()).await.unwrap();
+    let window = admin
+        .schedule_maintenance(&MaintenanceRequest {
+            starts_at: chrono::Utc::now() + chrono::Duration::hours(2),
+            ends_at: None,
+            message: "Update".into(),
+            warn_before: vec![60],
+            freeze_before: 30,
+            keep_admins: false,
+        })
+        .await
+        .unwrap();
+    admin.maintenance().await.unwrap();
+    // Not running: refused, but the request was the contract's.
+    assert!(admin.end_maintenance(window.id).await.is_err());
+    admin.cancel_maintenance(window.id).await.unwrap();
+    admin.logout_all(false).await.unwrap();
+    admin.openapi().await.unwrap();
+    admin.logout().await.unwrap();
+
+    let seen = seen.lock().unwrap().clone();
+    let missing: Vec<String> = routes::ALL
+        .iter()
+        .filter(|route| !seen.iter().any(|(m, p)| is_route(route, m, p)))
+        .map(|route| route.to_string())
+        .collect();
+    assert!(missing.is_empty(), "the client never called {missing:?}");
+    let unknown: Vec<&(Method, String)> = seen
+        .iter()
+        .filter(|(m, p)| !routes::ALL.iter().any(|route| is_route(route, m, p)))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "the client called routes outside the contract: {unknown:?}"
+    );
+}
+
+#[test]
+fn requests_match_their_route_only() {
+    let id = Uuid::new_v4();
+    let path = format!("/api/v1/admin/users/{id}/logout");
+    assert!(is_route(&routes::LOGOUT_USER, &Method::POST, &path));
+    assert!(!is_route(&routes::LOGOUT_USER, &Method::GET, &path));
+    assert!(!is_route(&routes::DEACTIVATE_USER, &Method::POST, &path));
+    assert!(!is_route(
+        &routes::USERS,
+        &Method::GET,
+        "/api/v1/admin/users/x"
+    ));
+    assert!(is_route(
+        &routes::USERS,
+        &Method::GET,
+        "/api/v1/admin/users"
+    ));
+    let _ = Verb::Get;
+}
+
+#[tokio::test]
+async fn the_end_users_page_is_served_with_a_strict_csp() {
+    let t = TestApp::new().await;
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/web/page.js", "text/javascript"),
+        ("/web/style.css", "text/css"),
+    ] {
+        let (status, headers, body) = t
+            .send_raw(Request::get(path).body(Body::empty()).expect("request"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let content_type = headers[header::CONTENT_TYPE].to_str().unwrap();
+        assert!(content_type.starts_with(kind), "{path}: {content_type}");
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("script-src 'self'"),
+            "{csp}"
+        );
+        assert!(!body.is_empty());
+    }
+}

@@ -1,0 +1,141 @@
+//! The audit trail: who did what to whom, when, and how many sessions it ended.
+//!
+//! Invariant: an entry is written inside the transaction of the change it records
+//! ([`insert_audit`] takes that transaction), so there is no change without its entry
+//! and no entry without its change.
+
+use curfew::api::{AdminUser, AuditAction, AuditEntry};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{enum_col, from_millis, parse_uuid, uuid_col, Store, Tx};
+
+/// The administrator a forced action is recorded against.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub username: String,
+    pub session_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditCursor {
+    pub at: i64,
+    pub id: String,
+}
+
+/// One audit entry: what an actor did at a moment, to whom, with what effect.
+#[derive(Debug, Clone)]
+pub struct AuditRecord<'a> {
+    pub at: i64,
+    pub actor: &'a Actor,
+    pub action: AuditAction,
+    pub target: Option<&'a AdminUser>,
+    pub sessions_revoked: i64,
+    pub users_affected: i64,
+    /// For logout-all: whether administrators were spared.
+    pub keep_admins: Option<bool>,
+}
+
+impl<'a> AuditRecord<'a> {
+    /// An entry with no target and no sessions ended.
+    pub fn new(at: i64, actor: &'a Actor, action: AuditAction) -> Self {
+        AuditRecord {
+            at,
+            actor,
+            action,
+            target: None,
+            sessions_revoked: 0,
+            users_affected: 0,
+            keep_admins: None,
+        }
+    }
+
+    /// The user it was done to.
+    pub fn target(mut self, target: &'a AdminUser) -> Self {
+        self.target = Some(target);
+        self
+    }
+
+    /// How many sessions of how many users it ended.
+    pub fn ended(mut self, sessions: i64, users: i64) -> Self {
+        self.sessions_revoked = sessions;
+        self.users_affected = users;
+        self
+    }
+}
+
+impl Store {
+    pub async fn audit_page(
+        &self,
+        after: Option<&AuditCursor>,
+        limit: u32,
+    ) -> sqlx::Result<Vec<AuditEntry>> {
+        let base = "SELECT id, at, actor_id, actor_username, action, target_user_id, \
+                    target_username, sessions_revoked, users_affected, keep_admins FROM audit";
+        let rows = match after {
+            Some(after) => {
+                let sql = format!(
+                    "{base} WHERE at < $1 OR (at = $1 AND id < $2) ORDER BY at DESC, id DESC LIMIT $3"
+                );
+                sqlx::query(&sql)
+                    .bind(after.at)
+                    .bind(after.id.clone())
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                let sql = format!("{base} ORDER BY at DESC, id DESC LIMIT $1");
+                sqlx::query(&sql)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    id: uuid_col(row, "id")?,
+                    at: from_millis(row.try_get("at")?),
+                    actor_id: uuid_col(row, "actor_id")?,
+                    actor_username: row.try_get("actor_username")?,
+                    action: enum_col(row, "action", AuditAction::parse)?,
+                    target_user_id: row
+                        .try_get::<Option<String>, _>("target_user_id")?
+                        .map(|s| parse_uuid(&s))
+                        .transpose()?,
+                    target_username: row.try_get("target_username")?,
+                    sessions_revoked: row.try_get("sessions_revoked")?,
+                    users_affected: row.try_get("users_affected")?,
+                    keep_admins: row
+                        .try_get::<Option<i64>, _>("keep_admins")?
+                        .map(|v| v != 0),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Writes `record` inside the transaction of the change it records.
+pub async fn insert_audit(tx: &mut Tx, record: &AuditRecord<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO audit (id, at, actor_id, actor_username, action, target_user_id, \
+         target_username, sessions_revoked, users_affected, keep_admins) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    // Time-ordered ids keep entries of the same millisecond in the order they happened.
+    .bind(Uuid::now_v7().to_string())
+    .bind(record.at)
+    .bind(record.actor.user_id.to_string())
+    .bind(record.actor.username.clone())
+    .bind(record.action.as_str())
+    .bind(record.target.map(|t| t.id.to_string()))
+    .bind(record.target.map(|t| t.username.clone()))
+    .bind(record.sessions_revoked)
+    .bind(record.users_affected)
+    .bind(record.keep_admins.map(i64::from))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

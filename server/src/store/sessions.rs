@@ -1,0 +1,442 @@
+//! Sessions: sign-in, the session check, activity, and every revocation.
+//!
+//! Invariants: a session is live only while `revoked_at IS NULL AND expires_at > now`, and
+//! no statement clears `revoked_at`; a forced revocation of many sessions is one `UPDATE`
+//! ([`revoke_all`]) committed with its audit entry, so a session inserted before it is
+//! revoked and one inserted after it is not touched.
+
+use curfew::api::{
+    AdminUser, AuditAction, ClientKind, LogoutPreview, RevocationReason, Role, SessionSummary,
+    UserStatus,
+};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::audit::{insert_audit, Actor, AuditRecord};
+use super::users::ADMINISTRATOR_ROLES;
+use super::{enum_col, uuid_col, Store, Tx};
+
+/// A session found by its token hash, with its owner.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub user_status: UserStatus,
+    pub client: ClientKind,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub revoked_reason: Option<RevocationReason>,
+}
+
+/// A session that is no longer live, as the notice streams learn it.
+#[derive(Debug, Clone, Copy)]
+pub struct EndedSession {
+    pub id: Uuid,
+    pub reason: RevocationReason,
+    pub at: i64,
+}
+
+/// Whose sessions a mass revocation leaves alone.
+#[derive(Debug, Clone, Copy)]
+pub struct Spared {
+    pub session: Option<Uuid>,
+    pub user: Option<Uuid>,
+    pub administrators: bool,
+}
+
+/// What one mass revocation did; `id` marks its sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MassRevocation {
+    pub id: i64,
+    pub sessions: i64,
+    pub users: i64,
+}
+
+impl Store {
+    /// Counts for confirmations, in one pass over the live sessions. `caller_session` is
+    /// the session that would survive a logout-all.
+    pub async fn session_summary(
+        &self,
+        now: i64,
+        caller_session: Option<Uuid>,
+    ) -> sqlx::Result<SessionSummary> {
+        let users = sqlx::query(
+            "SELECT COUNT(*) AS users, \
+             COALESCE(SUM(CASE WHEN status = 'deactivated' THEN 1 ELSE 0 END), 0) AS deactivated \
+             FROM users",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let admin = format!("u.role IN {ADMINISTRATOR_ROLES}");
+        let member = format!("u.role NOT IN {ADMINISTRATOR_ROLES}");
+        let other = "s.id <> $2";
+        let sum =
+            |condition: &str| format!("COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)");
+        let users_where =
+            |condition: &str| format!("COUNT(DISTINCT CASE WHEN {condition} THEN s.user_id END)");
+        let sql = format!(
+            "SELECT {app} AS app_sessions, {web} AS web_sessions, \
+             COUNT(DISTINCT s.user_id) AS online_users, \
+             {admin_users} AS online_administrators, {admin_sessions} AS administrator_sessions, \
+             {all_users} AS all_users, {all_app} AS all_app, {all_web} AS all_web, \
+             {keep_users} AS keep_users, {keep_app} AS keep_app, {keep_web} AS keep_web \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.revoked_at IS NULL AND s.expires_at > $1",
+            app = sum("s.client = 'app'"),
+            web = sum("s.client = 'web'"),
+            admin_users = users_where(&admin),
+            admin_sessions = sum(&admin),
+            all_users = users_where(other),
+            all_app = sum(&format!("{other} AND s.client = 'app'")),
+            all_web = sum(&format!("{other} AND s.client = 'web'")),
+            keep_users = users_where(&format!("{other} AND {member}")),
+            keep_app = sum(&format!("{other} AND {member} AND s.client = 'app'")),
+            keep_web = sum(&format!("{other} AND {member} AND s.client = 'web'")),
+        );
+        let row = sqlx::query(&sql)
+            .bind(now)
+            .bind(caller_session.map(|id| id.to_string()).unwrap_or_default())
+            .fetch_one(&self.pool)
+            .await?;
+        let preview = |users: &str, app: &str, web: &str| -> sqlx::Result<LogoutPreview> {
+            let (app_sessions, web_sessions): (i64, i64) = (row.try_get(app)?, row.try_get(web)?);
+            Ok(LogoutPreview {
+                users: row.try_get(users)?,
+                sessions: app_sessions + web_sessions,
+                app_sessions,
+                web_sessions,
+            })
+        };
+        Ok(SessionSummary {
+            users: users.try_get("users")?,
+            deactivated_users: users.try_get("deactivated")?,
+            online_users: row.try_get("online_users")?,
+            app_sessions: row.try_get("app_sessions")?,
+            web_sessions: row.try_get("web_sessions")?,
+            online_administrators: row.try_get("online_administrators")?,
+            administrator_sessions: row.try_get("administrator_sessions")?,
+            logout_all: preview("all_users", "all_app", "all_web")?,
+            logout_all_keep_admins: preview("keep_users", "keep_app", "keep_web")?,
+        })
+    }
+
+    /// Opens a session for `user_id` and records the user as seen now.
+    pub async fn insert_session(
+        &self,
+        user_id: Uuid,
+        client: ClientKind,
+        token_hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> sqlx::Result<Uuid> {
+        let id = Uuid::new_v4();
+        let mut tx = self.pool.begin().await?;
+        insert_session_in(&mut tx, id, user_id, client, token_hash, now, expires_at).await?;
+        sqlx::query("UPDATE users SET last_seen_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn session_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> sqlx::Result<Option<SessionRecord>> {
+        sqlx::query(
+            "SELECT s.id, s.user_id, s.client, s.created_at, s.last_seen_at, s.expires_at, \
+             s.revoked_at, s.revoked_reason, u.username, u.display_name, u.role, u.status \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| {
+            Ok(SessionRecord {
+                id: uuid_col(&row, "id")?,
+                user_id: uuid_col(&row, "user_id")?,
+                username: row.try_get("username")?,
+                display_name: row.try_get("display_name")?,
+                role: enum_col(&row, "role", Role::parse)?,
+                user_status: enum_col(&row, "status", UserStatus::parse)?,
+                client: enum_col(&row, "client", ClientKind::parse)?,
+                created_at: row.try_get("created_at")?,
+                last_seen_at: row.try_get("last_seen_at")?,
+                expires_at: row.try_get("expires_at")?,
+                revoked_at: row.try_get("revoked_at")?,
+                revoked_reason: row
+                    .try_get::<Option<String>, _>("revoked_reason")?
+                    .and_then(|r| RevocationReason::parse(&r)),
+            })
+        })
+        .transpose()
+    }
+
+    /// Records activity; callers throttle it so that checks stay reads.
+    pub async fn touch_session(
+        &self,
+        session_id: Uuid,
+        user_id: Uuid,
+        now: i64,
+    ) -> sqlx::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(session_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE users SET last_seen_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(user_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Ends one session at its owner's request.
+    pub async fn end_own_session(&self, session_id: Uuid, now: i64) -> sqlx::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sessions SET revoked_at = $1, revoked_reason = 'signed_out' \
+             WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(session_id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Revokes every live session of `target` (except the actor's own), and audits it.
+    pub async fn logout_user(
+        &self,
+        actor: &Actor,
+        target: &AdminUser,
+        now: i64,
+    ) -> sqlx::Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let revoked = sqlx::query(
+            "UPDATE sessions SET revoked_at = $1, revoked_reason = 'admin_logout' \
+             WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $1 AND id <> $3",
+        )
+        .bind(now)
+        .bind(target.id.to_string())
+        .bind(actor.session_id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected() as i64;
+        insert_audit(
+            &mut tx,
+            &AuditRecord::new(now, actor, AuditAction::LogoutUser)
+                .target(target)
+                .ended(revoked, i64::from(revoked > 0)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    /// Revokes every live session but the actor's own (and administrators' if asked) in one
+    /// statement, counts the users it touched and audits it, all in one transaction.
+    pub async fn logout_all(
+        &self,
+        actor: &Actor,
+        keep_admins: bool,
+        now: i64,
+    ) -> sqlx::Result<MassRevocation> {
+        let mut tx = self.pool.begin().await?;
+        let revocation = revoke_all(
+            &mut tx,
+            now,
+            RevocationReason::LogoutAll,
+            Spared {
+                session: Some(actor.session_id),
+                user: None,
+                administrators: keep_admins,
+            },
+        )
+        .await?;
+        insert_audit(
+            &mut tx,
+            &AuditRecord {
+                keep_admins: Some(keep_admins),
+                ..AuditRecord::new(now, actor, AuditAction::LogoutAll)
+                    .ended(revocation.sessions, revocation.users)
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(revocation)
+    }
+
+    /// Sets a user's status; deactivation revokes their sessions in the same transaction.
+    pub async fn set_user_status(
+        &self,
+        actor: &Actor,
+        target: &AdminUser,
+        status: UserStatus,
+        now: i64,
+    ) -> sqlx::Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET status = $1 WHERE id = $2")
+            .bind(status.as_str())
+            .bind(target.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let (revoked, action) = match status {
+            UserStatus::Deactivated => {
+                let revoked = sqlx::query(
+                    "UPDATE sessions SET revoked_at = $1, revoked_reason = 'deactivated' \
+                     WHERE user_id = $2 AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(target.id.to_string())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() as i64;
+                (revoked, AuditAction::Deactivate)
+            }
+            UserStatus::Active => (0, AuditAction::Activate),
+        };
+        insert_audit(
+            &mut tx,
+            &AuditRecord::new(now, actor, action)
+                .target(target)
+                .ended(revoked, i64::from(revoked > 0)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    /// Of `ids`, the sessions that are no longer live, and why.
+    pub async fn ended_among(&self, ids: &[Uuid], now: i64) -> sqlx::Result<Vec<EndedSession>> {
+        let mut ended = Vec::new();
+        for chunk in ids.chunks(500) {
+            let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, revoked_at, revoked_reason, expires_at FROM sessions \
+                 WHERE (revoked_at IS NOT NULL OR expires_at <= $1) AND id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(now);
+            for id in chunk {
+                q = q.bind(id.to_string());
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+                let reason = row
+                    .try_get::<Option<String>, _>("revoked_reason")?
+                    .and_then(|r| RevocationReason::parse(&r));
+                ended.push(EndedSession {
+                    id: uuid_col(&row, "id")?,
+                    reason: if revoked_at.is_some() {
+                        reason.unwrap_or(RevocationReason::AdminLogout)
+                    } else {
+                        RevocationReason::Expired
+                    },
+                    at: revoked_at.unwrap_or(row.try_get("expires_at")?),
+                });
+            }
+        }
+        Ok(ended)
+    }
+
+    /// The sessions one mass revocation ended.
+    pub async fn sessions_of_revocation(&self, revocation: i64) -> sqlx::Result<Vec<Uuid>> {
+        sqlx::query("SELECT id FROM sessions WHERE revocation_id = $1")
+            .bind(revocation)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| uuid_col(row, "id"))
+            .collect()
+    }
+
+    /// Forgets sessions that ended before `before`; the audit keeps the record.
+    pub async fn prune_sessions(&self, before: i64) -> sqlx::Result<u64> {
+        Ok(sqlx::query(
+            "DELETE FROM sessions WHERE (revoked_at IS NOT NULL AND revoked_at < $1) \
+             OR expires_at < $1",
+        )
+        .bind(before)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+}
+
+/// Revokes every live session but the spared ones in one statement, then counts the users
+/// it touched (marked by a revocation id), inside the caller's transaction.
+pub(crate) async fn revoke_all(
+    tx: &mut Tx,
+    now: i64,
+    reason: RevocationReason,
+    spared: Spared,
+) -> sqlx::Result<MassRevocation> {
+    let revocation: i64 = rand::random::<i64>() & i64::MAX;
+    let mut sql = String::from(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2, revocation_id = $3 \
+         WHERE revoked_at IS NULL AND expires_at > $1 AND id <> $4 AND user_id <> $5",
+    );
+    if spared.administrators {
+        sql.push_str(&format!(
+            " AND user_id NOT IN (SELECT id FROM users WHERE role IN {ADMINISTRATOR_ROLES})"
+        ));
+    }
+    let revoked = sqlx::query(&sql)
+        .bind(now)
+        .bind(reason.as_str())
+        .bind(revocation)
+        .bind(spared.session.map(|s| s.to_string()).unwrap_or_default())
+        .bind(spared.user.map(|u| u.to_string()).unwrap_or_default())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected() as i64;
+    let users: i64 = if revoked == 0 {
+        0
+    } else {
+        sqlx::query("SELECT COUNT(DISTINCT user_id) AS n FROM sessions WHERE revocation_id = $1")
+            .bind(revocation)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("n")?
+    };
+    Ok(MassRevocation {
+        id: revocation,
+        sessions: revoked,
+        users,
+    })
+}
+
+/// Writes one session row inside `tx`, created (and last seen) at `at`: the only
+/// `INSERT INTO sessions`.
+pub async fn insert_session_in(
+    tx: &mut Tx,
+    id: Uuid,
+    user_id: Uuid,
+    client: ClientKind,
+    token_hash: &str,
+    at: i64,
+    expires_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id, token_hash, user_id, client, created_at, last_seen_at, \
+         expires_at) VALUES ($1, $2, $3, $4, $5, $5, $6)",
+    )
+    .bind(id.to_string())
+    .bind(token_hash)
+    .bind(user_id.to_string())
+    .bind(client.as_str())
+    .bind(at)
+    .bind(expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,249 @@
+//! Users: accounts, their search and sort keys, the administrators' list.
+//!
+//! Invariant: `search_key` and `sort_key` are always [`fold`]ed from the username and
+//! display name by the one statement that writes a user ([`insert_user_in`]), so search
+//! and order are the same on every database.
+
+use curfew::api::{AdminUser, Role, UserFilter, UserStatus};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{enum_col, from_millis, uuid_col, Store, Tx};
+
+/// A user row with what login needs.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub status: UserStatus,
+    pub password_hash: String,
+}
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub status: UserStatus,
+    pub password_hash: String,
+}
+
+/// Where a page of users starts: after this (sort key, username).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCursor {
+    pub sort_key: String,
+    pub username: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the username {0:?} is taken")]
+    UsernameTaken(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// The lower-cased form search and ordering use, the same on every database.
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// `%needle%` for `LIKE … ESCAPE '\'`, with the pattern characters of the needle escaped
+/// so that a search for `50%_off` finds exactly that text.
+fn like_contains(needle: &str) -> String {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in fold(needle).chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The roles that count as administrators in SQL (see `Role::is_administrator`).
+pub(crate) const ADMINISTRATOR_ROLES: &str = "('admin', 'support')";
+
+/// Writes one user row inside `tx`: the only `INSERT INTO users`.
+pub async fn insert_user_in(
+    tx: &mut Tx,
+    id: Uuid,
+    user: &NewUser,
+    now: i64,
+    last_seen_at: Option<i64>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO users (id, username, display_name, search_key, sort_key, role, status, \
+         password_hash, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(id.to_string())
+    .bind(&user.username)
+    .bind(&user.display_name)
+    .bind(fold(&format!("{} {}", user.username, user.display_name)))
+    .bind(fold(&user.display_name))
+    .bind(user.role.as_str())
+    .bind(user.status.as_str())
+    .bind(&user.password_hash)
+    .bind(now)
+    .bind(last_seen_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Creates a user; a taken username is [`StoreError::UsernameTaken`].
+    pub async fn insert_user(&self, user: &NewUser, now: i64) -> Result<Uuid, StoreError> {
+        let id = Uuid::new_v4();
+        let mut tx = self.pool.begin().await?;
+        match insert_user_in(&mut tx, id, user, now, None).await {
+            Ok(()) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::UsernameTaken(user.username.clone()))
+            }
+            Err(e) => return Err(StoreError::Database(e)),
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> sqlx::Result<Option<UserRecord>> {
+        // No account name holds a control character, and PostgreSQL text cannot hold NUL.
+        if username.chars().any(char::is_control) {
+            return Ok(None);
+        }
+        sqlx::query(
+            "SELECT id, username, display_name, role, status, password_hash FROM users \
+             WHERE username = $1",
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| {
+            Ok(UserRecord {
+                id: uuid_col(&row, "id")?,
+                username: row.try_get("username")?,
+                display_name: row.try_get("display_name")?,
+                role: enum_col(&row, "role", Role::parse)?,
+                status: enum_col(&row, "status", UserStatus::parse)?,
+                password_hash: row.try_get("password_hash")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn admin_user(&self, id: Uuid, now: i64) -> sqlx::Result<Option<AdminUser>> {
+        let sql = format!("{} WHERE u.id = $2", admin_user_select());
+        sqlx::query(&sql)
+            .bind(now)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| admin_user_row(&row))
+            .transpose()
+    }
+
+    /// One page of users in display-name order.
+    pub async fn list_users(
+        &self,
+        query: Option<&str>,
+        filter: Option<UserFilter>,
+        after: Option<&UserCursor>,
+        limit: u32,
+        now: i64,
+    ) -> sqlx::Result<Vec<(AdminUser, UserCursor)>> {
+        let mut sql = admin_user_select();
+        let mut next = 2;
+        let mut conditions = Vec::new();
+        if after.is_some() {
+            conditions.push(format!(
+                "(u.sort_key > ${a} OR (u.sort_key = ${a} AND u.username > ${b}))",
+                a = next,
+                b = next + 1
+            ));
+            next += 2;
+        }
+        if query.is_some() {
+            conditions.push(format!("u.search_key LIKE ${next} ESCAPE '\\'"));
+            next += 1;
+        }
+        match filter {
+            Some(UserFilter::Active) => conditions.push("u.status = 'active'".into()),
+            Some(UserFilter::Deactivated) => conditions.push("u.status = 'deactivated'".into()),
+            Some(UserFilter::Online) => conditions.push(
+                "EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id \
+                 AND s.revoked_at IS NULL AND s.expires_at > $1)"
+                    .into(),
+            ),
+            None => {}
+        }
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        sql.push_str(&format!(" ORDER BY u.sort_key, u.username LIMIT ${next}"));
+        let mut q = sqlx::query(&sql).bind(now);
+        if let Some(after) = after {
+            q = q.bind(after.sort_key.clone()).bind(after.username.clone());
+        }
+        if let Some(query) = query {
+            q = q.bind(like_contains(query));
+        }
+        let rows = q.bind(i64::from(limit)).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let user = admin_user_row(row)?;
+                let cursor = UserCursor {
+                    sort_key: row.try_get("sort_key")?,
+                    username: user.username.clone(),
+                };
+                Ok((user, cursor))
+            })
+            .collect()
+    }
+}
+
+/// The users columns with live session counts per client; `$1` is now.
+fn admin_user_select() -> String {
+    "SELECT u.id, u.username, u.display_name, u.sort_key, u.role, u.status, u.created_at, \
+     u.last_seen_at, \
+     (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.client = 'app' \
+        AND s.revoked_at IS NULL AND s.expires_at > $1) AS app_sessions, \
+     (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.client = 'web' \
+        AND s.revoked_at IS NULL AND s.expires_at > $1) AS web_sessions \
+     FROM users u"
+        .to_owned()
+}
+
+fn admin_user_row(row: &AnyRow) -> sqlx::Result<AdminUser> {
+    Ok(AdminUser {
+        id: uuid_col(row, "id")?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        role: enum_col(row, "role", Role::parse)?,
+        status: enum_col(row, "status", UserStatus::parse)?,
+        app_sessions: row.try_get("app_sessions")?,
+        web_sessions: row.try_get("web_sessions")?,
+        last_seen_at: row
+            .try_get::<Option<i64>, _>("last_seen_at")?
+            .map(from_millis),
+        created_at: from_millis(row.try_get("created_at")?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_contains("Ab"), "%ab%");
+        assert_eq!(like_contains("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}

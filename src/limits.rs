@@ -1,0 +1,69 @@
+//! The contract's limits, written once: curfewd enforces them, the OpenAPI document
+//! states them, and the desktop app reads them (through a command) for its forms.
+//! Lengths of text are in characters unless the name says bytes.
+
+use serde::Serialize;
+
+/// Request bodies are small JSON documents; anything larger is refused with 413.
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// A username, 1 to this many characters.
+pub const USERNAME_MAX: usize = 64;
+/// A display name, 1 to this many characters.
+pub const DISPLAY_NAME_MAX: usize = 100;
+/// A new password: at least this many characters.
+pub const PASSWORD_MIN: usize = 8;
+/// Any password: at most this many bytes (argon2 hashes all of it).
+pub const PASSWORD_MAX: usize = 1024;
+/// Search text in the users list.
+pub const SEARCH_MAX: usize = 100;
+/// A page of users or audit entries when no `limit` is given.
+pub const PAGE_DEFAULT: u32 = 50;
+/// The largest page of users or audit entries.
+pub const PAGE_MAX: u32 = 500;
+
+/// A maintenance message users see, 1 to this many characters.
+pub const MESSAGE_MAX: usize = 500;
+/// At most this many warnings per window.
+pub const WARNINGS_MAX: usize = 10;
+/// A warning at most this many seconds (7 days) before the start.
+pub const WARN_BEFORE_MAX: i64 = 7 * 24 * 3600;
+/// Logins freeze at most this many seconds (24 hours) before the start.
+pub const FREEZE_BEFORE_MAX: i64 = 24 * 3600;
+/// A window starts at most this many seconds (366 days) from now.
+pub const STARTS_AHEAD_MAX: i64 = 366 * 24 * 3600;
+/// A window lasts at most this many seconds (30 days).
+pub const WINDOW_LENGTH_MAX: i64 = 30 * 24 * 3600;
+
+/// The limits a form needs, as one document for the desktop app's UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FormLimits {
+    pub username_max: usize,
+    pub display_name_max: usize,
+    pub password_min: usize,
+    pub password_max: usize,
+    pub search_max: usize,
+    pub page_max: u32,
+    pub message_max: usize,
+    pub warnings_max: usize,
+    pub warn_before_max: i64,
+    pub freeze_before_max: i64,
+    pub starts_ahead_max: i64,
+    pub window_length_max: i64,
+}
+
+/// Every limit of [`FormLimits`], from the constants above.
+pub const FORM_LIMITS: FormLimits = FormLimits {
+    username_max: USERNAME_MAX,
+    display_name_max: DISPLAY_NAME_MAX,
+    password_min: PASSWORD_MIN,
+    password_max: PASSWORD_MAX,
+    search_max: SEARCH_MAX,
+    page_max: PAGE_MAX,
+    message_max: MESSAGE_MAX,
+    warnings_max: WARNINGS_MAX,
+    warn_before_max: WARN_BEFORE_MAX,
+    freeze_before_max: FREEZE_BEFORE_MAX,
+    starts_ahead_max: STARTS_AHEAD_MAX,
+    window_length_max: WINDOW_LENGTH_MAX,
+};

@@ -1,0 +1,128 @@
+//! Every route of the contract, written once. The server's router, its OpenAPI document
+//! and the client all read their paths from here, and a router test fails when a route
+//! exists in one of them and not in the others.
+//!
+//! Paths are relative to [`API_PREFIX`] and use axum's `{param}` syntax, which is also
+//! OpenAPI's.
+
+use uuid::Uuid;
+
+/// Prefix of every route of the contract.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// The HTTP method of a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Verb {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Verb {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Delete => "DELETE",
+        }
+    }
+}
+
+/// One route: a method and a path under [`API_PREFIX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Route {
+    pub verb: Verb,
+    pub path: &'static str,
+}
+
+impl Route {
+    const fn new(verb: Verb, path: &'static str) -> Route {
+        Route { verb, path }
+    }
+
+    /// The path with its `{id}` filled in.
+    pub fn with_id(&self, id: Uuid) -> String {
+        self.path.replace("{id}", &id.to_string())
+    }
+
+    /// The full path, prefix included, as the OpenAPI document lists it.
+    pub fn full_path(&self) -> String {
+        format!("{API_PREFIX}{}", self.path)
+    }
+}
+
+impl std::fmt::Display for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.verb.as_str(), self.full_path())
+    }
+}
+
+use Verb::{Delete, Get, Post};
+
+// End users.
+pub const LOGIN: Route = Route::new(Post, "/auth/login");
+pub const SESSION: Route = Route::new(Get, "/auth/session");
+pub const LOGOUT: Route = Route::new(Post, "/auth/logout");
+pub const NOTICES: Route = Route::new(Get, "/notices");
+pub const NOTICE_STREAM: Route = Route::new(Get, "/notices/stream");
+
+// Administrators.
+pub const ADMIN_ME: Route = Route::new(Get, "/admin/me");
+pub const USERS: Route = Route::new(Get, "/admin/users");
+pub const SESSION_SUMMARY: Route = Route::new(Get, "/admin/sessions/summary");
+pub const LOGOUT_USER: Route = Route::new(Post, "/admin/users/{id}/logout");
+pub const DEACTIVATE_USER: Route = Route::new(Post, "/admin/users/{id}/deactivate");
+pub const ACTIVATE_USER: Route = Route::new(Post, "/admin/users/{id}/activate");
+pub const LOGOUT_ALL: Route = Route::new(Post, "/admin/logout-all");
+pub const AUDIT: Route = Route::new(Get, "/admin/audit");
+pub const MAINTENANCE: Route = Route::new(Get, "/admin/maintenance");
+pub const SCHEDULE_MAINTENANCE: Route = Route::new(Post, "/admin/maintenance");
+pub const CANCEL_MAINTENANCE: Route = Route::new(Delete, "/admin/maintenance/{id}");
+pub const END_MAINTENANCE: Route = Route::new(Post, "/admin/maintenance/{id}/end");
+pub const ADMIN_EVENTS: Route = Route::new(Get, "/admin/events");
+
+// The document itself.
+pub const OPENAPI: Route = Route::new(Get, "/openapi.json");
+
+/// Every route of the contract.
+pub const ALL: &[Route] = &[
+    LOGIN,
+    SESSION,
+    LOGOUT,
+    NOTICES,
+    NOTICE_STREAM,
+    ADMIN_ME,
+    USERS,
+    SESSION_SUMMARY,
+    LOGOUT_USER,
+    DEACTIVATE_USER,
+    ACTIVATE_USER,
+    LOGOUT_ALL,
+    AUDIT,
+    MAINTENANCE,
+    SCHEDULE_MAINTENANCE,
+    CANCEL_MAINTENANCE,
+    END_MAINTENANCE,
+    ADMIN_EVENTS,
+    OPENAPI,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_unique_and_absolute() {
+        let mut seen = std::collections::HashSet::new();
+        for route in ALL {
+            assert!(route.path.starts_with('/'), "{route}");
+            assert!(seen.insert(*route), "{route} is listed twice");
+        }
+    }
+
+    #[test]
+    fn ids_are_filled_in() {
+        let id = Uuid::nil();
+        assert_eq!(LOGOUT_USER.with_id(id), format!("/admin/users/{id}/logout"));
+    }
+}
