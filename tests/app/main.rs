@@ -4,7 +4,7 @@
 //! session; every step saves a screenshot under `target/e2e-screenshots/`.
 
 #[path = "../e2e/support.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod support;
 
 mod connection;

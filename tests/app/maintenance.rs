@@ -102,6 +102,20 @@ async fn admin_schedules_maintenance_and_gets_a_notification_for_each_step() {
     app.click("#nav-maintenance").await;
     app.visible("#mw-form").await;
     assert!(app.text("#mw-zone").await.contains("your time zone"));
+    // The form's limits are the contract's, from the Rust side, not copies in the page.
+    let limits = app
+        .script(
+            "return [document.getElementById('mw-message').maxLength, \
+             Number(document.getElementById('mw-freeze').max)];",
+        )
+        .await;
+    assert_eq!(
+        limits,
+        serde_json::json!([
+            curfew::limits::MESSAGE_MAX,
+            curfew::limits::FREEZE_BEFORE_MAX / 60
+        ])
+    );
 
     // A window 12 s ahead: the 1 min warning is due at once; sign-ins freeze at the start.
     set_input(&app, "#mw-start", &local_in(12)).await;
