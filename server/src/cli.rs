@@ -178,7 +178,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             // The first line of standard output is the address; scripts and tests read it.
             println!("curfewd listening on http://{local}");
             tracing::info!(address = %local, "serving");
-            crate::http::serve(
+            crate::daemon::serve(
                 listener,
                 AppState::new(store.clone(), config),
                 shutdown_signal(),

@@ -4,6 +4,7 @@
 mod appbench;
 mod bench;
 mod fanout;
+mod layers;
 mod pgbench;
 mod setup;
 
@@ -18,12 +19,14 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("layers") => layers::run(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
                  demo    start curfewd on SQLite with demo users and live sessions\n\
                  test    run every check and test (fmt, clippy, unit, end-to-end)\n\
-                 bench   measure curfewd (SQLite, PostgreSQL, fan-out) and the app (release build)"
+                 bench   measure curfewd (SQLite, PostgreSQL, fan-out) and the app (release build)\n\
+                 layers  check curfewd's module graph: no cycle, layers one way (--print shows it)"
             );
             return ExitCode::from(2);
         }
@@ -103,6 +106,8 @@ fn test(args: &[String]) -> anyhow::Result<()> {
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--check"]),
     )?;
+    eprintln!("==> layers of curfewd");
+    layers::run(&[])?;
     run_step(
         "cargo clippy",
         cargo().args([

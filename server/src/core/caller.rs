@@ -1,12 +1,12 @@
 //! Who is calling: a bearer token checked against its session row on every request, so a
 //! revoked session fails its very next request, and what the caller's role permits.
 
-use curfew::api::{ClientKind, Permission, RevocationReason, Role, UserStatus};
+use curfew::api::{ClientKind, Permission, RevocationReason, Role, Session, UserStatus};
 use uuid::Uuid;
 
 use super::secrets::hash_token;
 use super::{AppError, AppResult, AppState};
-use crate::store::Actor;
+use crate::store::{from_millis, Actor};
 
 /// Activity is written at most this often per session, so session checks stay reads.
 const TOUCH_EVERY_MS: i64 = 60_000;
@@ -30,6 +30,20 @@ impl Caller {
             user_id: self.user_id,
             username: self.username.clone(),
             session_id: self.session_id,
+        }
+    }
+
+    /// The caller's session, as the contract shows it.
+    pub fn session(&self) -> Session {
+        Session {
+            id: self.session_id,
+            user_id: self.user_id,
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            role: self.role,
+            client: self.client,
+            created_at: from_millis(self.created_at),
+            expires_at: from_millis(self.expires_at),
         }
     }
 

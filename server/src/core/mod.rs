@@ -9,6 +9,7 @@ pub mod auth;
 pub mod caller;
 pub mod error;
 pub mod hub;
+pub mod listing;
 pub mod maintenance;
 pub mod notices;
 pub mod ratelimit;

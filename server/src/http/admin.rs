@@ -6,18 +6,16 @@ use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::Engine;
 use curfew::api::{
-    AuditEntry, AuditPage, AuditQuery, ErrorBody, LogoutAllRequest, LogoutResult, Me,
-    SessionSummary, UserPage, UserQuery, UserStatus, UserStatusChange,
+    AuditPage, AuditQuery, ErrorBody, LogoutAllRequest, LogoutResult, Me, SessionSummary, UserPage,
+    UserQuery, UserStatus, UserStatusChange,
 };
 use curfew::routes;
 #[allow(unused_imports)] // utoipa's `params` names the type
 use uuid::Uuid;
 
 use super::extract::{Administrator, ApiJson, ApiQuery, ForceLogout, IdPath, ManageUsers};
-use crate::core::{validate, AppError, AppResult, AppState};
-use crate::store::{AuditCursor, UserCursor};
+use crate::core::{AppResult, AppState};
 
 /// Who is signed in, and what they may do.
 #[utoipa::path(get, path = routes::ADMIN_ME.path, context_path = routes::API_PREFIX, tag = "administrators",
@@ -34,28 +32,6 @@ pub async fn me(Administrator(caller): Administrator) -> Json<Me> {
     })
 }
 
-fn encode_cursor(parts: &[&str]) -> String {
-    let json = serde_json::to_vec(parts).expect("strings serialise");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
-}
-
-fn decode_cursor(cursor: &str) -> Result<Vec<String>, AppError> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<Vec<String>>(&bytes).ok())
-        .filter(|parts| parts.len() == 2)
-        // No value this server gives out holds a control character, and PostgreSQL text
-        // cannot hold NUL.
-        .filter(|parts| !parts.iter().any(|p| p.chars().any(char::is_control)))
-        .ok_or_else(|| {
-            AppError::bad_request(
-                "invalid_cursor",
-                "The page cursor is not one this server gave out. Start again from the first page.",
-            )
-        })
-}
-
 /// A page of users with their live sessions per client.
 #[utoipa::path(get, path = routes::USERS.path, context_path = routes::API_PREFIX, tag = "administrators",
     params(UserQuery),
@@ -67,37 +43,7 @@ pub async fn list_users(
     ForceLogout(_caller): ForceLogout,
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> AppResult<Json<UserPage>> {
-    let limit = validate::page_limit(query.limit)?;
-    let search = validate::search(query.q.as_deref())?;
-    let after = match query.cursor.as_deref() {
-        Some(cursor) => {
-            let mut parts = decode_cursor(cursor)?;
-            let username = parts.pop().unwrap_or_default();
-            let sort_key = parts.pop().unwrap_or_default();
-            Some(UserCursor { sort_key, username })
-        }
-        None => None,
-    };
-    let mut rows = state
-        .store
-        .list_users(
-            search.as_deref(),
-            query.status,
-            after.as_ref(),
-            limit + 1,
-            crate::now_ms(),
-        )
-        .await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| rows.last())
-        .flatten()
-        .map(|(_, c)| encode_cursor(&[&c.sort_key, &c.username]));
-    Ok(Json(UserPage {
-        users: rows.into_iter().map(|(user, _)| user).collect(),
-        next_cursor,
-    }))
+    Ok(Json(state.users_page(&query).await?))
 }
 
 /// Counts of users and live sessions, for confirmations.
@@ -108,12 +54,7 @@ pub async fn session_summary(
     State(state): State<AppState>,
     ForceLogout(caller): ForceLogout,
 ) -> AppResult<Json<SessionSummary>> {
-    Ok(Json(
-        state
-            .store
-            .session_summary(crate::now_ms(), Some(caller.session_id))
-            .await?,
-    ))
+    Ok(Json(state.session_summary(caller.session_id).await?))
 }
 
 /// Adds `Server-Timing: db;dur=<ms>` so clients and benchmarks see the server's own time.
@@ -207,29 +148,5 @@ pub async fn audit(
     ForceLogout(_caller): ForceLogout,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> AppResult<Json<AuditPage>> {
-    let limit = validate::page_limit(query.limit)?;
-    let after = match query.cursor.as_deref() {
-        Some(cursor) => {
-            let parts = decode_cursor(cursor)?;
-            let at = parts[0].parse().map_err(|_| {
-                AppError::bad_request("invalid_cursor", "The page cursor is not one this server gave out. Start again from the first page.")
-            })?;
-            Some(AuditCursor {
-                at,
-                id: parts[1].clone(),
-            })
-        }
-        None => None,
-    };
-    let mut entries: Vec<AuditEntry> = state.store.audit_page(after.as_ref(), limit + 1).await?;
-    let more = entries.len() > limit as usize;
-    entries.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| entries.last())
-        .flatten()
-        .map(|e| encode_cursor(&[&e.at.timestamp_millis().to_string(), &e.id.to_string()]));
-    Ok(Json(AuditPage {
-        entries,
-        next_cursor,
-    }))
+    Ok(Json(state.audit_page(&query).await?))
 }

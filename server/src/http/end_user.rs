@@ -14,20 +14,6 @@ use futures_util::{stream, Stream, StreamExt};
 
 use super::extract::{ApiJson, Caller, ClientAddress};
 use crate::core::{AppResult, AppState};
-use crate::store::from_millis;
-
-fn session_of(caller: &Caller) -> Session {
-    Session {
-        id: caller.session_id,
-        user_id: caller.user_id,
-        username: caller.username.clone(),
-        display_name: caller.display_name.clone(),
-        role: caller.role,
-        client: caller.client,
-        created_at: from_millis(caller.created_at),
-        expires_at: from_millis(caller.expires_at),
-    }
-}
 
 /// Sign in from the app or the web.
 #[utoipa::path(post, path = routes::LOGIN.path, context_path = routes::API_PREFIX, tag = "end users",
@@ -52,7 +38,7 @@ pub async fn login(
     responses((status = 200, body = Session), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn session(caller: Caller) -> Json<Session> {
-    Json(session_of(&caller))
+    Json(caller.session())
 }
 
 /// Ends the caller's own session.

@@ -39,9 +39,7 @@ pub async fn list(
     State(state): State<AppState>,
     ForceLogout(_caller): ForceLogout,
 ) -> AppResult<Json<MaintenanceList>> {
-    Ok(Json(MaintenanceList {
-        windows: state.store.windows().await?,
-    }))
+    Ok(Json(state.windows().await?))
 }
 
 /// Cancels a window before it starts; users are told.

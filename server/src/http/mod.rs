@@ -1,6 +1,6 @@
 //! The HTTP face of the contract: the router (built from `curfew::routes`, so every path
-//! is written once), the mapping of core errors to responses, the OpenAPI document, and
-//! serving with graceful shutdown.
+//! is written once), the mapping of core errors to responses, and the OpenAPI document.
+//! Serving it beside the background tasks is [`crate::daemon`]'s job.
 //!
 //! Handlers only map a request to a core call and its result to a response; rules live in
 //! [`crate::core`].
@@ -15,16 +15,11 @@ pub mod openapi;
 mod tests;
 mod web;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
-
 use axum::extract::{DefaultBodyLimit, State};
 use axum::handler::Handler;
 use axum::routing::{get, on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use curfew::routes::{self, Route, Verb};
-use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 use crate::core::{AppError, AppState, ErrorKind};
@@ -117,53 +112,4 @@ async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>
 
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(openapi::document())
-}
-
-/// Serves until `shutdown` resolves, then stops accepting, ends every notice stream so
-/// clients reconnect elsewhere, and waits up to `drain` for requests in flight.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    drain: Duration,
-) -> std::io::Result<()> {
-    let hub = Arc::clone(&state.hub);
-    let background = tokio::spawn(state.clone().housekeeping());
-    let scheduler = tokio::spawn(crate::scheduler::run(state.clone()));
-    let cluster = (state.store.backend() == crate::store::Backend::Postgres)
-        .then(|| tokio::spawn(crate::cluster::listen(state.clone())));
-    let stop_background = move || {
-        background.abort();
-        scheduler.abort();
-        if let Some(cluster) = &cluster {
-            cluster.abort();
-        }
-    };
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown.await;
-        tracing::info!("shutting down: closing notice streams");
-        hub.close_all();
-        let _ = stop_tx.send(true);
-    });
-    let server = tokio::spawn(async move { server.await });
-    let mut stop_rx = stop_rx;
-    let mut server = server;
-    tokio::select! {
-        result = &mut server => {
-            stop_background();
-            return result.map_err(std::io::Error::other)?;
-        }
-        _ = stop_rx.changed() => {}
-    }
-    stop_background();
-    match tokio::time::timeout(drain, &mut server).await {
-        Ok(result) => result.map_err(std::io::Error::other)?,
-        Err(_) => {
-            tracing::warn!("requests still running after {drain:?}; stopping anyway");
-            server.abort();
-            Ok(())
-        }
-    }
 }

@@ -8,7 +8,7 @@ use curfew::api::{AdminUser, AuditAction, AuditEntry};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{enum_col, from_millis, parse_uuid, uuid_col, Store, Tx};
+use super::db::{enum_col, from_millis, parse_uuid, uuid_col, Store, Tx};
 
 /// The administrator a forced action is recorded against.
 #[derive(Debug, Clone)]

@@ -16,8 +16,8 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::audit::{insert_audit, Actor, AuditRecord};
+use super::db::{enum_col, from_millis, uuid_col, Backend, Store, Tx};
 use super::sessions::{revoke_all, MassRevocation, Spared};
-use super::{enum_col, from_millis, uuid_col, Backend, Store, Tx};
 
 /// The PostgreSQL advisory lock that serialises window creation across instances.
 const SCHEDULE_LOCK: i64 = 0x6375_7266_6577; // "curfew"

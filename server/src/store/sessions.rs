@@ -13,8 +13,8 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::audit::{insert_audit, Actor, AuditRecord};
+use super::db::{enum_col, uuid_col, Store, Tx};
 use super::users::ADMINISTRATOR_ROLES;
-use super::{enum_col, uuid_col, Store, Tx};
 
 /// A session found by its token hash, with its owner.
 #[derive(Debug, Clone)]

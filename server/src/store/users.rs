@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{enum_col, from_millis, uuid_col, Store, Tx};
+use super::db::{enum_col, from_millis, uuid_col, Store, Tx};
 
 /// A user row with what login needs.
 #[derive(Debug, Clone)]

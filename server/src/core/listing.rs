@@ -1,0 +1,117 @@
+//! What administrators read: pages of users and of the audit, the counts behind every
+//! confirmation, the maintenance windows.
+//!
+//! Invariant: a page cursor is opaque to clients and only ever one this server gave out;
+//! anything else is refused (`invalid_cursor`) before the database sees it.
+
+use base64::Engine;
+use curfew::api::{
+    AuditEntry, AuditPage, AuditQuery, MaintenanceList, SessionSummary, UserPage, UserQuery,
+};
+use uuid::Uuid;
+
+use super::{validate, AppError, AppResult, AppState};
+use crate::store::{AuditCursor, UserCursor};
+
+impl AppState {
+    /// A page of users with their live sessions per client, in display-name order.
+    pub async fn users_page(&self, query: &UserQuery) -> AppResult<UserPage> {
+        let limit = validate::page_limit(query.limit)?;
+        let search = validate::search(query.q.as_deref())?;
+        let after = match query.cursor.as_deref() {
+            Some(cursor) => {
+                let mut parts = decode_cursor(cursor)?;
+                let username = parts.pop().unwrap_or_default();
+                let sort_key = parts.pop().unwrap_or_default();
+                Some(UserCursor { sort_key, username })
+            }
+            None => None,
+        };
+        let mut rows = self
+            .store
+            .list_users(
+                search.as_deref(),
+                query.status,
+                after.as_ref(),
+                limit + 1,
+                crate::now_ms(),
+            )
+            .await?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = more
+            .then(|| rows.last())
+            .flatten()
+            .map(|(_, c)| encode_cursor(&[&c.sort_key, &c.username]));
+        Ok(UserPage {
+            users: rows.into_iter().map(|(user, _)| user).collect(),
+            next_cursor,
+        })
+    }
+
+    /// Counts for confirmations; `caller_session` is the session a logout-all spares.
+    pub async fn session_summary(&self, caller_session: Uuid) -> AppResult<SessionSummary> {
+        Ok(self
+            .store
+            .session_summary(crate::now_ms(), Some(caller_session))
+            .await?)
+    }
+
+    /// Who did what to whom, newest first.
+    pub async fn audit_page(&self, query: &AuditQuery) -> AppResult<AuditPage> {
+        let limit = validate::page_limit(query.limit)?;
+        let after = match query.cursor.as_deref() {
+            Some(cursor) => {
+                let parts = decode_cursor(cursor)?;
+                let at = parts[0].parse().map_err(|_| {
+                AppError::bad_request("invalid_cursor", "The page cursor is not one this server gave out. Start again from the first page.")
+            })?;
+                Some(AuditCursor {
+                    at,
+                    id: parts[1].clone(),
+                })
+            }
+            None => None,
+        };
+        let mut entries: Vec<AuditEntry> = self.store.audit_page(after.as_ref(), limit + 1).await?;
+        let more = entries.len() > limit as usize;
+        entries.truncate(limit as usize);
+        let next_cursor = more
+            .then(|| entries.last())
+            .flatten()
+            .map(|e| encode_cursor(&[&e.at.timestamp_millis().to_string(), &e.id.to_string()]));
+        Ok(AuditPage {
+            entries,
+            next_cursor,
+        })
+    }
+
+    /// Upcoming and running windows, then the latest finished ones.
+    pub async fn windows(&self) -> AppResult<MaintenanceList> {
+        Ok(MaintenanceList {
+            windows: self.store.windows().await?,
+        })
+    }
+}
+
+fn encode_cursor(parts: &[&str]) -> String {
+    let json = serde_json::to_vec(parts).expect("strings serialise");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+fn decode_cursor(cursor: &str) -> Result<Vec<String>, AppError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Vec<String>>(&bytes).ok())
+        .filter(|parts| parts.len() == 2)
+        // No value this server gives out holds a control character, and PostgreSQL text
+        // cannot hold NUL.
+        .filter(|parts| !parts.iter().any(|p| p.chars().any(char::is_control)))
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "invalid_cursor",
+                "The page cursor is not one this server gave out. Start again from the first page.",
+            )
+        })
+}
