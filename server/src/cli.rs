@@ -79,6 +79,13 @@ enum Command {
         /// Database connections in the pool.
         #[arg(long, env = "CURFEW_DB_CONNECTIONS", default_value_t = 16)]
         db_connections: u32,
+        /// Password checks at once (default: one per core).
+        #[arg(long, env = "CURFEW_LOGIN_CONCURRENCY")]
+        login_concurrency: Option<usize>,
+        /// Sign-ins allowed to wait for a password check; past that, 503 `busy`
+        /// (default: two per core).
+        #[arg(long, env = "CURFEW_LOGIN_QUEUE")]
+        login_queue: Option<usize>,
     },
     /// Manage accounts.
     User {
@@ -162,13 +169,19 @@ async fn run(command: Command) -> anyhow::Result<()> {
             login_per_minute_per_address,
             trust_forwarded_for,
             db_connections,
+            login_concurrency,
+            login_queue,
         } => {
-            let store = database.open(db_connections).await?;
+            let url = database.url()?;
+            let _serving = crate::store::serve_lock(&url)?;
+            let store = Store::connect(&url, db_connections).await?;
             let config = Config {
                 session_ttl: Duration::from_secs(session_ttl_hours.max(1) * 3600),
                 login_per_minute_per_account,
                 login_per_minute_per_address,
                 trust_forwarded_for,
+                login_concurrency: login_concurrency.unwrap_or_else(crate::core::cores),
+                login_queue: login_queue.unwrap_or(2 * crate::core::cores()),
                 ..Config::default()
             };
             let listener = tokio::net::TcpListener::bind(bind)

@@ -30,12 +30,7 @@ impl AppState {
         }
         let user = self.store.user_by_username(&username).await?;
         let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-        let password = request.password;
-        let verified = tokio::task::spawn_blocking(move || {
-            secrets::verify_password(&password, stored_hash.as_deref())
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+        let verified = self.hashing.verify(request.password, stored_hash).await?;
         let user = match user {
             Some(user) if verified => user,
             _ => {

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod caller;
 pub mod error;
+pub mod hashing;
 pub mod hub;
 pub mod listing;
 pub mod maintenance;
@@ -27,6 +28,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 pub use error::{AppError, AppResult, ErrorKind};
+use hashing::HashingGate;
 use hub::NoticeHub;
 use ratelimit::LoginLimiter;
 
@@ -42,6 +44,10 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// How often open streams are checked against the database for expiry.
     pub sweep_interval: Duration,
+    /// Password checks at once (see [`hashing`]).
+    pub login_concurrency: usize,
+    /// Password checks allowed to wait; past that, sign-ins get 503 `busy`.
+    pub login_queue: usize,
 }
 
 impl Default for Config {
@@ -52,8 +58,15 @@ impl Default for Config {
             login_per_minute_per_address: NonZeroU32::new(60).expect("non-zero"),
             trust_forwarded_for: false,
             sweep_interval: Duration::from_secs(10),
+            login_concurrency: cores(),
+            login_queue: 2 * cores(),
         }
     }
+}
+
+/// The cores this process may use: as many password checks run at once.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// One curfewd: its database, its open streams, its limits.
@@ -62,6 +75,7 @@ pub struct AppState {
     pub store: Store,
     pub hub: Arc<NoticeHub>,
     pub limiter: Arc<LoginLimiter>,
+    pub hashing: Arc<HashingGate>,
     pub config: Arc<Config>,
     /// What `/admin/events` streams to administrators.
     pub events: tokio::sync::broadcast::Sender<curfew::api::AdminEvent>,
@@ -79,6 +93,10 @@ impl AppState {
             limiter: Arc::new(LoginLimiter::new(
                 config.login_per_minute_per_account,
                 config.login_per_minute_per_address,
+            )),
+            hashing: Arc::new(HashingGate::new(
+                config.login_concurrency,
+                config.login_queue,
             )),
             config: Arc::new(config),
             events: tokio::sync::broadcast::channel(256).0,

@@ -89,13 +89,7 @@ impl FromRequestParts<AppState> for ClientAddress {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         if state.config.trust_forwarded_for {
-            let forwarded = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.rsplit(',').next())
-                .and_then(|v| v.trim().parse().ok());
-            if let Some(ip) = forwarded {
+            if let Some(ip) = last_forwarded_for(&parts.headers) {
                 return Ok(ClientAddress(ip));
             }
         }
@@ -106,6 +100,15 @@ impl FromRequestParts<AppState> for ClientAddress {
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         Ok(ClientAddress(ip))
     }
+}
+
+/// The last entry of `X-Forwarded-For` over all its header lines: the one the trusted
+/// proxy appended. A client can send its own lines and entries, but only before the
+/// proxy's, so earlier ones are never believed.
+fn last_forwarded_for(headers: &axum::http::HeaderMap) -> Option<IpAddr> {
+    let last_line = headers.get_all("x-forwarded-for").iter().last()?;
+    let entry = last_line.to_str().ok()?.rsplit(',').next()?.trim();
+    entry.parse().ok()
 }
 
 /// A JSON body; rejections answer in the contract's shape. The body must be a JSON object:

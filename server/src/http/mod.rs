@@ -17,9 +17,11 @@ mod web;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::handler::Handler;
+use axum::http::{header, HeaderValue};
 use axum::routing::{get, on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use curfew::routes::{self, Route, Verb};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::core::{AppError, AppState, ErrorKind};
@@ -73,9 +75,15 @@ pub fn router(state: AppState) -> Router {
         // Routes sharing a path (GET and POST /admin/maintenance) merge their methods.
         api = api.route(route.path, handler);
     }
+    // Answers carry tokens and people's data: no cache may keep them (RFC 6749 §5.1 for
+    // the token of a sign-in).
     let api = api
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed);
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
     Router::new()
         .nest(routes::API_PREFIX, api)
         .route("/healthz", get(health))
@@ -84,6 +92,10 @@ pub fn router(state: AppState) -> Router {
         .route("/web/style.css", get(web::style))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(DefaultBodyLimit::max(curfew::limits::BODY_LIMIT_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

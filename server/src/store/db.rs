@@ -168,7 +168,27 @@ pub(crate) fn enum_col<T>(
     })
 }
 
-/// `sqlite://path` with the file (and its directory) created if missing.
+/// For `curfewd serve` on SQLite, taken before the database is opened or migrated: the
+/// lock that keeps a second curfewd off this file. `None` on PostgreSQL, where several
+/// instances are the point.
+pub fn serve_lock(url: &str) -> anyhow::Result<Option<super::sqlite_file::ServeLock>> {
+    let Some(path) = sqlite_path(url) else {
+        return Ok(None);
+    };
+    super::sqlite_file::prepare(&path)?;
+    Ok(Some(super::sqlite_file::ServeLock::acquire(&path)?))
+}
+
+/// The file of a `sqlite://` URL.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+    (!path.is_empty() && path != ":memory:").then(|| path.into())
+}
+
+/// `sqlite://path` with the file (and its directory) created if missing, private.
 fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     let rest = url
         .trim_start_matches("sqlite://")
@@ -177,12 +197,7 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     if path.is_empty() || path == ":memory:" {
         anyhow::bail!("curfewd needs a SQLite file, not an in-memory database: use sqlite://PATH");
     }
-    if let Some(parent) = std::path::Path::new(path).parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create the directory {}", parent.display()))?;
-        }
-    }
+    super::sqlite_file::prepare(std::path::Path::new(path))?;
     let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
     if !params.iter().any(|p| p.starts_with("mode=")) {
         params.push("mode=rwc");

@@ -16,6 +16,7 @@ pub mod audit;
 mod db;
 pub mod maintenance;
 pub mod sessions;
+mod sqlite_file;
 pub mod users;
 
 pub use audit::{Actor, AuditCursor, AuditRecord};
@@ -23,4 +24,5 @@ pub use maintenance::{DueStep, Freeze, NewWindow, StepTx, StepWindow, WindowErro
 pub use sessions::{EndedSession, MassRevocation, SessionRecord, Spared};
 pub use users::{NewUser, StoreError, UserCursor, UserRecord};
 
-pub use db::{from_millis, millis, redact_url, Backend, Store, Tx};
+pub use db::{from_millis, millis, redact_url, serve_lock, Backend, Store, Tx};
+pub use sqlite_file::ServeLock;

@@ -10,6 +10,7 @@
 mod bad_input;
 mod contract;
 mod forced_logouts;
+mod hardening;
 mod listing;
 mod login;
 mod maintenance;

@@ -1,0 +1,69 @@
+//! Password checks, bounded. Each argon2 check takes about 19 MiB and a core for a moment;
+//! unbounded, a burst of sign-ins (wrong passwords cost the same) takes memory without
+//! limit and starves everything else. So at most `concurrency` checks run at once (the
+//! cores) and at most `queue` wait; past that a sign-in is refused at once with 503
+//! `busy` and `Retry-After`, before any hashing. Session checks never hash a password, so
+//! they never wait behind sign-ins.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use super::{secrets, AppError, AppResult, ErrorKind};
+
+pub struct HashingGate {
+    permits: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    queue: usize,
+}
+
+/// Counts a waiting check out again however its wait ends (granted, or the client gone).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl HashingGate {
+    pub fn new(concurrency: usize, queue: usize) -> Self {
+        HashingGate {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            waiting: AtomicUsize::new(0),
+            queue,
+        }
+    }
+
+    /// Whether `password` matches `stored_hash` (`None`: an unknown user, checked against a
+    /// dummy hash so that it costs the same), or `busy` when too many checks are ahead.
+    pub async fn verify(&self, password: String, stored_hash: Option<String>) -> AppResult<bool> {
+        let permit = match Arc::clone(&self.permits).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.queue {
+                    self.waiting.fetch_sub(1, Ordering::AcqRel);
+                    tracing::warn!("sign-in refused: too many password checks at once");
+                    return Err(AppError::retry(
+                        ErrorKind::Unavailable,
+                        "busy",
+                        "The server is busy checking other sign-ins. Try again in a moment.",
+                        1,
+                    ));
+                }
+                let _waiting = Waiting(&self.waiting);
+                Arc::clone(&self.permits)
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| AppError::Internal(e.into()))?
+            }
+        };
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            secrets::verify_password(&password, stored_hash.as_deref())
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))
+    }
+}

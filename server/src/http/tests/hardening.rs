@@ -1,0 +1,132 @@
+//! Resources and headers under attack: bounded password checks, the real client address
+//! behind a proxy, the bearer scheme in any case, answers no cache keeps.
+
+use super::*;
+
+#[tokio::test]
+async fn password_checks_past_the_bound_are_refused_busy_before_hashing() {
+    let t = TestApp::with_config(Config {
+        login_concurrency: 1,
+        login_queue: 1,
+        ..generous_limits()
+    })
+    .await;
+    t.user("alice", "Alice Martin", Role::Member).await;
+    // Eight sign-ins at once: one checks, one waits, six are refused at once.
+    let replies = futures_util::future::join_all(
+        (0..8).map(|_| t.login_reply("alice", "a wrong guess", "web")),
+    )
+    .await;
+    let busy: Vec<&Reply> = replies
+        .iter()
+        .filter(|r| r.0 == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    let checked = replies
+        .iter()
+        .filter(|r| r.0 == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!((checked, busy.len()), (2, 6), "{replies:?}");
+    for reply in busy {
+        assert_code(reply, StatusCode::SERVICE_UNAVAILABLE, "busy");
+        assert_eq!(reply.2[header::RETRY_AFTER], "1");
+    }
+    // The bound frees up: the right password now signs in.
+    let (status, body, _) = t.login_reply("alice", PASSWORD, "web").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn the_address_behind_a_proxy_is_the_last_forwarded_entry_of_all_lines() {
+    let t = TestApp::with_config(Config {
+        login_per_minute_per_address: nz(3),
+        login_per_minute_per_account: nz(1000),
+        trust_forwarded_for: true,
+        ..Config::default()
+    })
+    .await;
+    t.user("alice", "Alice Martin", Role::Member).await;
+    let attempt = |first_line: String| {
+        let body = json!({ "username": "alice", "password": "guess", "client": "web" });
+        let request = Request::post("/api/v1/auth/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            // The client's own line first, then the one the proxy appended.
+            .header("x-forwarded-for", first_line)
+            .header("x-forwarded-for", "198.51.100.7")
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        t.send(request)
+    };
+    for n in 0..3 {
+        let reply = attempt(format!("10.0.0.{n}, 10.1.0.{n}")).await;
+        assert_code(&reply, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    }
+    let reply = attempt("10.9.9.9".into()).await;
+    assert_code(&reply, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let t = TestApp::new().await;
+    t.user("alice", "Alice Martin", Role::Member).await;
+    let token = t.login("alice", "app").await;
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let reply = t
+            .request(
+                Method::GET,
+                "/api/v1/auth/session",
+                Some(&format!("{scheme} {token}")),
+                None,
+            )
+            .await;
+        assert_eq!(reply.0, StatusCode::OK, "{scheme}: {}", reply.1);
+    }
+    for wrong in [
+        format!("Basic {token}"),
+        format!("Bearer{token}"),
+        "Bearer ".into(),
+    ] {
+        let reply = t
+            .request(Method::GET, "/api/v1/auth/session", Some(&wrong), None)
+            .await;
+        assert_code(&reply, StatusCode::UNAUTHORIZED, "missing_token");
+    }
+}
+
+#[tokio::test]
+async fn tokens_and_data_are_never_cached_or_sniffed() {
+    let t = TestApp::new().await;
+    t.user("alice", "Alice Martin", Role::Member).await;
+    let login = t.login_reply("alice", PASSWORD, "app").await;
+    assert_eq!(login.0, StatusCode::OK);
+    assert_eq!(login.2[header::CACHE_CONTROL], "no-store", "RFC 6749 §5.1");
+    let token = login.1["token"].as_str().unwrap().to_owned();
+    for reply in [
+        t.get("/api/v1/auth/session", &token).await,
+        t.get("/api/v1/admin/me", &token).await,
+        t.call(Method::GET, "/api/v1/nowhere", None, None).await,
+    ] {
+        assert_eq!(reply.2[header::CACHE_CONTROL], "no-store", "{reply:?}");
+        assert_eq!(reply.2[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    }
+    let (_, headers, _) = t
+        .send_raw(Request::get("/").body(Body::empty()).expect("request"))
+        .await;
+    assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+}
+
+#[tokio::test]
+async fn health_is_a_ping_not_an_aggregate() {
+    let t = TestApp::new().await;
+    let reply = t.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(reply.0, StatusCode::OK);
+    assert_eq!(reply.1, json!({ "status": "ok" }));
+    // With the sessions table gone, the session-summary aggregate (which /healthz ran)
+    // fails; a liveness ping does not touch it.
+    sqlx::query("DROP TABLE sessions")
+        .execute(&t.store.pool)
+        .await
+        .expect("drop");
+    let reply = t.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(reply.0, StatusCode::OK, "{}", reply.1);
+}
