@@ -130,3 +130,101 @@ async fn sigterm_closes_streams_and_exits_cleanly() {
         "shutdown must not look like a revocation"
     );
 }
+
+/// Runs `curfewd serve` on `database_url` and expects it to refuse at once: its exit
+/// status and what it printed.
+fn second_curfewd(database_url: &str) -> (std::process::ExitStatus, String) {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(crate::support::curfewd_bin())
+        .args([
+            "serve",
+            "--database-url",
+            database_url,
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start a second curfewd");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let out = child.wait_with_output().expect("output");
+            let text = String::from_utf8_lossy(&out.stderr).into_owned()
+                + &String::from_utf8_lossy(&out.stdout);
+            return (status, text);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("a second curfewd on the same SQLite file kept running");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_sqlite_file_is_private_and_serves_one_curfewd_at_a_time() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut server = Server::start();
+    let Some(file) = server
+        .database_url
+        .strip_prefix("sqlite://")
+        .map(str::to_owned)
+    else {
+        return; // PostgreSQL: several instances are the point (see instances.rs).
+    };
+    server.add_user("root", "admin");
+    // A sign-in writes, so the WAL and its index exist.
+    let (root, _) = server.login("root", ClientKind::App).await;
+    root.session().await.unwrap();
+    for path in [file.clone(), format!("{file}-wal"), format!("{file}-shm")] {
+        let mode = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{path} holds password and token hashes");
+    }
+
+    let (status, text) = second_curfewd(&server.database_url);
+    assert!(!status.success(), "{text}");
+    assert!(
+        text.contains("is already serving the database") && text.contains("PostgreSQL"),
+        "the refusal says why and what to do instead: {text}"
+    );
+    assert!(!text.contains("listening"), "{text}");
+    // The first one is untouched, and once it stops the file is free again.
+    root.session()
+        .await
+        .expect("the first curfewd still serves");
+    server.terminate(Duration::from_secs(15));
+    server.restart();
+    let (again, _) = server.login("root", ClientKind::Web).await;
+    again.session().await.unwrap();
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn an_existing_database_readable_by_others_is_made_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut server = Server::start();
+    let Some(file) = server
+        .database_url
+        .strip_prefix("sqlite://")
+        .map(str::to_owned)
+    else {
+        return;
+    };
+    server.terminate(Duration::from_secs(15));
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    server.restart();
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(
+        server.log_text().contains("making it private"),
+        "{}",
+        server.log_text()
+    );
+}
