@@ -23,7 +23,7 @@ use crate::core::{AppResult, AppState};
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody, description = "wrong username or password"),
         (status = 403, body = ErrorBody, description = "account_deactivated"),
         (status = 429, body = ErrorBody, description = "too many attempts; see Retry-After"),
-        (status = 503, body = ErrorBody, description = "maintenance: sign-ins are frozen; see Retry-After"),
+        (status = 503, body = ErrorBody, description = "maintenance (sign-ins are frozen) or busy (too many sign-ins being checked at once); see Retry-After"),
     ))]
 pub async fn login(
     State(state): State<AppState>,
