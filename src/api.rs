@@ -419,6 +419,8 @@ pub enum RevocationReason {
     Expired,
     /// A maintenance window started.
     Maintenance,
+    /// The user signed in on more devices than the server allows; the oldest session ended.
+    SessionLimit,
 }
 
 impl RevocationReason {
@@ -435,6 +437,10 @@ impl RevocationReason {
             RevocationReason::Maintenance => {
                 "You were signed out for scheduled maintenance. Sign in again when it is over."
             }
+            RevocationReason::SessionLimit => {
+                "You signed in on more devices than allowed, so this oldest session ended. \
+                 Sign in again here if you still need it."
+            }
         }
     }
 
@@ -446,6 +452,7 @@ impl RevocationReason {
             RevocationReason::Deactivated => "deactivated",
             RevocationReason::Expired => "expired",
             RevocationReason::Maintenance => "maintenance",
+            RevocationReason::SessionLimit => "session_limit",
         }
     }
 
@@ -457,6 +464,7 @@ impl RevocationReason {
             "deactivated" => Some(RevocationReason::Deactivated),
             "expired" => Some(RevocationReason::Expired),
             "maintenance" => Some(RevocationReason::Maintenance),
+            "session_limit" => Some(RevocationReason::SessionLimit),
             _ => None,
         }
     }
@@ -846,6 +854,7 @@ mod tests {
             RevocationReason::Deactivated,
             RevocationReason::Expired,
             RevocationReason::Maintenance,
+            RevocationReason::SessionLimit,
         ] {
             let message = reason.message();
             assert!(message.ends_with('.'), "{message}");

@@ -59,6 +59,12 @@ enum Command {
         /// Hours a session lives after sign-in.
         #[arg(long, env = "CURFEW_SESSION_TTL_HOURS", default_value_t = 336)]
         session_ttl_hours: u64,
+        /// Hours without use after which a session ends (0: only the TTL ends it).
+        #[arg(long, env = "CURFEW_SESSION_IDLE_HOURS", default_value_t = 168)]
+        session_idle_hours: u64,
+        /// Live sessions a user may have; signing in past it ends their oldest.
+        #[arg(long, env = "CURFEW_SESSIONS_PER_USER", default_value_t = 100)]
+        sessions_per_user: u32,
         /// Sign-in attempts a minute allowed per account.
         #[arg(
             long,
@@ -165,6 +171,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             database,
             bind,
             session_ttl_hours,
+            session_idle_hours,
+            sessions_per_user,
             login_per_minute_per_account,
             login_per_minute_per_address,
             trust_forwarded_for,
@@ -177,6 +185,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let store = Store::connect(&url, db_connections).await?;
             let config = Config {
                 session_ttl: Duration::from_secs(session_ttl_hours.max(1) * 3600),
+                session_idle: (session_idle_hours > 0)
+                    .then(|| Duration::from_secs(session_idle_hours * 3600)),
+                sessions_per_user: sessions_per_user.max(1),
                 login_per_minute_per_account,
                 login_per_minute_per_address,
                 trust_forwarded_for,

@@ -3,7 +3,8 @@
 //! Rules kept here: a sign-in is throttled per account and per address before any
 //! password is hashed; a wrong username and a wrong password look the same (and cost the
 //! same, see [`secrets::verify_password`]); a deactivated account cannot sign in; during a
-//! maintenance freeze only administrators can.
+//! maintenance freeze only administrators can; a user keeps at most `sessions_per_user`
+//! live sessions, a new one ending the oldest in the same transaction.
 
 use std::net::IpAddr;
 
@@ -50,11 +51,25 @@ impl AppState {
         maintenance::refuse_if_frozen(self, user.role, now).await?;
         let (token, token_hash) = secrets::new_token();
         let expires_at = now + self.config.session_ttl.as_millis() as i64;
-        let session_id = self
+        let (session_id, ended) = self
             .store
-            .insert_session(user.id, request.client, &token_hash, now, expires_at)
+            .insert_session(
+                user.id,
+                request.client,
+                &token_hash,
+                now,
+                expires_at,
+                self.config.sessions_per_user,
+            )
             .await?;
         tracing::info!(user = %user.username, session = %session_id, client = request.client.as_str(), "signed in");
+        if ended > 0 {
+            tracing::info!(user = %user.username, sessions = ended, limit = self.config.sessions_per_user, "ended the oldest sessions past the limit");
+            self.publish(Signal::SessionsEnded {
+                user: Some(user.id),
+            })
+            .await?;
+        }
         Ok(LoginResponse {
             token,
             session: Session {

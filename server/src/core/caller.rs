@@ -102,6 +102,9 @@ impl AppState {
                 Some(RevocationReason::SignedOut) => "You signed out of this session.",
                 Some(RevocationReason::Deactivated) => "The account was deactivated.",
                 Some(RevocationReason::LogoutAll) => "An administrator signed everyone out.",
+                Some(RevocationReason::SessionLimit) => {
+                    "This oldest session ended when you signed in on another device."
+                }
                 _ => "An administrator signed you out.",
             };
             return Err(AppError::unauthorized(
@@ -114,6 +117,17 @@ impl AppState {
                 "session_expired",
                 "Your session expired. Sign in again.",
             ));
+        }
+        if let Some(idle) = self.config.session_idle {
+            if now - record.last_seen_at > idle.as_millis() as i64 {
+                return Err(AppError::unauthorized(
+                    "session_expired",
+                    format!(
+                        "Your session ended after {} without use. Sign in again.",
+                        idle_words(idle)
+                    ),
+                ));
+            }
         }
         if record.user_status != UserStatus::Active {
             return Err(AppError::unauthorized(
@@ -141,4 +155,17 @@ impl AppState {
             expires_at: record.expires_at,
         })
     }
+}
+
+/// "7 days", "12 hours", "30 minutes": an idle timeout in words.
+fn idle_words(idle: std::time::Duration) -> String {
+    let secs = idle.as_secs();
+    let (n, unit) = if secs >= 86_400 && secs % 86_400 == 0 {
+        (secs / 86_400, "day")
+    } else if secs >= 3600 {
+        (secs / 3600, "hour")
+    } else {
+        ((secs / 60).max(1), "minute")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }

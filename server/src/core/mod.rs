@@ -38,6 +38,10 @@ use crate::store::Store;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub session_ttl: Duration,
+    /// A session unused this long ends (`None`: only the TTL ends it).
+    pub session_idle: Option<Duration>,
+    /// Live sessions a user may have; signing in past it ends their oldest.
+    pub sessions_per_user: u32,
     pub login_per_minute_per_account: NonZeroU32,
     pub login_per_minute_per_address: NonZeroU32,
     /// Take the client address from the last `X-Forwarded-For` entry (behind a proxy).
@@ -54,6 +58,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             session_ttl: Duration::from_secs(14 * 24 * 3600),
+            session_idle: Some(Duration::from_secs(7 * 24 * 3600)),
+            sessions_per_user: 100,
             login_per_minute_per_account: NonZeroU32::new(10).expect("non-zero"),
             login_per_minute_per_address: NonZeroU32::new(60).expect("non-zero"),
             trust_forwarded_for: false,
@@ -112,7 +118,24 @@ impl AppState {
         Ok(())
     }
 
-    /// Periodic work: end streams of expired sessions, forget idle limiter keys, and now
+    /// Ends the sessions idle past the configured timeout, so that counts and lists stop
+    /// showing them (the session check refuses them at once either way).
+    pub async fn expire_idle_sessions(&self) -> AppResult<u64> {
+        let Some(idle) = self.config.session_idle else {
+            return Ok(0);
+        };
+        let now = crate::now_ms();
+        let ended = self
+            .store
+            .expire_idle(now - idle.as_millis() as i64, now)
+            .await?;
+        if ended > 0 {
+            tracing::info!(sessions = ended, "ended idle sessions");
+        }
+        Ok(ended)
+    }
+
+    /// Periodic work: end idle sessions and the streams of ended ones, forget idle limiter keys, and now
     /// and then forget sessions that ended a month ago.
     pub async fn housekeeping(self) {
         let mut tick = tokio::time::interval(self.config.sweep_interval);
@@ -120,6 +143,9 @@ impl AppState {
         loop {
             tick.tick().await;
             rounds += 1;
+            if let Err(e) = self.expire_idle_sessions().await {
+                tracing::warn!(error = ?e, "ending idle sessions failed");
+            }
             if let Err(e) = self.end_stale_streams(None).await {
                 tracing::warn!(error = ?e, "stream sweep failed");
             }

@@ -125,7 +125,9 @@ impl Store {
         })
     }
 
-    /// Opens a session for `user_id` and records the user as seen now.
+    /// Opens a session for `user_id`, records the user as seen now, and ends their oldest
+    /// live sessions beyond the newest `keep` (this one included), in one transaction.
+    /// Returns the new session's id and how many old ones ended.
     pub async fn insert_session(
         &self,
         user_id: Uuid,
@@ -133,7 +135,8 @@ impl Store {
         token_hash: &str,
         now: i64,
         expires_at: i64,
-    ) -> sqlx::Result<Uuid> {
+        keep: u32,
+    ) -> sqlx::Result<(Uuid, u64)> {
         let id = Uuid::new_v4();
         let mut tx = self.pool.begin().await?;
         insert_session_in(&mut tx, id, user_id, client, token_hash, now, expires_at).await?;
@@ -142,8 +145,34 @@ impl Store {
             .bind(user_id.to_string())
             .execute(&mut *tx)
             .await?;
+        let ended = sqlx::query(
+            "UPDATE sessions SET revoked_at = $1, revoked_reason = 'session_limit' \
+             WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $1 AND id NOT IN \
+             (SELECT id FROM sessions WHERE user_id = $2 AND revoked_at IS NULL \
+              AND expires_at > $1 ORDER BY created_at DESC, id DESC LIMIT $3)",
+        )
+        .bind(now)
+        .bind(user_id.to_string())
+        .bind(i64::from(keep.max(1)))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         tx.commit().await?;
-        Ok(id)
+        Ok((id, ended))
+    }
+
+    /// Ends, in one statement, every live session not used since `idle_since`. Returns
+    /// how many.
+    pub async fn expire_idle(&self, idle_since: i64, now: i64) -> sqlx::Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE sessions SET revoked_at = $1, revoked_reason = 'expired' \
+             WHERE revoked_at IS NULL AND expires_at > $1 AND last_seen_at < $2",
+        )
+        .bind(now)
+        .bind(idle_since)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 
     pub async fn session_by_token_hash(

@@ -130,3 +130,79 @@ async fn health_is_a_ping_not_an_aggregate() {
     let reply = t.call(Method::GET, "/healthz", None, None).await;
     assert_eq!(reply.0, StatusCode::OK, "{}", reply.1);
 }
+
+#[tokio::test]
+async fn signing_in_past_the_session_limit_ends_the_oldest() {
+    let t = TestApp::with_config(Config {
+        sessions_per_user: 3,
+        ..generous_limits()
+    })
+    .await;
+    t.user("alice", "Alice Martin", Role::Member).await;
+    let mut tokens = Vec::new();
+    for client in ["app", "web", "web", "app"] {
+        tokens.push(t.login("alice", client).await);
+    }
+    let oldest = t.get("/api/v1/auth/session", &tokens[0]).await;
+    assert_code(&oldest, StatusCode::UNAUTHORIZED, "session_revoked");
+    assert!(
+        oldest.1["message"]
+            .as_str()
+            .unwrap()
+            .contains("signed in on another device"),
+        "{}",
+        oldest.1
+    );
+    for token in &tokens[1..] {
+        ok(t.get("/api/v1/auth/session", token).await);
+    }
+    let summary = t
+        .store
+        .session_summary(crate::now_ms(), None)
+        .await
+        .unwrap();
+    assert_eq!(summary.app_sessions + summary.web_sessions, 3);
+}
+
+#[tokio::test]
+async fn idle_sessions_end_at_the_next_request_and_in_the_sweep() {
+    let config = Config {
+        session_idle: Some(std::time::Duration::from_secs(3600)),
+        ..generous_limits()
+    };
+    let t = TestApp::with_config(config.clone()).await;
+    t.user("alice", "Alice Martin", Role::Member).await;
+    t.user("bob", "Bob Okafor", Role::Member).await;
+    let (alice, bob) = (t.login("alice", "app").await, t.login("bob", "web").await);
+    ok(t.get("/api/v1/auth/session", &alice).await);
+    // Alice's session was last used two hours ago; Bob's now.
+    let two_hours_ago = crate::now_ms() - 2 * 3600 * 1000;
+    sqlx::query(
+        "UPDATE sessions SET last_seen_at = $1 WHERE user_id = \
+         (SELECT id FROM users WHERE username = 'alice')",
+    )
+    .bind(two_hours_ago)
+    .execute(&t.store.pool)
+    .await
+    .unwrap();
+    let reply = t.get("/api/v1/auth/session", &alice).await;
+    assert_code(&reply, StatusCode::UNAUTHORIZED, "session_expired");
+    assert!(
+        reply.1["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 hour without use"),
+        "{}",
+        reply.1
+    );
+    ok(t.get("/api/v1/auth/session", &bob).await);
+    // The sweep ends it for the counts too, and only it.
+    let state = AppState::new(t.store.clone(), config);
+    assert_eq!(state.expire_idle_sessions().await.unwrap(), 1);
+    let summary = t
+        .store
+        .session_summary(crate::now_ms(), None)
+        .await
+        .unwrap();
+    assert_eq!((summary.app_sessions, summary.web_sessions), (0, 1));
+}
