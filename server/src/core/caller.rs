@@ -160,7 +160,7 @@ impl AppState {
 /// "7 days", "12 hours", "30 minutes": an idle timeout in words.
 fn idle_words(idle: std::time::Duration) -> String {
     let secs = idle.as_secs();
-    let (n, unit) = if secs >= 86_400 && secs % 86_400 == 0 {
+    let (n, unit) = if secs >= 86_400 && secs.is_multiple_of(86_400) {
         (secs / 86_400, "day")
     } else if secs >= 3600 {
         (secs / 3600, "hour")

@@ -106,7 +106,7 @@ impl FromRequestParts<AppState> for ClientAddress {
 /// proxy appended. A client can send its own lines and entries, but only before the
 /// proxy's, so earlier ones are never believed.
 fn last_forwarded_for(headers: &axum::http::HeaderMap) -> Option<IpAddr> {
-    let last_line = headers.get_all("x-forwarded-for").iter().last()?;
+    let last_line = headers.get_all("x-forwarded-for").iter().next_back()?;
     let entry = last_line.to_str().ok()?.rsplit(',').next()?.trim();
     entry.parse().ok()
 }
