@@ -155,6 +155,7 @@ pub async fn audit(state: State<'_, AppState>, cursor: Option<String>) -> Result
     let query = AuditQuery {
         cursor,
         limit: Some(PAGE),
+        ..AuditQuery::default()
     };
     let client = state.client().await?;
     state.checked(&client, client.audit(&query).await).await
