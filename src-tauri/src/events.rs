@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use curfew::api::AdminEvent;
 use curfew::Client;
-use tauri::{AppHandle, Emitter, Runtime};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
+
+use crate::session::AppState;
 
 /// The window events the app emits; the page learns these names from the `contract`
 /// command. Each admin event goes out as curfewd sent it: its `type` is one of
@@ -103,7 +105,7 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
                 }
             }
             Err(e) if e.is_unauthorized() => {
-                signed_out(&app, &e.to_string());
+                signed_out(&app, &client, &e.to_string()).await;
                 return;
             }
             Err(_) => {}
@@ -111,7 +113,7 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
         // The stream ended: revoked, or the connection dropped.
         match client.admin_me().await {
             Err(e) if e.is_unauthorized() => {
-                signed_out(&app, &e.to_string());
+                signed_out(&app, &client, &e.to_string()).await;
                 return;
             }
             Ok(_) => {}
@@ -131,7 +133,15 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
     }
 }
 
-fn signed_out<R: Runtime>(app: &AppHandle<R>, why: &str) {
+/// The server revoked this token: the app signs out and forgets the saved token (the
+/// keychain entry goes with it), then tells the admin and the window.
+async fn signed_out<R: Runtime>(app: &AppHandle<R>, client: &Client, why: &str) {
+    // A command may have met the 401 first and signed out already: then this does nothing
+    // more, but the admin is still told (the window ignores a second sign-out).
+    if let Some(state) = app.try_state::<AppState>() {
+        state.revoked(client).await;
+    }
+    crate::tray::set_status(app, "Not signed in");
     notify(app, "Curfew signed you out", why);
     let _ = app.emit(SIGNED_OUT, why);
 }

@@ -261,24 +261,35 @@ impl AppState {
         match result {
             Ok(value) => Ok(value),
             Err(e) if e.is_unauthorized() => {
-                let ended = {
-                    let mut signed_in = self.signed_in.write().await;
-                    let same = signed_in
-                        .as_ref()
-                        .is_some_and(|s| s.client.token() == client.token());
-                    if same {
-                        signed_in.take()
-                    } else {
-                        None
-                    }
-                };
-                if let Some(signed) = ended {
-                    let account = signed.account;
-                    let _ = self.keychain(move |k| k.delete(&account)).await;
-                }
+                self.revoked(client).await;
                 Err(Error::SignedOut(format!("The server signed you out: {e}")))
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The server no longer accepts `client`'s token (a 401, or the event stream's
+    /// `session_revoked`): sign the app out and forget the saved token, unless the admin
+    /// signed in afresh meanwhile. Returns whether that session was the current one.
+    pub async fn revoked(&self, client: &Client) -> bool {
+        let ended = {
+            let mut signed_in = self.signed_in.write().await;
+            let same = signed_in
+                .as_ref()
+                .is_some_and(|s| s.client.token() == client.token());
+            if same {
+                signed_in.take()
+            } else {
+                None
+            }
+        };
+        let Some(signed) = ended else {
+            return false;
+        };
+        let account = signed.account;
+        if let Err(e) = self.keychain(move |k| k.delete(&account)).await {
+            tracing::warn!(error = %e, "could not forget the revoked sign-in");
+        }
+        true
     }
 }
