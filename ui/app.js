@@ -10,7 +10,7 @@ import { state } from "./lib/state.js";
 import { reloadAudit, wireActivity } from "./views/activity.js";
 import { enterMaintenance, reloadMaintenance, wireMaintenance } from "./views/maintenance.js";
 import { showSignIn, wireSignIn } from "./views/signin.js";
-import { enterUsers, refreshSummary, reloadUsers, wireUsers } from "./views/users.js";
+import { enterUsers, refreshUsers, reloadUsers, wireUsers } from "./views/users.js";
 
 const VIEWS = ["users", "maintenance", "activity"];
 
@@ -55,7 +55,9 @@ function wire() {
   listen(channels.admin_event, (event) => {
     if (!state.session) return;
     reloadMaintenance();
-    refreshSummary();
+    // Every admin event may have signed users out: the rows, the Online filter and the
+    // counts follow at once, not at the next periodic refresh.
+    refreshUsers();
     // Maintenance steps are audited (the mass logout, an end): keep an open log current.
     if (!$("activity-view").hidden && state.contract.admin_events.includes(event.payload?.type)) reloadAudit();
   });
@@ -76,7 +78,7 @@ async function start() {
   wire();
   try {
     const view = await invokeQuietly("startup");
-    $("keychain-hint").textContent = `Your sign-in is kept in the ${view.keychain}.`;
+    $("keychain-hint").textContent = `Your sign-in will be kept in the ${view.keychain}.`;
     if (view.signed_in) enterShell(view.signed_in);
     else showSignIn(view.notice, view.profile);
   } catch (failure) {

@@ -130,7 +130,7 @@ async fn admin_signs_in_remembered_logs_users_out_and_signs_out() {
         .await;
     // carol's app session; the admin's own is not counted, it stays.
     assert!(
-        body.contains("Sign out 1 user (1 session: 1 app, 0 web)"),
+        body.contains("This logs out 1 user (1 session: 1 app, 0 web)"),
         "{body}"
     );
     app.shot("confirm-logout-all").await;
@@ -251,6 +251,8 @@ async fn failures_are_explained_and_support_cannot_deactivate() {
         .await;
     app.shot("not-an-administrator").await;
 
+    // dave has a session, so support is offered Logout on him.
+    let (_dave, _) = server.login("dave", ClientKind::Web).await;
     app.sign_in(&server.url, "helpdesk", PASSWORD, false).await;
     app.visible("#shell").await;
     app.count_is("#users-body tr", 2).await;

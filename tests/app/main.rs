@@ -8,6 +8,7 @@
 mod support;
 
 mod connection;
+mod console;
 mod driver;
 mod journeys;
 mod maintenance;

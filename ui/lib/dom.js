@@ -15,12 +15,23 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
-/** A message that stays until dismissed. */
+/** How long a success stays before it fades; errors and warnings stay until dismissed. */
+export const MESSAGE_FADE_MS = 6000;
+
+/** A message above the view. Errors and warnings stay until dismissed; a success replaces
+ *  the previous success and fades by itself, so messages never pile up. */
 export function showMessage(kind, text) {
   const close = el("button", { type: "button", class: "dismiss", text: "Dismiss" });
   const item = el("div", { class: `message ${kind}`, role: kind === "error" ? "alert" : "status" },
     el("span", { text }), close);
   close.addEventListener("click", () => item.remove());
+  if (kind === "success") {
+    for (const old of $("messages").querySelectorAll(".message.success")) old.remove();
+    setTimeout(() => {
+      item.classList.add("fading");
+      setTimeout(() => item.remove(), 400);
+    }, MESSAGE_FADE_MS);
+  }
   $("messages").prepend(item);
 }
 

@@ -37,6 +37,12 @@ export const state = Object.seal({
   searchTimer: 0,
   lastSearch: -Infinity,
 
+  // maintenance
+  /** The windows as last loaded (to name a window by its times, never its id). */
+  windows: [],
+  /** The window the form's overlap error is about, while that error is shown. */
+  overlapWith: null,
+
   // activity
   /** Where the next page of audit entries starts. */
   auditCursor: null,

@@ -10,6 +10,20 @@ import { call } from "../lib/ipc.js";
 import { can, state } from "../lib/state.js";
 
 const DAY = 24 * 3600;
+/** Window states that can still collide with a new window. */
+const LIVE = new Set(["scheduled", "running"]);
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+
+/** The overlap error in words: which window it collides with, by its times, never its id. */
+function overlapSentence(failure) {
+  const id = failure.message.match(UUID)?.[0] ?? null;
+  const other = state.windows.find((w) => w.id === id);
+  state.overlapWith = id;
+  const which = other
+    ? `the maintenance from ${localTime(other.starts_at)} ${other.ends_at ? `to ${localTime(other.ends_at)}` : "until it is ended"}`
+    : "another maintenance window";
+  return `This window overlaps ${which}. Choose other times, or cancel that maintenance first.`;
+}
 
 function updatePreview() {
   const message = $("mw-message").value.trim();
@@ -31,13 +45,19 @@ function stepSummary(window) {
   return parts.join(" · ");
 }
 
+/** "just now", "5 min ago": the state badge beside it already says what happened. */
+function ago(iso) {
+  const text = relativeTime(iso);
+  return text === "now" ? "just now" : text;
+}
+
 function windowRow(window) {
   const row = el("tr", { "data-window-id": window.id, "data-state": window.state });
   const when = el("td", { class: "countdown" });
   if (window.state === "scheduled") when.dataset.countdown = window.starts_at;
   else when.textContent = window.state === "running"
-    ? `started ${relativeTime(window.starts_at)}`
-    : `${window.state} ${relativeTime(window.finished_at)}`;
+    ? `started ${ago(window.starts_at)}`
+    : ago(window.finished_at);
   row.append(
     el("td", { text: localTime(window.starts_at) }),
     el("td", { text: window.ends_at ? localTime(window.ends_at) : "when ended" }),
@@ -62,7 +82,7 @@ function windowRow(window) {
       button.title = `Your role (${state.session.role}) cannot change maintenance windows.`;
     }
   }
-  const cell = el("td");
+  const cell = el("td", { class: "actions-cell" });
   cell.append(actions);
   row.append(cell);
   return row;
@@ -89,7 +109,14 @@ export async function reloadMaintenance() {
   if (!state.session) return;
   try {
     const list = await call("list_maintenance");
+    state.windows = list.windows;
     $("windows-body").replaceChildren(...list.windows.map(windowRow));
+    // An overlap error is about a window that is still to come or running: once that
+    // window is cancelled or over, the error no longer holds.
+    if (state.overlapWith && !list.windows.some((w) => w.id === state.overlapWith && LIVE.has(w.state))) {
+      state.overlapWith = null;
+      $("mw-error").hidden = true;
+    }
     $("windows-status").textContent = list.windows.length ? "" : "No maintenance windows yet.";
     showNextWindow(list.windows.find((w) => w.id === list.next_window_id));
     tickCountdowns();
@@ -124,6 +151,7 @@ function formProblem({ start, end, message, freezeMinutes }) {
 async function scheduleWindow() {
   const error = $("mw-error");
   error.hidden = true;
+  state.overlapWith = null;
   const start = new Date($("mw-start").value);
   const end = $("mw-end").value ? new Date($("mw-end").value) : null;
   const message = $("mw-message").value.trim();
@@ -160,16 +188,17 @@ async function scheduleWindow() {
     showMessage("success", `Maintenance scheduled for ${localTime(window.starts_at)}.`);
     reloadMaintenance();
   } catch (failure) {
-    error.textContent = failure.message;
+    error.textContent = failure.error === "window_overlaps" ? overlapSentence(failure) : failure.message;
     error.hidden = false;
   }
 }
 
 async function cancelWindow(window, button) {
   const ok = await confirmAction({
-    title: "Cancel this maintenance?",
+    title: `Cancel the maintenance of ${localTime(window.starts_at)}?`,
     body: `The maintenance planned for ${localTime(window.starts_at)} will not happen. Users who were warned are told it is cancelled, and sign-ins reopen.`,
     action: "Cancel maintenance",
+    dismiss: "Keep it scheduled",
   });
   if (!ok) return;
   try {

@@ -20,6 +20,7 @@ export function showSignIn(notice, profile) {
     $("username").value = profile.username;
     $("remember").checked = profile.remember;
   }
+  showKeychainHint();
   $("password").value = "";
   ($("server").value ? ($("username").value ? $("password") : $("username")) : $("server")).focus();
 }
@@ -47,6 +48,11 @@ async function signIn(remember, onSignedIn) {
   }
 }
 
+/** Where the sign-in is kept: said only while Remember me is ticked. */
+function showKeychainHint() {
+  $("keychain-hint").hidden = !$("remember").checked;
+}
+
 /** Wires the form; `onSignedIn(session)` opens the shell. */
 export function wireSignIn(onSignedIn) {
   $("username").maxLength = state.contract.limits.username_max;
@@ -54,8 +60,11 @@ export function wireSignIn(onSignedIn) {
     event.preventDefault();
     signIn($("remember").checked, onSignedIn);
   });
+  $("remember").addEventListener("change", showKeychainHint);
+  showKeychainHint();
   $("signin-without-remember").addEventListener("click", () => {
     $("remember").checked = false;
+    showKeychainHint();
     signIn(false, onSignedIn);
   });
 }

@@ -44,14 +44,21 @@ function userRow(user, index) {
   const cell = el("td");
   const actions = el("div", { class: "row-actions" });
   cell.append(actions);
-  const logout = el("button", { type: "button", class: "secondary logout", text: "Logout" });
-  logout.setAttribute("aria-label", `Log out ${user.display_name}`);
-  if (!can("force_logout")) {
-    logout.disabled = true;
-    logout.title = `Your role (${state.session.role}) cannot log users out.`;
+  // Logout ends every session but the admin's own: on their own row, one is not counted.
+  const own = user.username === state.session.username;
+  if (user.app_sessions + user.web_sessions - (own ? 1 : 0) <= 0) {
+    // Nothing to end: no Logout to press, and the reason in plain sight.
+    actions.append(el("span", { class: "no-session", text: own ? "No other session" : "No session" }));
+  } else {
+    const logout = el("button", { type: "button", class: "secondary logout", text: "Logout" });
+    logout.setAttribute("aria-label", `Log out ${user.display_name}`);
+    if (!can("force_logout")) {
+      logout.disabled = true;
+      logout.title = `Your role (${state.session.role}) cannot log users out.`;
+    }
+    logout.addEventListener("click", () => logoutUser(user, logout));
+    actions.append(logout);
   }
-  logout.addEventListener("click", () => logoutUser(user, logout));
-  actions.append(logout);
   const activating = user.status === "deactivated";
   const toggle = el("button", {
     type: "button",
@@ -144,6 +151,56 @@ export async function reloadUsers({ counts = true } = {}) {
   await loadMoreUsers();
 }
 
+/** Pages fetched again at most when the rows are refreshed in place; a list scrolled
+ *  further than that starts again from the top. */
+const REFRESH_PAGES_MAX = 10;
+
+/** Fetches the rows already loaded again (same search and filter) and swaps them in,
+ *  keeping the scroll position: after an admin event, rows and the Online filter say what
+ *  is true now. The counts above the list are refreshed too. A list loaded further than
+ *  `REFRESH_PAGES_MAX` pages starts again from the top when `force`d, else stays. */
+export async function refreshUsers({ force = true } = {}) {
+  if (!state.session) return;
+  refreshSummary();
+  const wanted = Math.max(state.users.length, 1);
+  state.generation += 1;
+  const generation = state.generation;
+  const users = [];
+  let cursor = null;
+  let pages = 0;
+  try {
+    do {
+      const page = await call("list_users", { q: state.query || null, status: state.filter || null, cursor });
+      if (generation !== state.generation) return; // a newer search or refresh replaced this one
+      users.push(...page.users);
+      cursor = page.next_cursor;
+      pages += 1;
+    } while (cursor && users.length < wanted && pages < REFRESH_PAGES_MAX);
+  } catch (failure) {
+    if (generation === state.generation) $("users-status").textContent = failure.message;
+    return;
+  }
+  if (cursor && users.length < wanted) {
+    if (force) reloadUsers({ counts: false });
+    return;
+  }
+  state.users = users;
+  state.cursor = cursor;
+  state.done = !cursor;
+  state.loadingFor = null;
+  renderUsers();
+  showListStatus();
+}
+
+/** The line under the list: how many are shown, or why none are. */
+function showListStatus() {
+  const shown = state.users.length;
+  $("users-view").dataset.loadedCount = String(shown);
+  $("users-status").textContent = shown === 0
+    ? (state.query ? `No users match “${state.query}”.` : "No users to show.")
+    : state.done ? `${plural(shown, "user", "users")} shown.` : "Scroll for more…";
+}
+
 async function loadMoreUsers() {
   // A page still loading for an older search must not hold up the new one.
   if (state.loadingFor === state.generation || state.done) return;
@@ -166,11 +223,7 @@ async function loadMoreUsers() {
       recordSearchTime(state.keyAt, fetchedAt);
       state.keyAt = undefined;
     }
-    const shown = state.users.length;
-    $("users-view").dataset.loadedCount = String(shown);
-    $("users-status").textContent = shown === 0
-      ? (state.query ? `No users match “${state.query}”.` : "No users to show.")
-      : state.done ? `${plural(shown, "user", "users")} shown.` : "Scroll for more…";
+    showListStatus();
   } catch (failure) {
     if (generation === state.generation) $("users-status").textContent = failure.message;
   } finally {
@@ -200,10 +253,8 @@ async function logoutUser(user, button) {
   const sessions = user.app_sessions + user.web_sessions;
   const ok = await confirmAction({
     title: `Log out ${user.display_name}?`,
-    body: sessions === 0
-      ? `${user.display_name} (${user.username}) has no open sessions. Log out anyway?`
-      : `This ends ${plural(sessions, "session", "sessions")} of ${user.display_name} (${user.username}): ` +
-        `${user.app_sessions} in the app and ${user.web_sessions} on the web. They will have to sign in again.`,
+    body: `This ends ${plural(sessions, "session", "sessions")} of ${user.display_name} (${user.username}): ` +
+      `${user.app_sessions} in the app and ${user.web_sessions} on the web. They will have to sign in again.`,
     action: "Logout",
   });
   if (!ok) return;
@@ -252,12 +303,12 @@ async function logoutAll() {
   const all = summary.logout_all;
   const kept = summary.logout_all_keep_admins;
   const ok = await confirmAction({
-    title: "Log out all users?",
-    body: `Sign out ${plural(all.users, "user", "users")} (${plural(all.sessions, "session", "sessions")}: ` +
-      `${numbers.format(all.app_sessions)} app, ${numbers.format(all.web_sessions)} web)? You stay signed in.`,
+    title: "Logout All Users?",
+    body: `This logs out ${plural(all.users, "user", "users")} (${plural(all.sessions, "session", "sessions")}: ` +
+      `${numbers.format(all.app_sessions)} app, ${numbers.format(all.web_sessions)} web). You stay signed in.`,
     action: "Logout All Users",
-    option: `Keep other administrators signed in (then ${plural(kept.users, "user", "users")}, ` +
-      `${plural(kept.sessions, "session", "sessions")} are signed out)`,
+    option: `Keep other administrators signed in (then ${plural(kept.users, "user", "users")} and ` +
+      `${plural(kept.sessions, "session", "sessions")} are logged out)`,
   });
   if (!ok) return;
   try {
@@ -316,9 +367,6 @@ export function wireUsers() {
     if (entries.some((e) => e.isIntersecting)) loadMoreUsers();
   }, { root: $("users-scroll"), rootMargin: "200px" }).observe($("users-sentinel"));
   setInterval(() => {
-    if (state.session && !document.hidden && !$("users-view").hidden) {
-      refreshSummary();
-      if ($("users-scroll").scrollTop === 0 && state.loadingFor === null) reloadUsers();
-    }
+    if (state.session && !document.hidden && !$("users-view").hidden && state.loadingFor === null) refreshUsers({ force: false });
   }, REFRESH_MS);
 }

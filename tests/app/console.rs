@@ -1,0 +1,313 @@
+//! The console's defects, each checked where the admin sees it: the windows table fits its
+//! box, the overlap error names the window and goes with it, the cancel dialog's buttons
+//! say what they do, rows follow admin events, Logout only where there is a session,
+//! successes fade while errors stay, the keychain hint follows Remember me, and a token the
+//! server revoked leaves the keychain.
+//!
+//! Each test gathers what is wrong before failing, so one run names every defect it sees.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use curfew::api::{ClientKind, MaintenanceRequest};
+
+use crate::driver::{keychain_token, App};
+use crate::maintenance::NotifyMonitor;
+use crate::support::{Server, PASSWORD};
+
+/// Whether the script `js` (which returns a boolean) becomes true within `within`.
+async fn eventually(app: &App, js: &str, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if app.script(js).await == serde_json::Value::Bool(true) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn window(starts_in: i64, ends_in: Option<i64>, message: &str) -> MaintenanceRequest {
+    MaintenanceRequest {
+        starts_at: Utc::now() + chrono::Duration::seconds(starts_in),
+        ends_at: ends_in.map(|s| Utc::now() + chrono::Duration::seconds(s)),
+        message: message.into(),
+        warn_before: vec![],
+        freeze_before: 0,
+        keep_admins: true,
+    }
+}
+
+fn assert_none_wrong(problems: &[String]) {
+    assert!(problems.is_empty(), "wrong:\n- {}", problems.join("\n- "));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn windows_fit_the_overlap_error_names_its_window_and_cancel_says_what_it_does() {
+    let server = Server::start();
+    server.add_user("root", "admin");
+    server.add_user("root2", "admin");
+    let (root2, _) = server.login("root2", ClientKind::App).await;
+    // One running now (with a long message), one later: both rows have their action.
+    root2
+        .schedule_maintenance(&window(
+            2,
+            Some(3600),
+            "Database upgrade and storage migration: please save your work and sign out before it starts.",
+        ))
+        .await
+        .unwrap();
+    let later = root2
+        .schedule_maintenance(&window(
+            3 * 3600,
+            Some(4 * 3600),
+            "Network switch replacement.",
+        ))
+        .await
+        .unwrap();
+    let config_home = tempfile::tempdir().unwrap();
+    let mut app = App::launch("console-windows", config_home.path(), 0).await;
+    app.sign_in_as(&server.url, "root").await;
+    app.click("#nav-maintenance").await;
+    app.find("#windows-body tr[data-state=running] button.end")
+        .await;
+    app.find("#windows-body tr[data-state=scheduled] button.cancel")
+        .await;
+    let mut problems = Vec::new();
+
+    // Defect 1: at the default window size the table fits its box and End now is in view.
+    let fit = app
+        .script(
+            "const wrap = document.querySelector('.windows-wrap'); \
+             const box = wrap.getBoundingClientRect(); \
+             const end = document.querySelector('#windows-body button.end').getBoundingClientRect(); \
+             return [innerWidth, wrap.scrollWidth, wrap.clientWidth, end.right, box.right];",
+        )
+        .await;
+    let fit: Vec<f64> = serde_json::from_value(fit).unwrap();
+    if fit[1] > fit[2] + 1.0 || fit[3] > fit[4] {
+        problems.push(format!(
+            "defect 1: at {} px wide the windows table is {} px in a {} px box; End now ends at {} px, the box at {}",
+            fit[0], fit[1], fit[2], fit[3], fit[4]
+        ));
+    }
+    app.shot("windows-fit").await;
+
+    // Defect 8: an overlapping window is named by its times, not its id...
+    let start = (chrono::Local::now() + chrono::Duration::seconds(3 * 3600 + 1800))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    app.script(&format!(
+        "const input = document.getElementById('mw-start'); input.value = {start:?}; \
+         input.dispatchEvent(new Event('input', {{ bubbles: true }})); return true;"
+    ))
+    .await;
+    app.fill("#mw-message", "Overlapping work.").await;
+    app.click("#mw-submit").await;
+    app.click("#confirm-ok").await;
+    let error = app.text_containing("#mw-error", "overlaps").await;
+    if error.contains(&later.id.to_string()) {
+        problems.push(format!(
+            "defect 8: the overlap error shows a raw id: {error:?}"
+        ));
+    }
+    app.shot("overlap-error").await;
+
+    // Defect 10: the cancel dialog's buttons say what each does.
+    app.click("#windows-body tr[data-state=scheduled] button.cancel")
+        .await;
+    app.text_containing("#confirm-body", "will not happen")
+        .await;
+    let (keep, cancel) = (
+        app.text("#confirm-cancel").await,
+        app.text("#confirm-ok").await,
+    );
+    if keep == "Cancel" || !cancel.contains("Cancel maintenance") {
+        problems.push(format!(
+            "defect 10: the cancel dialog's buttons read {keep:?} and {cancel:?}"
+        ));
+    }
+    app.shot("cancel-dialog").await;
+    app.click("#confirm-ok").await;
+    app.find("#windows-body tr[data-state=cancelled]").await;
+
+    // ... and the error goes once that window is cancelled.
+    if !eventually(
+        &app,
+        "return document.getElementById('mw-error').hidden",
+        Duration::from_secs(5),
+    )
+    .await
+    {
+        problems.push("defect 8: the overlap error stays after its window was cancelled".into());
+    }
+    app.shot("overlap-error-gone").await;
+    app.quit().await;
+    assert_none_wrong(&problems);
+}
+
+fn row(username: &str) -> String {
+    format!("#users-body tr[data-username=\"{username}\"]")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_follow_admin_events_logout_needs_a_session_and_successes_fade() {
+    let mut server = Server::start();
+    server.add_user("root", "admin");
+    server.add_user("root2", "admin");
+    for name in ["erin", "frank", "gail", "hank"] {
+        server.add_user(name, "member");
+    }
+    let (root2, _) = server.login("root2", ClientKind::App).await;
+    let (_erin_app, _) = server.login("erin", ClientKind::App).await;
+    let (_erin_web, _) = server.login("erin", ClientKind::Web).await;
+    let monitor = NotifyMonitor::start();
+    let config_home = tempfile::tempdir().unwrap();
+    let mut app = App::launch("console-rows", config_home.path(), 0).await;
+    app.sign_in_as(&server.url, "root").await;
+    app.find(&format!("{} button.logout", row("erin"))).await;
+    let mut problems = Vec::new();
+
+    // Defect 12: no Logout on a user without a session; the row says why.
+    app.find(&row("frank")).await;
+    if app.count(&format!("{} button.logout", row("frank"))).await != 0 {
+        problems.push("defect 12: Logout is offered on frank, who has no session".into());
+    }
+    // The admin's own session is not one Logout ends: on their own row, nothing to end.
+    if app.count(&format!("{} button.logout", row("root"))).await != 0 {
+        problems.push(
+            "defect 12: Logout is offered on the admin's own row, with no other session".into(),
+        );
+    }
+    app.shot("logout-only-with-a-session").await;
+
+    // Defect 3: another administrator's maintenance signs erin out: the Online list follows
+    // at once.
+    app.click(".chip[data-filter=online]").await;
+    app.find(&row("erin")).await;
+    app.shot("online-before").await;
+    let restart = root2
+        .schedule_maintenance(&window(2, None, "Quick restart."))
+        .await
+        .unwrap();
+    monitor
+        .expect(&["Maintenance started: users logged out"])
+        .await;
+    if !eventually(
+        &app,
+        "return !document.querySelector('#users-body tr[data-username=\"erin\"]')",
+        Duration::from_secs(4),
+    )
+    .await
+    {
+        problems.push(
+            "defect 3: erin stays in the Online list after the maintenance signed her out".into(),
+        );
+    }
+    app.shot("online-after-admin-event").await;
+    root2.end_maintenance(restart.id).await.unwrap();
+    let (_gail, _) = server.login("gail", ClientKind::Web).await;
+    let (_hank, _) = server.login("hank", ClientKind::Web).await;
+    app.click(".chip[data-filter='']").await;
+    app.find(&format!("{} button.logout", row("hank"))).await;
+
+    // Defect 11: successes replace each other and fade; an error stays.
+    for name in ["gail", "hank"] {
+        app.click(&format!("{} button.logout", row(name))).await;
+        app.click("#confirm-ok").await;
+        app.text_containing("#messages", &format!("{name} was logged out"))
+            .await;
+    }
+    let successes = app.count("#messages .message.success").await;
+    if successes != 1 {
+        problems.push(format!(
+            "defect 11: {successes} success messages pile up after two logouts"
+        ));
+    }
+    app.shot("one-success").await;
+    server.terminate(Duration::from_secs(10));
+    app.click(&format!("{} button.deactivate", row("frank")))
+        .await;
+    app.click("#confirm-ok").await;
+    app.text_containing("#messages .message.error", "Could not deactivate frank")
+        .await;
+    if !eventually(
+        &app,
+        "return !document.querySelector('#messages .message.success')",
+        Duration::from_secs(15),
+    )
+    .await
+    {
+        problems.push("defect 11: the success message does not fade".into());
+    }
+    if app.count("#messages .message.error").await != 1 {
+        problems.push("defect 11: the error did not stay".into());
+    }
+    app.shot("error-stays").await;
+    app.quit().await;
+    assert_none_wrong(&problems);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keychain_hint_follows_remember_me_and_a_revoked_token_leaves_the_keychain() {
+    let server = Server::start();
+    server.add_user("root", "admin");
+    server.add_user("root2", "admin");
+    let config_home = tempfile::tempdir().unwrap();
+    let mut app = App::launch("console-keychain", config_home.path(), 0).await;
+    app.visible("#signin-view").await;
+    let mut problems = Vec::new();
+
+    // Defect 18: where the sign-in is kept is said only with Remember me ticked.
+    let remember = app.find("#remember").await;
+    if remember.is_selected().await.unwrap() {
+        remember.click().await.unwrap();
+    }
+    app.until("the keychain's name", || async {
+        !app.text("#keychain-hint").await.is_empty()
+            || app
+                .script("return document.getElementById('keychain-hint').hidden")
+                .await
+                == serde_json::Value::Bool(true)
+    })
+    .await;
+    if app
+        .find("#keychain-hint")
+        .await
+        .is_displayed()
+        .await
+        .unwrap()
+        && app.text("#keychain-hint").await.contains("kept in")
+    {
+        problems.push(format!(
+            "defect 18: {:?} shows with Remember me unticked",
+            app.text("#keychain-hint").await
+        ));
+    }
+    app.shot("remember-unticked").await;
+    remember.click().await.unwrap();
+    let hint = app.text_containing("#keychain-hint", "kept in").await;
+    assert!(hint.contains("keyring"), "{hint}");
+    app.shot("remember-ticked").await;
+
+    // Defect 6: the server revokes the remembered token: it leaves the keychain at once.
+    app.sign_in(&server.url, "root", PASSWORD, true).await;
+    app.visible("#shell").await;
+    assert!(keychain_token("root", &server.url).is_some());
+    let (root2, _) = server.login("root2", ClientKind::App).await;
+    root2.logout_all(false).await.unwrap();
+    app.text_containing("#signin-notice", "signed you out")
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while keychain_token("root", &server.url).is_some() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if keychain_token("root", &server.url).is_some() {
+        problems.push("defect 6: the revoked token stays in the keychain".into());
+    }
+    app.shot("revoked-signed-out").await;
+    app.quit().await;
+    assert_none_wrong(&problems);
+}
