@@ -308,11 +308,15 @@ pub enum AuditAction {
     EndMaintenance,
     /// The mass logout at the start of a maintenance window, on behalf of its scheduler.
     MaintenanceLogout,
+    /// A user signed in (the actor is the user).
+    SignIn,
+    /// A sign-in was refused (wrong credentials, deactivated, frozen): `reason` says which.
+    SignInFailed,
 }
 
 impl AuditAction {
     /// Every action, in the order the Activity view explains them.
-    pub const ALL: [AuditAction; 8] = [
+    pub const ALL: [AuditAction; 10] = [
         AuditAction::LogoutUser,
         AuditAction::LogoutAll,
         AuditAction::Deactivate,
@@ -321,6 +325,8 @@ impl AuditAction {
         AuditAction::CancelMaintenance,
         AuditAction::EndMaintenance,
         AuditAction::MaintenanceLogout,
+        AuditAction::SignIn,
+        AuditAction::SignInFailed,
     ];
 
     /// What the actor did, as the Activity view says it after the actor's name
@@ -335,7 +341,25 @@ impl AuditAction {
             AuditAction::CancelMaintenance => "cancelled maintenance",
             AuditAction::EndMaintenance => "ended maintenance",
             AuditAction::MaintenanceLogout => "signed everyone out for maintenance",
+            AuditAction::SignIn => "signed in",
+            AuditAction::SignInFailed => "failed to sign in",
         }
+    }
+
+    /// Whether it is an administrator's action or a sign-in.
+    pub fn category(self) -> AuditCategory {
+        match self {
+            AuditAction::SignIn | AuditAction::SignInFailed => AuditCategory::SignIn,
+            _ => AuditCategory::Admin,
+        }
+    }
+
+    /// The actions of a category.
+    pub fn of(category: AuditCategory) -> Vec<AuditAction> {
+        AuditAction::ALL
+            .into_iter()
+            .filter(|a| category == AuditCategory::All || a.category() == category)
+            .collect()
     }
 
     pub fn as_str(self) -> &'static str {
@@ -348,6 +372,8 @@ impl AuditAction {
             AuditAction::CancelMaintenance => "cancel_maintenance",
             AuditAction::EndMaintenance => "end_maintenance",
             AuditAction::MaintenanceLogout => "maintenance_logout",
+            AuditAction::SignIn => "sign_in",
+            AuditAction::SignInFailed => "sign_in_failed",
         }
     }
 
@@ -361,6 +387,8 @@ impl AuditAction {
             "cancel_maintenance" => Some(AuditAction::CancelMaintenance),
             "end_maintenance" => Some(AuditAction::EndMaintenance),
             "maintenance_logout" => Some(AuditAction::MaintenanceLogout),
+            "sign_in" => Some(AuditAction::SignIn),
+            "sign_in_failed" => Some(AuditAction::SignInFailed),
             _ => None,
         }
     }
@@ -382,6 +410,13 @@ pub struct AuditEntry {
     pub users_affected: i64,
     /// For logout-all: whether other administrators were spared.
     pub keep_admins: Option<bool>,
+    /// For sign-ins: the client address the attempt came from.
+    pub address: Option<String>,
+    /// For sign-ins: the app or the web.
+    pub client: Option<ClientKind>,
+    /// For failed sign-ins: the error code the client got (`invalid_credentials`,
+    /// `account_deactivated`, `maintenance`).
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -392,6 +427,22 @@ pub struct AuditQuery {
     /// 1 to 500; 50 when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
+    /// Which entries: administrators' actions when absent, sign-ins, or all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<AuditCategory>,
+}
+
+/// The two kinds of audit entries: what administrators did, and who signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditCategory {
+    /// Forced logouts, account changes, maintenance: the default.
+    Admin,
+    /// Sign-ins and refused sign-ins.
+    SignIn,
+    /// Both.
+    All,
 }
 
 /// Newest first; `next_cursor` is absent on the last page.
@@ -780,6 +831,8 @@ mod tests {
             AuditAction::CancelMaintenance => 5,
             AuditAction::EndMaintenance => 6,
             AuditAction::MaintenanceLogout => 7,
+            AuditAction::SignIn => 8,
+            AuditAction::SignInFailed => 9,
         }
     }
 

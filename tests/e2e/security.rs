@@ -228,3 +228,55 @@ async fn an_existing_database_readable_by_others_is_made_private() {
         server.log_text()
     );
 }
+
+/// The line a fail2ban filter matches, documented in the README: one line per refused or
+/// throttled sign-in, with the address after `address=`.
+fn sign_in_refusals(log: &str) -> Vec<(String, String)> {
+    log.lines()
+        .filter(|l| l.contains(" sign-in failed ") || l.contains(" sign-in throttled "))
+        .map(|l| {
+            let field = |name: &str| {
+                l.split_once(&format!(" {name}="))
+                    .map(|(_, rest)| rest.split(' ').next().unwrap_or("").trim_matches('"'))
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            (field("username"), field("address"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn refused_and_throttled_sign_ins_are_logged_with_username_and_address() {
+    let server = Server::start_with(ServerOptions {
+        login_per_minute_per_account: 2,
+        ..ServerOptions::default()
+    });
+    server.add_user("alice", "member");
+    let client = server.client();
+    for password in ["guess one", "guess two", "guess three"] {
+        let _ = client
+            .login(&LoginRequest {
+                username: "alice".into(),
+                password: password.into(),
+                client: ClientKind::Web,
+            })
+            .await;
+    }
+    let log = server.log_text();
+    assert_eq!(
+        sign_in_refusals(&log),
+        vec![
+            ("alice".to_owned(), "127.0.0.1".to_owned()),
+            ("alice".to_owned(), "127.0.0.1".to_owned()),
+            ("alice".to_owned(), "127.0.0.1".to_owned()),
+        ],
+        "{log}"
+    );
+    assert!(log.contains("sign-in throttled"), "{log}");
+    assert!(!log.contains("guess"), "no password in the log");
+    assert!(
+        !log.contains('\u{1b}'),
+        "plain lines, no colour codes: {log}"
+    );
+}

@@ -4,16 +4,30 @@
 //! password is hashed; a wrong username and a wrong password look the same (and cost the
 //! same, see [`secrets::verify_password`]); a deactivated account cannot sign in; during a
 //! maintenance freeze only administrators can; a user keeps at most `sessions_per_user`
-//! live sessions, a new one ending the oldest in the same transaction.
+//! live sessions, a new one ending the oldest in the same transaction. Every sign-in and
+//! every refusal is logged with the username and address (one line, documented in the
+//! README for fail2ban) and audited; throttled attempts (429) are logged only, so that an
+//! anonymous flood cannot grow the audit.
 
 use std::net::IpAddr;
 
-use curfew::api::{LoginRequest, LoginResponse, Notice, RevocationReason, Session, UserStatus};
+use curfew::api::{
+    AuditAction, ClientKind, LoginRequest, LoginResponse, Notice, RevocationReason, Session,
+    UserStatus,
+};
 use uuid::Uuid;
 
 use super::signal::Signal;
 use super::{maintenance, notices, secrets, validate, AppError, AppResult, AppState};
-use crate::store::from_millis;
+use crate::store::{from_millis, Actor, AuditRecord};
+
+/// Who tried to sign in, from where: what the log line and the audit entry record.
+struct Attempt<'a> {
+    /// As typed, folded; attacker-chosen, so logged with escapes (`?`).
+    username: &'a str,
+    address: IpAddr,
+    client: ClientKind,
+}
 
 impl AppState {
     /// Checks the credentials and opens a session for `request.client`.
@@ -21,6 +35,7 @@ impl AppState {
         validate::login_fields(&request.username, &request.password)?;
         let username = request.username.trim().to_lowercase();
         if let Err(wait) = self.limiter.check(address, &username) {
+            tracing::warn!(username = ?username, %address, client = request.client.as_str(), retry_after = wait, "sign-in throttled");
             return Err(AppError::rate_limited(
                 wait,
                 format!(
@@ -32,23 +47,43 @@ impl AppState {
         let user = self.store.user_by_username(&username).await?;
         let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
         let verified = self.hashing.verify(request.password, stored_hash).await?;
+        let attempt = Attempt {
+            username: &username,
+            address,
+            client: request.client,
+        };
         let user = match user {
             Some(user) if verified => user,
-            _ => {
-                return Err(AppError::unauthorized(
-                    "invalid_credentials",
-                    "Wrong username or password. Check both and try again.",
-                ))
+            other => {
+                let user_id = other.map(|u| u.id);
+                return Err(self
+                    .refused(
+                        &attempt,
+                        user_id,
+                        AppError::unauthorized(
+                            "invalid_credentials",
+                            "Wrong username or password. Check both and try again.",
+                        ),
+                    )
+                    .await);
             }
         };
         if user.status == UserStatus::Deactivated {
-            return Err(AppError::forbidden(
-                "account_deactivated",
-                "This account has been deactivated. Ask your administrator to reactivate it.",
-            ));
+            return Err(self
+                .refused(
+                    &attempt,
+                    Some(user.id),
+                    AppError::forbidden(
+                        "account_deactivated",
+                        "This account has been deactivated. Ask your administrator to reactivate it.",
+                    ),
+                )
+                .await);
         }
         let now = crate::now_ms();
-        maintenance::refuse_if_frozen(self, user.role, now).await?;
+        if let Err(frozen) = maintenance::refuse_if_frozen(self, user.role, now).await {
+            return Err(self.refused(&attempt, Some(user.id), frozen).await);
+        }
         let (token, token_hash) = secrets::new_token();
         let expires_at = now + self.config.session_ttl.as_millis() as i64;
         let (session_id, ended) = self
@@ -62,7 +97,14 @@ impl AppState {
                 self.config.sessions_per_user,
             )
             .await?;
-        tracing::info!(user = %user.username, session = %session_id, client = request.client.as_str(), "signed in");
+        tracing::info!(username = ?user.username, %address, client = request.client.as_str(), session = %session_id, "signed in");
+        let actor = Actor {
+            user_id: user.id,
+            username: user.username.clone(),
+            session_id,
+        };
+        self.record_attempt(&attempt, &actor, AuditAction::SignIn, None)
+            .await;
         if ended > 0 {
             tracing::info!(user = %user.username, sessions = ended, limit = self.config.sessions_per_user, "ended the oldest sessions past the limit");
             self.publish(Signal::SessionsEnded {
@@ -83,6 +125,53 @@ impl AppState {
                 expires_at: from_millis(expires_at),
             },
         })
+    }
+
+    /// Logs and audits a refused sign-in, and gives back the refusal.
+    async fn refused(
+        &self,
+        attempt: &Attempt<'_>,
+        user_id: Option<Uuid>,
+        error: AppError,
+    ) -> AppError {
+        let reason = match &error {
+            AppError::Client { code, .. } => *code,
+            AppError::Internal(_) => return error,
+        };
+        tracing::warn!(username = ?attempt.username, address = %attempt.address, client = attempt.client.as_str(), reason, "sign-in failed");
+        let actor = Actor {
+            user_id: user_id.unwrap_or(Uuid::nil()),
+            // What was typed, minus control characters (PostgreSQL text cannot hold NUL).
+            username: attempt
+                .username
+                .chars()
+                .filter(|c| !c.is_control())
+                .collect(),
+            session_id: Uuid::nil(),
+        };
+        self.record_attempt(attempt, &actor, AuditAction::SignInFailed, Some(reason))
+            .await;
+        error
+    }
+
+    /// The audit entry of a sign-in attempt. Best effort: the answer to the client does
+    /// not wait on it failing, and a failure is logged.
+    async fn record_attempt(
+        &self,
+        attempt: &Attempt<'_>,
+        actor: &Actor,
+        action: AuditAction,
+        reason: Option<&'static str>,
+    ) {
+        let record = AuditRecord {
+            address: Some(attempt.address.to_string()),
+            client: Some(attempt.client),
+            reason,
+            ..AuditRecord::new(crate::now_ms(), actor, action)
+        };
+        if let Err(e) = self.store.record(&record).await {
+            tracing::error!(error = ?e, "could not audit a sign-in attempt");
+        }
     }
 
     /// Ends the caller's own session and tells its open streams.

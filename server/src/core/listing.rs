@@ -6,7 +6,8 @@
 
 use base64::Engine;
 use curfew::api::{
-    AuditEntry, AuditPage, AuditQuery, MaintenanceList, SessionSummary, UserPage, UserQuery,
+    AuditAction, AuditCategory, AuditEntry, AuditPage, AuditQuery, MaintenanceList, SessionSummary,
+    UserPage, UserQuery,
 };
 use uuid::Uuid;
 
@@ -73,7 +74,14 @@ impl AppState {
             }
             None => None,
         };
-        let mut entries: Vec<AuditEntry> = self.store.audit_page(after.as_ref(), limit + 1).await?;
+        let mut entries: Vec<AuditEntry> = self
+            .store
+            .audit_page(
+                &AuditAction::of(query.category.unwrap_or(AuditCategory::Admin)),
+                after.as_ref(),
+                limit + 1,
+            )
+            .await?;
         let more = entries.len() > limit as usize;
         entries.truncate(limit as usize);
         let next_cursor = more

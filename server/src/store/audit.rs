@@ -4,7 +4,7 @@
 //! ([`insert_audit`] takes that transaction), so there is no change without its entry
 //! and no entry without its change.
 
-use curfew::api::{AdminUser, AuditAction, AuditEntry};
+use curfew::api::{AdminUser, AuditAction, AuditEntry, ClientKind};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -35,6 +35,10 @@ pub struct AuditRecord<'a> {
     pub users_affected: i64,
     /// For logout-all: whether administrators were spared.
     pub keep_admins: Option<bool>,
+    /// For sign-ins: where from, which client, and why it failed.
+    pub address: Option<String>,
+    pub client: Option<ClientKind>,
+    pub reason: Option<&'static str>,
 }
 
 impl<'a> AuditRecord<'a> {
@@ -48,6 +52,9 @@ impl<'a> AuditRecord<'a> {
             sessions_revoked: 0,
             users_affected: 0,
             keep_admins: None,
+            address: None,
+            client: None,
+            reason: None,
         }
     }
 
@@ -66,33 +73,45 @@ impl<'a> AuditRecord<'a> {
 }
 
 impl Store {
+    /// Writes one entry on its own (for events that change nothing else: sign-ins).
+    pub async fn record(&self, record: &AuditRecord<'_>) -> sqlx::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        insert_audit(&mut tx, record).await?;
+        tx.commit().await
+    }
+
+    /// A page of entries of the given actions, newest first, after `after`.
     pub async fn audit_page(
         &self,
+        actions: &[AuditAction],
         after: Option<&AuditCursor>,
         limit: u32,
     ) -> sqlx::Result<Vec<AuditEntry>> {
-        let base = "SELECT id, at, actor_id, actor_username, action, target_user_id, \
-                    target_username, sessions_revoked, users_affected, keep_admins FROM audit";
-        let rows = match after {
-            Some(after) => {
-                let sql = format!(
-                    "{base} WHERE at < $1 OR (at = $1 AND id < $2) ORDER BY at DESC, id DESC LIMIT $3"
-                );
-                sqlx::query(&sql)
-                    .bind(after.at)
-                    .bind(after.id.clone())
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-            None => {
-                let sql = format!("{base} ORDER BY at DESC, id DESC LIMIT $1");
-                sqlx::query(&sql)
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-        };
+        let mut sql = String::from(
+            "SELECT id, at, actor_id, actor_username, action, target_user_id, \
+             target_username, sessions_revoked, users_affected, keep_admins, address, \
+             client, reason FROM audit WHERE action IN (",
+        );
+        let placeholders: Vec<String> = (1..=actions.len()).map(|i| format!("${i}")).collect();
+        sql.push_str(&placeholders.join(", "));
+        sql.push(')');
+        let next = actions.len() + 1;
+        if after.is_some() {
+            sql.push_str(&format!(
+                " AND (at < ${next} OR (at = ${next} AND id < ${}))",
+                next + 1
+            ));
+        }
+        let limit_at = if after.is_some() { next + 2 } else { next };
+        sql.push_str(&format!(" ORDER BY at DESC, id DESC LIMIT ${limit_at}"));
+        let mut q = sqlx::query(&sql);
+        for action in actions {
+            q = q.bind(action.as_str());
+        }
+        if let Some(after) = after {
+            q = q.bind(after.at).bind(after.id.clone());
+        }
+        let rows = q.bind(i64::from(limit)).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
                 Ok(AuditEntry {
@@ -111,6 +130,11 @@ impl Store {
                     keep_admins: row
                         .try_get::<Option<i64>, _>("keep_admins")?
                         .map(|v| v != 0),
+                    address: row.try_get("address")?,
+                    client: row
+                        .try_get::<Option<String>, _>("client")?
+                        .and_then(|c| ClientKind::parse(&c)),
+                    reason: row.try_get("reason")?,
                 })
             })
             .collect()
@@ -121,8 +145,8 @@ impl Store {
 pub async fn insert_audit(tx: &mut Tx, record: &AuditRecord<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO audit (id, at, actor_id, actor_username, action, target_user_id, \
-         target_username, sessions_revoked, users_affected, keep_admins) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         target_username, sessions_revoked, users_affected, keep_admins, address, client, \
+         reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     // Time-ordered ids keep entries of the same millisecond in the order they happened.
     .bind(Uuid::now_v7().to_string())
@@ -135,6 +159,9 @@ pub async fn insert_audit(tx: &mut Tx, record: &AuditRecord<'_>) -> sqlx::Result
     .bind(record.sessions_revoked)
     .bind(record.users_affected)
     .bind(record.keep_admins.map(i64::from))
+    .bind(record.address.clone())
+    .bind(record.client.map(|c| c.as_str()))
+    .bind(record.reason)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -206,3 +206,84 @@ async fn idle_sessions_end_at_the_next_request_and_in_the_sweep() {
         .unwrap();
     assert_eq!((summary.app_sessions, summary.web_sessions), (0, 1));
 }
+
+#[tokio::test]
+async fn every_sign_in_and_every_refusal_is_audited_with_its_address_and_client() {
+    let t = TestApp::with_config(Config {
+        login_per_minute_per_account: nz(3),
+        ..generous_limits()
+    })
+    .await;
+    t.user("root", "Root Admin", Role::Admin).await;
+    t.user("alice", "Alice Martin", Role::Member).await;
+    t.add_user("carol", "Carol Diaz", Role::Member, UserStatus::Deactivated)
+        .await;
+    let wrong = t.login_reply("alice", "not it", "web").await;
+    assert_code(&wrong, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    let unknown = t.login_reply("nobody", "not it", "app").await;
+    assert_code(&unknown, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    let deactivated = t.login_reply("carol", PASSWORD, "web").await;
+    assert_code(&deactivated, StatusCode::FORBIDDEN, "account_deactivated");
+    for _ in 0..3 {
+        t.login_reply("carol", "not it", "web").await;
+    }
+    // Throttled attempts are logged, not audited: an anonymous flood cannot grow the audit.
+    let throttled = t.login_reply("carol", "not it", "web").await;
+    assert_code(&throttled, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    let alice = t.login("alice", "app").await;
+    assert!(!alice.is_empty());
+    let root = t.login("root", "app").await;
+
+    let page = ok(t
+        .get("/api/v1/admin/audit?limit=50&category=sign_in", &root)
+        .await);
+    // Administrators' actions are listed apart: by default, sign-ins are not among them.
+    let admin_only = ok(t.get("/api/v1/admin/audit", &root).await);
+    assert_eq!(admin_only["entries"], json!([]));
+    let entries: Vec<(String, String, String, String, Value)> = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_owned(),
+                e["actor_username"].as_str().unwrap().to_owned(),
+                e["client"].as_str().unwrap_or_default().to_owned(),
+                e["address"].as_str().unwrap_or_default().to_owned(),
+                e["reason"].clone(),
+            )
+        })
+        .collect();
+    let sign_in = |who: &str, client: &str| {
+        (
+            "sign_in".to_owned(),
+            who.to_owned(),
+            client.to_owned(),
+            "0.0.0.0".to_owned(),
+            Value::Null,
+        )
+    };
+    let failed = |who: &str, client: &str, reason: &str| {
+        (
+            "sign_in_failed".to_owned(),
+            who.to_owned(),
+            client.to_owned(),
+            "0.0.0.0".to_owned(),
+            json!(reason),
+        )
+    };
+    let mut expected = vec![
+        failed("alice", "web", "invalid_credentials"),
+        failed("nobody", "app", "invalid_credentials"),
+        failed("carol", "web", "account_deactivated"),
+    ];
+    // Carol's three wrong passwords: her account's allowance was 3, one already spent.
+    expected.extend(std::iter::repeat_n(
+        failed("carol", "web", "invalid_credentials"),
+        2,
+    ));
+    expected.push(sign_in("alice", "app"));
+    expected.push(sign_in("root", "app"));
+    expected.reverse(); // newest first
+    assert_eq!(entries, expected);
+}
