@@ -85,6 +85,14 @@ enum Command {
         /// Database connections in the pool.
         #[arg(long, env = "CURFEW_DB_CONNECTIONS", default_value_t = 16)]
         db_connections: u32,
+        /// Seconds a client has to send a request's headers; also the longest an idle
+        /// keep-alive connection stays open.
+        #[arg(long, env = "CURFEW_HEADER_TIMEOUT_SECS", default_value_t = 20)]
+        header_timeout_secs: u64,
+        /// Connections open at once (default: what the open-file limit allows, at most
+        /// 16384); past it, new connections are closed at once.
+        #[arg(long, env = "CURFEW_MAX_CONNECTIONS")]
+        max_connections: Option<usize>,
         /// Password checks at once (default: one per core).
         #[arg(long, env = "CURFEW_LOGIN_CONCURRENCY")]
         login_concurrency: Option<usize>,
@@ -185,7 +193,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
             db_connections,
             login_concurrency,
             login_queue,
+            header_timeout_secs,
+            max_connections,
         } => {
+            let open_files = crate::daemon::raise_open_file_limit();
+            let max_connections =
+                max_connections.unwrap_or_else(|| crate::daemon::connections_for(open_files));
             let url = database.url()?;
             let _serving = crate::store::serve_lock(&url)?;
             let store = Store::connect(&url, db_connections).await?;
@@ -208,11 +221,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
             // The first line of standard output is the address; scripts and tests read it.
             println!("curfewd listening on http://{local}");
             tracing::info!(address = %local, "serving");
+            tracing::info!(address = %local, max_connections, open_files = ?open_files, "limits");
             crate::daemon::serve(
                 listener,
                 AppState::new(store.clone(), config),
                 shutdown_signal(),
-                Duration::from_secs(10),
+                crate::daemon::ServeOptions {
+                    header_timeout: Duration::from_secs(header_timeout_secs.max(1)),
+                    max_connections,
+                    drain: Duration::from_secs(10),
+                },
             )
             .await?;
             store.close().await;

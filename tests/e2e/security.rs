@@ -113,6 +113,40 @@ async fn oversized_bodies_are_refused_with_413() {
     assert!(body.message.contains("KiB"), "{}", body.message);
 }
 
+/// As Python's urllib does: the whole 12 MB body is written before the answer is read.
+/// The server reads and discards it, then answers 413; without that, closing with
+/// unread data resets the connection and the client never sees the answer.
+#[tokio::test]
+async fn a_client_that_writes_its_whole_body_first_still_reads_the_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Server::start();
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let size = 12 * 1024 * 1024;
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {size}\r\n\r\n"
+    );
+    tokio::time::timeout(Duration::from_secs(20), async {
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(&vec![b'a'; size]).await
+    })
+    .await
+    .expect("the whole body is taken within 20 s")
+    .expect("the server reads the body instead of resetting the connection");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("an answer within 10 s")
+        .expect("the answer, not a reset");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.to_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+}
+
 #[tokio::test]
 async fn sigterm_closes_streams_and_exits_cleanly() {
     let mut server = Server::start();

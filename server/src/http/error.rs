@@ -74,6 +74,18 @@ impl IntoResponse for AppError {
     }
 }
 
+/// 413: the body is larger than the contract allows.
+pub fn too_large() -> AppError {
+    AppError::new(
+        ErrorKind::TooLarge,
+        "body_too_large",
+        format!(
+            "The request body is larger than the {} KiB the server accepts.",
+            curfew::limits::BODY_LIMIT_BYTES / 1024
+        ),
+    )
+}
+
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
@@ -96,14 +108,7 @@ impl From<JsonRejection> for AppError {
                     short_reason(&e.body_text())
                 ),
             ),
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
-                ErrorKind::TooLarge,
-                "body_too_large",
-                format!(
-                    "The request body is larger than the {} KiB the server accepts.",
-                    curfew::limits::BODY_LIMIT_BYTES / 1024
-                ),
-            ),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
             other => AppError::bad_request(
                 "invalid_body",
                 format!("The request body could not be read: {}.", other.body_text()),

@@ -11,6 +11,7 @@ pub mod error;
 mod extract;
 pub mod maintenance;
 pub mod openapi;
+mod oversized;
 #[cfg(test)]
 mod tests;
 mod web;
@@ -97,6 +98,7 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(DefaultBodyLimit::max(curfew::limits::BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn(oversized::refuse_oversized))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
