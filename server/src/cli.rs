@@ -93,6 +93,12 @@ enum Command {
         /// 16384); past it, new connections are closed at once.
         #[arg(long, env = "CURFEW_MAX_CONNECTIONS")]
         max_connections: Option<usize>,
+        /// Live notice streams one sign-in may hold (tabs of one browser share one).
+        #[arg(long, env = "CURFEW_STREAMS_PER_SESSION", default_value_t = 8)]
+        streams_per_session: usize,
+        /// Live notice streams one user may hold over all their sign-ins.
+        #[arg(long, env = "CURFEW_STREAMS_PER_USER", default_value_t = 32)]
+        streams_per_user: usize,
         /// Password checks at once (default: one per core).
         #[arg(long, env = "CURFEW_LOGIN_CONCURRENCY")]
         login_concurrency: Option<usize>,
@@ -195,6 +201,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             login_queue,
             header_timeout_secs,
             max_connections,
+            streams_per_session,
+            streams_per_user,
         } => {
             let open_files = crate::daemon::raise_open_file_limit();
             let max_connections =
@@ -210,6 +218,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 login_per_minute_per_account,
                 login_per_minute_per_address,
                 trust_forwarded_for,
+                // Streams may take three quarters of the connections: the rest stay free
+                // for session checks and administrators.
+                stream_limits: crate::core::hub::StreamLimits {
+                    per_session: streams_per_session.max(1),
+                    per_user: streams_per_user.max(1),
+                    total: (max_connections * 3 / 4).max(1),
+                },
                 login_concurrency: login_concurrency.unwrap_or_else(crate::core::cores),
                 login_queue: login_queue.unwrap_or(2 * crate::core::cores()),
                 ..Config::default()

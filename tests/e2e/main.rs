@@ -5,6 +5,7 @@
 mod support;
 
 mod client;
+mod connections;
 mod instances;
 mod maintenance;
 mod security;

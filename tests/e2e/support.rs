@@ -40,6 +40,8 @@ pub struct ServerOptions {
     pub login_per_minute_per_account: u32,
     pub log_level: &'static str,
     pub bind: String,
+    /// More `curfewd serve` flags.
+    pub args: Vec<String>,
 }
 
 impl Default for ServerOptions {
@@ -48,6 +50,7 @@ impl Default for ServerOptions {
             login_per_minute_per_account: 100_000,
             log_level: "info",
             bind: "127.0.0.1:0".into(),
+            args: Vec::new(),
         }
     }
 }
@@ -120,6 +123,7 @@ impl Server {
                 "--login-per-minute-per-address",
                 "100000",
             ])
+            .args(&options.args)
             .env("CURFEW_LOG", options.log_level)
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
@@ -142,6 +146,11 @@ impl Server {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}; log:\n{}", self.log_text()))
             .to_owned();
         self.child = Some(child);
+    }
+
+    /// The process id of the running curfewd.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
     }
 
     pub fn log_text(&self) -> String {

@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 pub use error::{AppError, AppResult, ErrorKind};
 use hashing::HashingGate;
-use hub::NoticeHub;
+use hub::{NoticeHub, StreamLimits};
 use ratelimit::LoginLimiter;
 
 use crate::store::Store;
@@ -48,6 +48,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// How often open streams are checked against the database for expiry.
     pub sweep_interval: Duration,
+    /// How many notice streams may be open (see [`hub`]).
+    pub stream_limits: StreamLimits,
     /// Password checks at once (see [`hashing`]).
     pub login_concurrency: usize,
     /// Password checks allowed to wait; past that, sign-ins get 503 `busy`.
@@ -64,6 +66,7 @@ impl Default for Config {
             login_per_minute_per_address: NonZeroU32::new(60).expect("non-zero"),
             trust_forwarded_for: false,
             sweep_interval: Duration::from_secs(10),
+            stream_limits: StreamLimits::default(),
             login_concurrency: cores(),
             login_queue: 2 * cores(),
         }
@@ -95,7 +98,7 @@ impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
         AppState {
             store,
-            hub: Arc::new(NoticeHub::default()),
+            hub: Arc::new(NoticeHub::new(config.stream_limits)),
             limiter: Arc::new(LoginLimiter::new(
                 config.login_per_minute_per_account,
                 config.login_per_minute_per_address,

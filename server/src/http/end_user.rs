@@ -73,10 +73,9 @@ pub async fn notice_stream(
     State(state): State<AppState>,
     caller: Caller,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let (subscription, receiver) = state.hub.subscribe(caller.session_id, caller.user_id, true);
-    // A revocation that committed between the session check and the subscription would
-    // otherwise wait for the next sweep.
-    state.end_stale_streams(Some(caller.user_id)).await?;
+    let (subscription, receiver) = state
+        .open_stream(caller.session_id, caller.user_id, true)
+        .await?;
     let current: Vec<Result<Event, Infallible>> = state
         .current_notices()
         .await?

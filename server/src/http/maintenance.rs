@@ -82,8 +82,8 @@ pub async fn events(
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let events = state.events.subscribe();
     let (subscription, notices) = state
-        .hub
-        .subscribe(caller.session_id, caller.user_id, false);
+        .open_stream(caller.session_id, caller.user_id, false)
+        .await?;
     let hello = stream::once(async { Ok(Event::default().comment("connected")) });
     let body = stream::unfold(
         (events, notices, Some(subscription)),
