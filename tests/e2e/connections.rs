@@ -133,7 +133,10 @@ async fn connections_past_the_cap_are_closed_at_once_and_the_rest_keep_working()
 #[cfg(target_os = "linux")]
 #[test]
 fn the_soft_open_file_limit_is_raised_to_the_hard_one() {
-    let server = Server::start();
+    let server = Server::start_with(ServerOptions {
+        soft_open_files: Some(256),
+        ..ServerOptions::default()
+    });
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.pid())).unwrap();
     let line = limits
         .lines()
@@ -141,6 +144,7 @@ fn the_soft_open_file_limit_is_raised_to_the_hard_one() {
         .expect("the open-file limit");
     let numbers: Vec<&str> = line.split_whitespace().skip(3).take(2).collect();
     assert_eq!(numbers[0], numbers[1], "soft and hard limits: {line}");
+    assert_ne!(numbers[0], "256", "started at 256: {line}");
 }
 
 #[tokio::test]

@@ -42,6 +42,8 @@ pub struct ServerOptions {
     pub bind: String,
     /// More `curfewd serve` flags.
     pub args: Vec<String>,
+    /// Start with this soft open-file limit (as a service manager might).
+    pub soft_open_files: Option<u64>,
 }
 
 impl Default for ServerOptions {
@@ -51,6 +53,7 @@ impl Default for ServerOptions {
             log_level: "info",
             bind: "127.0.0.1:0".into(),
             args: Vec::new(),
+            soft_open_files: None,
         }
     }
 }
@@ -111,7 +114,17 @@ impl Server {
             .append(true)
             .open(&self.log)
             .expect("log file");
-        let mut child = Command::new(curfewd_bin())
+        let mut command = match options.soft_open_files {
+            // The shell lowers its soft limit, then becomes curfewd.
+            Some(n) => {
+                let mut sh = Command::new("sh");
+                sh.args(["-c", &format!("ulimit -Sn {n} && exec \"$0\" \"$@\"")])
+                    .arg(curfewd_bin());
+                sh
+            }
+            None => Command::new(curfewd_bin()),
+        };
+        let mut child = command
             .args([
                 "serve",
                 "--database-url",
