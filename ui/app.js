@@ -8,7 +8,7 @@ import { $, withButton } from "./lib/dom.js";
 import { call, invokeQuietly, listen, onSignedOut } from "./lib/ipc.js";
 import { state } from "./lib/state.js";
 import { reloadAudit, wireActivity } from "./views/activity.js";
-import { enterMaintenance, reloadMaintenance, wireMaintenance } from "./views/maintenance.js";
+import { enterMaintenance, reloadMaintenance, showMaintenance, wireMaintenance } from "./views/maintenance.js";
 import { showSignIn, wireSignIn } from "./views/signin.js";
 import { enterUsers, refreshUsers, reloadUsers, wireUsers } from "./views/users.js";
 
@@ -21,7 +21,10 @@ function route() {
     $(`nav-${name}`).toggleAttribute("aria-current", name === view);
   }
   if (view === "activity") reloadAudit();
-  if (view === "maintenance") reloadMaintenance();
+  if (view === "maintenance") {
+    showMaintenance();
+    reloadMaintenance();
+  }
 }
 
 function enterShell(session) {

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use curfew::api::AdminEvent;
+use curfew::api::{AdminEvent, MaintenanceList};
 use curfew::Client;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
@@ -57,6 +57,41 @@ pub fn describe(event: &AdminEvent) -> (String, String) {
     }
 }
 
+/// The event as the admin should read it: a warning that went out earlier than its
+/// configured offset (a window scheduled 3 minutes ahead folds its 60, 15 and 5 minute
+/// warnings into one sent at once) says how long before the start it really went out.
+pub fn as_it_happened(
+    event: &AdminEvent,
+    list: Option<&MaintenanceList>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AdminEvent {
+    let AdminEvent::WarningSent {
+        window_id,
+        offset_seconds,
+        sessions_reached,
+    } = event
+    else {
+        return event.clone();
+    };
+    let lead = list
+        .and_then(|l| l.windows.iter().find(|w| w.id == *window_id))
+        .map(|w| (w.starts_at - now).num_seconds())
+        .filter(|lead| *lead > 0 && (lead - offset_seconds).abs() > 30);
+    match lead {
+        Some(lead) => AdminEvent::WarningSent {
+            window_id: *window_id,
+            // Whole minutes read better than "173 s"; under a minute and a half, seconds.
+            offset_seconds: if lead >= 90 {
+                (lead + 30) / 60 * 60
+            } else {
+                lead
+            },
+            sessions_reached: *sessions_reached,
+        },
+        None => event.clone(),
+    }
+}
+
 fn human_duration(seconds: i64) -> String {
     match seconds {
         s if s % 3600 == 0 => format!("{} h", s / 3600),
@@ -96,12 +131,17 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
                 retry = FIRST_RETRY;
                 while let Some(Ok(event)) = stream.next().await {
                     tracing::info!(event = event.event_name(), "admin event");
-                    let (summary, body) = describe(&event);
+                    // Windows change state (or appear, through other administrators):
+                    // the list keeps the tray's next-window line true, and says when a
+                    // warning really went out.
+                    let list = client.maintenance().await.ok();
+                    let (summary, body) =
+                        describe(&as_it_happened(&event, list.as_ref(), chrono::Utc::now()));
                     notify(&app, &summary, &body);
                     let _ = app.emit(ADMIN_EVENT, &event);
-                    // Windows change state (or appear, through other administrators):
-                    // keep the tray's next-window line true.
-                    crate::tray::refresh(&app, &client).await;
+                    if let Some(list) = &list {
+                        crate::tray::show_next(&app, list);
+                    }
                 }
             }
             Err(e) if e.is_unauthorized() => {
@@ -179,5 +219,46 @@ mod tests {
             body.contains("45 s") && body.contains("1 open session reached"),
             "{body}"
         );
+    }
+
+    #[test]
+    fn a_folded_warning_says_when_it_really_went_out() {
+        use curfew::api::{MaintenanceList, MaintenanceWindow, WindowState};
+        let now = chrono::Utc::now();
+        let window = MaintenanceWindow {
+            id: Uuid::new_v4(),
+            starts_at: now + chrono::Duration::seconds(178),
+            ends_at: None,
+            message: "m".into(),
+            warn_before: vec![3600, 900, 300, 60],
+            freeze_before: 300,
+            keep_admins: false,
+            created_by_username: "root".into(),
+            created_at: now,
+            state: WindowState::Scheduled,
+            finished_at: None,
+            steps: vec![],
+        };
+        let list = MaintenanceList {
+            windows: vec![window.clone()],
+        };
+        let folded = AdminEvent::WarningSent {
+            window_id: window.id,
+            offset_seconds: 300,
+            sessions_reached: 2,
+        };
+        let (_, body) = describe(&as_it_happened(&folded, Some(&list), now));
+        assert_eq!(
+            body,
+            "Users were warned 3 min before the start (2 open sessions reached)."
+        );
+        // On time, or without the list: as configured.
+        let on_time = AdminEvent::WarningSent {
+            window_id: window.id,
+            offset_seconds: 180,
+            sessions_reached: 2,
+        };
+        assert_eq!(as_it_happened(&on_time, Some(&list), now), on_time);
+        assert_eq!(as_it_happened(&folded, None, now), folded);
     }
 }

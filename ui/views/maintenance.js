@@ -5,7 +5,7 @@
 
 import { $, el, showMessage, withButton } from "../lib/dom.js";
 import { confirmAction } from "../lib/dialog.js";
-import { localInputValue, localTime, numbers, relativeTime, untilText, zoneLabel } from "../lib/format.js";
+import { localInputValue, localTime, numbers, plural, relativeTime, untilText, zoneLabel } from "../lib/format.js";
 import { call } from "../lib/ipc.js";
 import { can, state } from "../lib/state.js";
 
@@ -34,12 +34,28 @@ function updatePreview() {
     : "";
 }
 
+/** "60, 15 and 5 min" */
+function minutesList(offsets) {
+  const words = offsets.map((o) => String(o / 60));
+  return `${words.length > 1 ? `${words.slice(0, -1).join(", ")} and ${words.at(-1)}` : words[0]} min`;
+}
+
+/** The ticked warnings already due when a window is created at `createdAt`: the server
+ *  sends them as one warning at once. */
+function dueAtOnce(startsAt, offsets, createdAt) {
+  return [...offsets].sort((a, b) => b - a).filter((o) => startsAt - o * 1000 <= createdAt);
+}
+
 function stepSummary(window) {
   const warnings = window.steps.filter((s) => s.kind === "warning");
   const sent = warnings.filter((s) => s.state === "done").length;
   const logout = window.steps.find((s) => s.kind === "logout");
-  const parts = [`${sent} of ${warnings.length} warnings sent`];
-  if (logout?.state === "done" && logout.detail) parts.push(`${numbers.format(logout.detail.sessions_revoked)} sessions ended`);
+  const folded = dueAtOnce(new Date(window.starts_at).getTime(), window.warn_before, new Date(window.created_at).getTime());
+  const parts = [warnings.length
+    ? `${sent} of ${warnings.length} ${warnings.length === 1 ? "warning" : "warnings"} sent` +
+      (folded.length > 1 ? ` (the ${minutesList(folded)} warnings were already due: one went out at once)` : "")
+    : "no warnings"];
+  if (logout?.state === "done" && logout.detail) parts.push(`${plural(logout.detail.sessions_revoked, "session", "sessions")} ended`);
   const failed = window.steps.filter((s) => s.state === "failed").length;
   if (failed) parts.push(`${failed} failed`);
   return parts.join(" · ");
@@ -148,6 +164,27 @@ function formProblem({ start, end, message, freezeMinutes }) {
   return null;
 }
 
+/** The warnings as they will really go out for a window starting at `start`, scheduled now:
+ *  those already due go out as one at once (the server folds them). */
+function warningPlan(start, warnings) {
+  if (!warnings.length) return "Users get no warning";
+  const due = dueAtOnce(start.getTime(), warnings, Date.now());
+  const later = [...warnings].sort((a, b) => b - a).filter((o) => !due.includes(o));
+  if (!due.length) return `Users are warned ${minutesList(later)} before the start`;
+  const when = later.length ? `at once, then ${minutesList(later)} before the start` : "at once";
+  const why = due.length === 1
+    ? `the ${minutesList(due)} warning goes out now`
+    : `the ${minutesList(due)} warnings go out as one now`;
+  return `Users are warned ${when} (it starts ${untilText(start.toISOString())}, so ${why})`;
+}
+
+/** When sign-ins will really freeze for a window starting at `start`, scheduled now. */
+function freezePlan(start, minutes) {
+  if (minutes === 0) return "sign-ins do not freeze before the start";
+  if (start.getTime() - minutes * 60 * 1000 <= Date.now()) return "sign-ins freeze at once";
+  return `sign-ins freeze ${numbers.format(minutes)} min before the start`;
+}
+
 async function scheduleWindow() {
   const error = $("mw-error");
   error.hidden = true;
@@ -168,8 +205,7 @@ async function scheduleWindow() {
     title: "Schedule maintenance?",
     body: `Maintenance starts ${localTime(start.toISOString())} ${zoneLabel()}` +
       (end ? ` and ends ${localTime(end.toISOString())}.` : " and lasts until you end it.") +
-      (warnings.length ? ` Users are warned ${warnings.map((w) => `${w / 60} min`).join(", ")} before;` : " Users get no warning;") +
-      ` sign-ins freeze ${freezeMinutes} min before; at the start everyone except you` +
+      ` ${warningPlan(start, warnings)}; ${freezePlan(start, freezeMinutes)}; at the start everyone except you` +
       (keepAdmins ? " and the other administrators" : "") + " is signed out.",
     action: "Schedule",
   });
@@ -186,6 +222,7 @@ async function scheduleWindow() {
       },
     }));
     showMessage("success", `Maintenance scheduled for ${localTime(window.starts_at)}.`);
+    resetForm();
     reloadMaintenance();
   } catch (failure) {
     error.textContent = failure.error === "window_overlaps" ? overlapSentence(failure) : failure.message;
@@ -226,6 +263,36 @@ async function endWindow(window, button) {
   reloadMaintenance();
 }
 
+/** The form's start, two hours from now, until the admin changes it. */
+function defaultStart() {
+  $("mw-start").value = localInputValue(new Date(Date.now() + 2 * 3600 * 1000));
+  $("mw-start").dataset.untouched = "true";
+  updatePreview();
+}
+
+/** A date field that is empty says so, instead of a grey date that looks like a value. */
+function showEmptyEnd() {
+  const input = $("mw-end");
+  $("mw-end-field").classList.toggle("is-empty", !input.value && document.activeElement !== input);
+}
+
+/** Back to a blank form after a window was scheduled. */
+function resetForm() {
+  $("mw-message").value = "";
+  $("mw-end").value = "";
+  for (const box of document.querySelectorAll(".mw-warn")) box.checked = box.defaultChecked;
+  $("mw-freeze").value = $("mw-freeze").defaultValue;
+  $("mw-keep-admins").checked = false;
+  defaultStart();
+  showEmptyEnd();
+}
+
+/** The view is shown: a start the admin did not choose is two hours from now again. */
+export function showMaintenance() {
+  if ($("mw-start").dataset.untouched === "true") defaultStart();
+  showEmptyEnd();
+}
+
 /** What the signed-in admin's role allows, on the view's own buttons. */
 export function enterMaintenance(session) {
   $("mw-submit").disabled = !can("force_logout");
@@ -237,8 +304,11 @@ export function wireMaintenance() {
   $("mw-message").maxLength = limits.message_max;
   $("mw-freeze").max = String(Math.floor(limits.freeze_before_max / 60));
   $("mw-zone").textContent = zoneLabel();
-  $("mw-start").value = localInputValue(new Date(Date.now() + 2 * 3600 * 1000));
+  defaultStart();
+  $("mw-start").addEventListener("input", () => delete $("mw-start").dataset.untouched);
   for (const id of ["mw-message", "mw-start"]) $(id).addEventListener("input", updatePreview);
+  for (const type of ["input", "change", "focus", "blur"]) $("mw-end").addEventListener(type, showEmptyEnd);
+  showEmptyEnd();
   $("mw-form").addEventListener("submit", (event) => {
     event.preventDefault();
     scheduleWindow();
