@@ -15,7 +15,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::keychain::Keychain;
-use crate::output::{count, number, table};
+use crate::output::{count, number, out, outln, table};
 use crate::profile::{self, Profile};
 use crate::when::{self, human_seconds, local_time, Toward};
 use crate::{Cli, Command, Failure, Global, Maintenance};
@@ -199,7 +199,7 @@ async fn login(g: &Global, username: &str) -> Result<(), Failure> {
             "keychain": keychain.name(),
         }));
     } else {
-        println!(
+        outln!(
             "Signed in to {} as {} ({}). The token is kept in the {}.",
             server.trim_end_matches('/'),
             session.username,
@@ -215,7 +215,7 @@ async fn signout(g: &Global) -> Result<(), Failure> {
         if g.json {
             crate::output::json(&json!({ "signed_out": false }));
         } else {
-            println!("Not signed in; nothing to do.");
+            outln!("Not signed in; nothing to do.");
         }
         return Ok(());
     };
@@ -251,12 +251,12 @@ async fn signout(g: &Global) -> Result<(), Failure> {
             "username": profile.username,
         }));
     } else if token.is_some() {
-        println!(
+        outln!(
             "Signed out of {server}; the token is gone from the {}.",
             keychain.name()
         );
     } else {
-        println!("Not signed in to {server}; nothing to do.");
+        outln!("Not signed in to {server}; nothing to do.");
     }
     Ok(())
 }
@@ -345,7 +345,7 @@ async fn users(
         return Ok(());
     }
     if users.is_empty() {
-        println!("No users.");
+        outln!("No users.");
         return Ok(());
     }
     let rows: Vec<Vec<String>> = users
@@ -362,7 +362,7 @@ async fn users(
             ]
         })
         .collect();
-    print!(
+    out!(
         "{}",
         table(
             &[
@@ -410,7 +410,7 @@ async fn logout_user(g: &Global, name: &str) -> Result<(), Failure> {
             "users_affected": result.users_affected,
         }));
     } else {
-        println!(
+        outln!(
             "Logged out {}: {} ended.",
             user.username,
             count(result.sessions_revoked, "session", "sessions")
@@ -450,7 +450,7 @@ async fn logout_all(g: &Global, keep_admins: bool) -> Result<(), Failure> {
             "keep_admins": keep_admins,
         }));
     } else {
-        println!(
+        outln!(
             "Signed out {} ({}).",
             count(result.users_affected, "user", "users"),
             count(result.sessions_revoked, "session", "sessions")
@@ -475,7 +475,7 @@ async fn deactivate(g: &Global, name: &str) -> Result<(), Failure> {
     if g.json {
         crate::output::json(&change);
     } else {
-        println!(
+        outln!(
             "Deactivated {}: {} ended.",
             change.user.username,
             count(change.sessions_revoked, "session", "sessions")
@@ -491,7 +491,7 @@ async fn activate(g: &Global, name: &str) -> Result<(), Failure> {
     if g.json {
         crate::output::json(&change);
     } else {
-        println!(
+        outln!(
             "Activated {}: they can sign in again.",
             change.user.username
         );
@@ -508,7 +508,7 @@ fn offsets(seconds: &[i64]) -> String {
 }
 
 fn print_window(verb: &str, window: &MaintenanceWindow) {
-    println!(
+    outln!(
         "{verb} maintenance window {} ({}): starts {}, ends {}.",
         window.id,
         window.state.as_str(),
@@ -530,7 +530,7 @@ fn print_window(verb: &str, window: &MaintenanceWindow) {
         })
         .collect();
     if !rows.is_empty() {
-        print!("{}", table(&["STEP", "DUE", "STATE"], &rows));
+        out!("{}", table(&["STEP", "DUE", "STATE"], &rows));
     }
 }
 
@@ -630,7 +630,7 @@ async fn maintenance(g: &Global, command: &Maintenance) -> Result<(), Failure> {
                 return Ok(());
             }
             if list.windows.is_empty() {
-                println!("No maintenance windows.");
+                outln!("No maintenance windows.");
                 return Ok(());
             }
             let rows: Vec<Vec<String>> = list
@@ -647,7 +647,7 @@ async fn maintenance(g: &Global, command: &Maintenance) -> Result<(), Failure> {
                     ]
                 })
                 .collect();
-            print!(
+            out!(
                 "{}",
                 table(&["ID", "STATE", "STARTS", "ENDS", "BY", "MESSAGE"], &rows)
             );
@@ -732,7 +732,7 @@ async fn audit(g: &Global, since: Option<&str>) -> Result<(), Failure> {
         return Ok(());
     }
     if entries.is_empty() {
-        println!("No audit entries.");
+        outln!("No audit entries.");
         return Ok(());
     }
     let rows: Vec<Vec<String>> = entries
@@ -754,7 +754,7 @@ async fn audit(g: &Global, since: Option<&str>) -> Result<(), Failure> {
             ]
         })
         .collect();
-    print!(
+    out!(
         "{}",
         table(
             &["WHEN", "ACTOR", "ACTION", "TARGET", "SESSIONS", "USERS"],

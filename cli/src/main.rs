@@ -216,12 +216,18 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "curfew", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "curfew", &mut script);
+            output::write_stdout(&script);
             return ExitCode::SUCCESS;
         }
         Command::Man => {
-            return match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
+            let mut page = Vec::new();
+            return match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => {
+                    output::write_stdout(&page);
+                    ExitCode::SUCCESS
+                }
                 Err(e) => {
                     eprintln!("curfew: {e}");
                     ExitCode::from(1)

@@ -49,10 +49,32 @@ pub fn count(n: i64, one: &str, many: &str) -> String {
     format!("{} {}", number(n), if n == 1 { one } else { many })
 }
 
+/// Writes to standard output; a reader that went away (`curfew users | head`) is not an
+/// error worth a panic.
+pub fn write_stdout(bytes: &[u8]) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
+}
+
+/// `print!` through [`write_stdout`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format!($($arg)*).as_bytes())
+    };
+}
+
+/// `println!` through [`write_stdout`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format!("{}\n", format_args!($($arg)*)).as_bytes())
+    };
+}
+
+pub(crate) use {out, outln};
+
 /// Prints `value` as pretty JSON on standard output.
 pub fn json(value: &impl serde::Serialize) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("wire types serialise")
-    );
+    let text = serde_json::to_string_pretty(value).expect("wire types serialise");
+    write_stdout(format!("{text}\n").as_bytes());
 }

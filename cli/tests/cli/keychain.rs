@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use curfew::api::ClientKind::{App, Web};
+use curfew::api::{AuditCategory, AuditQuery};
 
 use crate::support::*;
 
@@ -277,6 +278,16 @@ async fn without_a_secret_service_login_says_so_and_opens_no_session() {
     // No session was opened that nothing would hold.
     let users = root.users(&Default::default()).await.unwrap().users;
     assert_eq!(users[0].app_sessions, 0, "{users:?}");
+    // Not even one opened and ended again: the only sign-in is the test's own.
+    let sign_ins = root
+        .audit(&AuditQuery {
+            category: Some(AuditCategory::SignIn),
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap()
+        .entries;
+    assert_eq!(sign_ins.len(), 1, "{sign_ins:?}");
     // Scripts need no keychain.
     Curfew::with_token(home.path(), &server, &root)
         .env("DBUS_SESSION_BUS_ADDRESS", &address)

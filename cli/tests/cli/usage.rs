@@ -122,6 +122,11 @@ fn completions_and_the_man_page_come_from_the_definitions() {
         .expect(0)
         .stdout;
     assert!(bash.contains("logout-all") && bash.contains("--keep-admins"));
+    assert!(
+        bash.lines()
+            .any(|l| l.trim_start().starts_with("complete -F _curfew ") && l.ends_with(" curfew")),
+        "the completion is registered for the binary `curfew`: {bash}"
+    );
     let script = dir.path().join("curfew.bash");
     std::fs::write(&script, &bash).unwrap();
     let syntax = std::process::Command::new("bash")
@@ -138,13 +143,13 @@ fn completions_and_the_man_page_come_from_the_definitions() {
         .run(["completions", "zsh"])
         .expect(0)
         .stdout;
-    assert!(zsh.starts_with("#compdef curfew"), "{zsh}");
+    assert_eq!(zsh.lines().next(), Some("#compdef curfew"), "{zsh}");
     assert!(zsh.contains("maintenance"));
     let fish = Curfew::new(home.path())
         .run(["completions", "fish"])
         .expect(0)
         .stdout;
-    assert!(fish.contains("complete -c curfew"), "{fish}");
+    assert!(fish.contains("complete -c curfew -n "), "{fish}");
     assert!(fish.contains("deactivate"));
     Curfew::new(home.path())
         .run(["completions", "tcsh"])
