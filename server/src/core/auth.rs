@@ -139,6 +139,10 @@ impl AppState {
             AppError::Internal(_) => return error,
         };
         tracing::warn!(username = ?attempt.username, address = %attempt.address, client = attempt.client.as_str(), reason, "sign-in failed");
+        if reason == "invalid_credentials" {
+            self.limiter
+                .record_failure(attempt.address, attempt.username);
+        }
         let actor = Actor {
             user_id: user_id.unwrap_or(Uuid::nil()),
             // What was typed, minus control characters (PostgreSQL text cannot hold NUL).

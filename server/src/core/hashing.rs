@@ -39,6 +39,16 @@ impl HashingGate {
     /// Whether `password` matches `stored_hash` (`None`: an unknown user, checked against a
     /// dummy hash so that it costs the same), or `busy` when too many checks are ahead.
     pub async fn verify(&self, password: String, stored_hash: Option<String>) -> AppResult<bool> {
+        self.run(move || secrets::verify_password(&password, stored_hash.as_deref()))
+            .await
+    }
+
+    /// Runs `job` on a blocking thread once a place is free, or refuses with `busy` when
+    /// `concurrency` jobs run and `queue` wait already.
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> AppResult<T> {
         let permit = match Arc::clone(&self.permits).try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => {
@@ -61,9 +71,67 @@ impl HashingGate {
         };
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            secrets::verify_password(&password, stored_hash.as_deref())
+            job()
         })
         .await
         .map_err(|e| AppError::Internal(e.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A job that holds its place until told to finish.
+    fn held() -> (impl FnOnce() + Send + 'static, std::sync::mpsc::Sender<()>) {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        (
+            move || {
+                let _ = rx.recv();
+            },
+            tx,
+        )
+    }
+
+    #[tokio::test]
+    async fn past_the_running_and_the_waiting_checks_the_next_is_refused_at_once() {
+        let gate = Arc::new(HashingGate::new(1, 1));
+        let (first, release_first) = held();
+        let running = tokio::spawn({
+            let gate = Arc::clone(&gate);
+            async move { gate.run(first).await }
+        });
+        // Wait until the first holds the only place.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while gate.permits.available_permits() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the first job never started"
+            );
+            tokio::task::yield_now().await;
+        }
+        let (second, release_second) = held();
+        let waiting = tokio::spawn({
+            let gate = Arc::clone(&gate);
+            async move { gate.run(second).await }
+        });
+        while gate.waiting.load(Ordering::Acquire) == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the second job never queued"
+            );
+            tokio::task::yield_now().await;
+        }
+        let refused = gate
+            .run(|| ())
+            .await
+            .expect_err("no place and no queue left");
+        assert_eq!(refused.kind(), Some(ErrorKind::Unavailable));
+        release_first.send(()).unwrap();
+        running.await.unwrap().unwrap();
+        release_second.send(()).unwrap();
+        waiting.await.unwrap().unwrap();
+        assert_eq!(gate.waiting.load(Ordering::Acquire), 0);
+        gate.run(|| ()).await.expect("free again");
     }
 }

@@ -7,28 +7,30 @@ use super::*;
 async fn password_checks_past_the_bound_are_refused_busy_before_hashing() {
     let t = TestApp::with_config(Config {
         login_concurrency: 1,
-        login_queue: 1,
+        login_queue: 0,
         ..generous_limits()
     })
     .await;
     t.user("alice", "Alice Martin", Role::Member).await;
-    // Eight sign-ins at once: one checks, one waits, six are refused at once.
+    // Sixteen sign-ins at once against one password check at a time and no queue: the
+    // ones that find the check busy are refused at once (the exact split depends on
+    // timing; the bound is unit-tested in core::hashing).
     let replies = futures_util::future::join_all(
-        (0..8).map(|_| t.login_reply("alice", "a wrong guess", "web")),
+        (0..16).map(|_| t.login_reply("alice", "a wrong guess", "web")),
     )
     .await;
     let busy: Vec<&Reply> = replies
         .iter()
         .filter(|r| r.0 == StatusCode::SERVICE_UNAVAILABLE)
         .collect();
-    let checked = replies
-        .iter()
-        .filter(|r| r.0 == StatusCode::UNAUTHORIZED)
-        .count();
-    assert_eq!((checked, busy.len()), (2, 6), "{replies:?}");
-    for reply in busy {
-        assert_code(reply, StatusCode::SERVICE_UNAVAILABLE, "busy");
-        assert_eq!(reply.2[header::RETRY_AFTER], "1");
+    assert!(!busy.is_empty(), "{replies:?}");
+    for reply in &replies {
+        if reply.0 == StatusCode::SERVICE_UNAVAILABLE {
+            assert_code(reply, StatusCode::SERVICE_UNAVAILABLE, "busy");
+            assert_eq!(reply.2[header::RETRY_AFTER], "1");
+        } else {
+            assert_code(reply, StatusCode::UNAUTHORIZED, "invalid_credentials");
+        }
     }
     // The bound frees up: the right password now signs in.
     let (status, body, _) = t.login_reply("alice", PASSWORD, "web").await;
@@ -225,7 +227,8 @@ async fn every_sign_in_and_every_refusal_is_audited_with_its_address_and_client(
     let deactivated = t.login_reply("carol", PASSWORD, "web").await;
     assert_code(&deactivated, StatusCode::FORBIDDEN, "account_deactivated");
     for _ in 0..3 {
-        t.login_reply("carol", "not it", "web").await;
+        let reply = t.login_reply("carol", "not it", "web").await;
+        assert_code(&reply, StatusCode::UNAUTHORIZED, "invalid_credentials");
     }
     // Throttled attempts are logged, not audited: an anonymous flood cannot grow the audit.
     let throttled = t.login_reply("carol", "not it", "web").await;
@@ -277,10 +280,11 @@ async fn every_sign_in_and_every_refusal_is_audited_with_its_address_and_client(
         failed("nobody", "app", "invalid_credentials"),
         failed("carol", "web", "account_deactivated"),
     ];
-    // Carol's three wrong passwords: her account's allowance was 3, one already spent.
+    // Carol's three wrong passwords (her account's allowance of failures is 3; the
+    // deactivated refusal is not a guess).
     expected.extend(std::iter::repeat_n(
         failed("carol", "web", "invalid_credentials"),
-        2,
+        3,
     ));
     expected.push(sign_in("alice", "app"));
     expected.push(sign_in("root", "app"));
