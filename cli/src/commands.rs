@@ -23,7 +23,10 @@ use crate::{Cli, Command, Failure, Global, Maintenance};
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     let g = &cli.global;
     match &cli.command {
-        Command::Login { username } => login(g, username).await,
+        Command::Login {
+            username,
+            print_token,
+        } => login(g, username, *print_token).await,
         Command::Signout => signout(g).await,
         Command::Users {
             online,
@@ -151,7 +154,7 @@ fn read_password(username: &str, server: &str) -> Result<String, Failure> {
     Ok(password)
 }
 
-async fn login(g: &Global, username: &str) -> Result<(), Failure> {
+async fn login(g: &Global, username: &str, print_token: bool) -> Result<(), Failure> {
     let server = g
         .server
         .as_deref()
@@ -160,6 +163,18 @@ async fn login(g: &Global, username: &str) -> Result<(), Failure> {
     let username = username.trim();
     if username.is_empty() {
         return Err(Failure::usage("The username is empty."));
+    }
+    if print_token {
+        let password = read_password(username, &server)?;
+        let (_, response) = Client::new(&server)?
+            .login(&LoginRequest {
+                username: username.to_owned(),
+                password,
+                client: ClientKind::App,
+            })
+            .await?;
+        outln!("{}", response.token);
+        return Ok(());
     }
     let keychain = Keychain::platform();
     let account = Keychain::account(username, &server);

@@ -66,6 +66,10 @@ pub enum Command {
     Login {
         #[arg(long, value_name = "NAME")]
         username: String,
+        /// Print the token on standard output instead of keeping it (for CURFEW_TOKEN or
+        /// --token-file); nothing is saved on this computer
+        #[arg(long)]
+        print_token: bool,
     },
     /// End this command line's own session and delete its token from the keychain
     Signout,

@@ -232,11 +232,38 @@ async fn login_keeps_the_token_in_the_secret_service_and_signout_removes_it() {
     assert_ne!(second, token);
     assert_revoked(&server.client().with_token(token)).await;
 
+    // A token for scripts: printed, not kept, and it works as CURFEW_TOKEN.
+    let printed = curfew()
+        .stdin(&format!("{PASSWORD}\n"))
+        .run([
+            "login",
+            "--server",
+            &server.url,
+            "--username",
+            "root",
+            "--print-token",
+        ])
+        .expect(0)
+        .stdout;
+    let script_token = printed.trim().to_owned();
+    assert_eq!(printed, format!("{script_token}\n"));
+    assert_eq!(keychain.lookup(&account).as_deref(), Some(second.as_str()));
+    let as_script = Curfew::new(home.path())
+        .env("CURFEW_SERVER", &server.url)
+        .env("CURFEW_TOKEN", &script_token)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .run(["users", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(usernames(&as_script), ["alice", "root"]);
+
     let out = curfew().run(["signout"]).expect(0);
     assert!(out.stdout.starts_with("Signed out of "), "{out:?}");
     assert_revoked(&server.client().with_token(second)).await;
     assert_eq!(keychain.lookup(&account), None);
     curfew().run(["users"]).expect(3);
+    // The printed token is the script's: signing out did not end it.
+    assert_live(&server.client().with_token(script_token)).await;
     // Signing out twice is nothing to do, not an error.
     curfew().run(["signout"]).expect(0);
 }
