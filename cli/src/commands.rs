@@ -181,6 +181,23 @@ async fn login(g: &Global, username: &str, print_token: bool) -> Result<(), Fail
     // Find out before signing in whether the token can be kept, so that no session is
     // opened that nothing holds.
     let previous = keychain.load(&account).map_err(Failure::error)?;
+    let profile = Profile {
+        server: server.clone(),
+        username: username.to_owned(),
+    };
+    // The desktop app keeps its token in the same entry: a live one is this computer's
+    // sign-in already, and replacing it would leave the app's session behind.
+    if let Some(token) = previous {
+        match Client::new(&server)?.with_token(token).session().await {
+            Ok(session) => {
+                profile::save(&profile).map_err(Failure::error)?;
+                print_login(g, &server, &session, &keychain, false);
+                return Ok(());
+            }
+            Err(e) if e.is_unauthorized() => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     let password = read_password(username, &server)?;
     let (client, response) = Client::new(&server)?
         .login(&LoginRequest {
@@ -189,40 +206,50 @@ async fn login(g: &Global, username: &str, print_token: bool) -> Result<(), Fail
             client: ClientKind::App,
         })
         .await?;
-    let saved = keychain.save(&account, &response.token).and_then(|()| {
-        profile::save(&Profile {
-            server: server.clone(),
-            username: username.to_owned(),
-        })
-    });
+    let saved = keychain
+        .save(&account, &response.token)
+        .and_then(|()| profile::save(&profile));
     if let Err(message) = saved {
         let _ = client.logout().await;
         return Err(Failure::error(message));
     }
-    // The session this computer held before is of no use any more.
-    if let Some(old) = previous.filter(|old| *old != response.token) {
-        let _ = client.with_token(old).logout().await;
-    }
-    let session = &response.session;
+    print_login(g, &server, &response.session, &keychain, true);
+    Ok(())
+}
+
+fn print_login(
+    g: &Global,
+    server: &str,
+    session: &curfew::api::Session,
+    keychain: &Keychain,
+    new_session: bool,
+) {
+    let server = server.trim_end_matches('/');
     if g.json {
         crate::output::json(&json!({
-            "server": server.trim_end_matches('/'),
+            "server": server,
             "username": session.username,
             "role": session.role,
             "session_id": session.id,
             "expires_at": session.expires_at,
             "keychain": keychain.name(),
+            "new_session": new_session,
         }));
+    } else if new_session {
+        outln!(
+            "Signed in to {server} as {} ({}). The token is kept in the {}.",
+            session.username,
+            session.role.as_str(),
+            keychain.name()
+        );
     } else {
         outln!(
-            "Signed in to {} as {} ({}). The token is kept in the {}.",
-            server.trim_end_matches('/'),
+            "Already signed in to {server} as {} ({}): the token in the {} is still good.",
             session.username,
             session.role.as_str(),
             keychain.name()
         );
     }
-    Ok(())
 }
 
 async fn signout(g: &Global) -> Result<(), Failure> {

@@ -223,14 +223,36 @@ async fn login_keeps_the_token_in_the_secret_service_and_signout_removes_it() {
         .json();
     assert_eq!(done["sessions_revoked"], 1);
 
-    // Signing in again replaces the token and ends the session it replaced.
-    curfew()
-        .stdin(&format!("{PASSWORD}\n"))
+    // Signing in again with a live token (the app's or our own) keeps it: no password
+    // asked, no second session.
+    let again = curfew()
         .run(["login", "--server", &server.url, "--username", "root"])
         .expect(0);
+    assert!(
+        again.stdout.starts_with("Already signed in to "),
+        "{again:?}"
+    );
+    assert_eq!(keychain.lookup(&account).as_deref(), Some(token.as_str()));
+    let first = server.client().with_token(token.clone());
+    assert_live(&first).await;
+    // Once that session has ended elsewhere, login signs in anew and replaces the token.
+    first.logout().await.unwrap();
+    let renewed = curfew()
+        .stdin(&format!("{PASSWORD}\n"))
+        .run([
+            "login",
+            "--server",
+            &server.url,
+            "--username",
+            "root",
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    assert_eq!(renewed["new_session"], true);
     let second = keychain.lookup(&account).unwrap();
     assert_ne!(second, token);
-    assert_revoked(&server.client().with_token(token)).await;
+    assert_live(&server.client().with_token(second.clone())).await;
 
     // A token for scripts: printed, not kept, and it works as CURFEW_TOKEN.
     let printed = curfew()
