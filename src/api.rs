@@ -294,6 +294,43 @@ pub struct UserStatusChange {
     pub sessions_revoked: i64,
 }
 
+/// `GET /admin/sign-in-throttles`: accounts with failed sign-ins in the last minute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SignInThrottles {
+    /// Most attempts first; at most 100.
+    pub accounts: Vec<ThrottledAccount>,
+    /// Failed sign-ins a minute after which an account is throttled.
+    pub failures_allowed: u32,
+}
+
+/// One account's failed sign-ins in the last minute (on the instance that answered).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ThrottledAccount {
+    /// As typed (folded to lower case); it may name no user.
+    pub username: String,
+    /// The user it names, if any.
+    pub user_id: Option<Uuid>,
+    /// Wrong passwords in the last minute.
+    pub failures: u32,
+    /// Attempts refused (429) while throttled, in the last minute.
+    pub refused: u32,
+    /// Distinct addresses the failures came from.
+    pub addresses: u32,
+    /// Seconds until it may try again; absent when it is not throttled now.
+    pub throttled_for_seconds: Option<u64>,
+    pub last_attempt_at: DateTime<Utc>,
+}
+
+/// `POST /admin/sign-in-throttles/clear`: let an account try again at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ClearThrottle {
+    pub username: String,
+}
+
 /// What an audit entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -312,11 +349,13 @@ pub enum AuditAction {
     SignIn,
     /// A sign-in was refused (wrong credentials, deactivated, frozen): `reason` says which.
     SignInFailed,
+    /// An administrator let a throttled account try again at once.
+    ClearThrottle,
 }
 
 impl AuditAction {
     /// Every action, in the order the Activity view explains them.
-    pub const ALL: [AuditAction; 10] = [
+    pub const ALL: [AuditAction; 11] = [
         AuditAction::LogoutUser,
         AuditAction::LogoutAll,
         AuditAction::Deactivate,
@@ -327,6 +366,7 @@ impl AuditAction {
         AuditAction::MaintenanceLogout,
         AuditAction::SignIn,
         AuditAction::SignInFailed,
+        AuditAction::ClearThrottle,
     ];
 
     /// What the actor did, as the Activity view says it after the actor's name
@@ -343,6 +383,7 @@ impl AuditAction {
             AuditAction::MaintenanceLogout => "signed everyone out for maintenance",
             AuditAction::SignIn => "signed in",
             AuditAction::SignInFailed => "failed to sign in",
+            AuditAction::ClearThrottle => "let sign-ins through again for",
         }
     }
 
@@ -374,6 +415,7 @@ impl AuditAction {
             AuditAction::MaintenanceLogout => "maintenance_logout",
             AuditAction::SignIn => "sign_in",
             AuditAction::SignInFailed => "sign_in_failed",
+            AuditAction::ClearThrottle => "clear_throttle",
         }
     }
 
@@ -389,6 +431,7 @@ impl AuditAction {
             "maintenance_logout" => Some(AuditAction::MaintenanceLogout),
             "sign_in" => Some(AuditAction::SignIn),
             "sign_in_failed" => Some(AuditAction::SignInFailed),
+            "clear_throttle" => Some(AuditAction::ClearThrottle),
             _ => None,
         }
     }
@@ -833,6 +876,7 @@ mod tests {
             AuditAction::MaintenanceLogout => 7,
             AuditAction::SignIn => 8,
             AuditAction::SignInFailed => 9,
+            AuditAction::ClearThrottle => 10,
         }
     }
 

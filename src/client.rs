@@ -394,6 +394,29 @@ impl Client {
         .await
     }
 
+    /// Accounts with failed sign-ins in the last minute.
+    pub async fn sign_in_throttles(&self) -> Result<SignInThrottles> {
+        self.get(routes::SIGN_IN_THROTTLES, &()).await
+    }
+
+    /// Lets a throttled account try again at once.
+    pub async fn clear_sign_in_throttle(&self, username: &str) -> Result<()> {
+        let resp = self
+            .request(
+                routes::CLEAR_SIGN_IN_THROTTLE,
+                routes::CLEAR_SIGN_IN_THROTTLE.path,
+            )
+            .json(&ClearThrottle {
+                username: username.to_owned(),
+            })
+            .timeout(self.options.request_timeout)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        self.check(resp).await?;
+        Ok(())
+    }
+
     /// The contract's OpenAPI document, as the server generates it.
     pub async fn openapi(&self) -> Result<serde_json::Value> {
         self.get(routes::OPENAPI, &()).await

@@ -80,6 +80,8 @@ pub const SCHEDULE_MAINTENANCE: Route = Route::new(Post, "/admin/maintenance");
 pub const CANCEL_MAINTENANCE: Route = Route::new(Delete, "/admin/maintenance/{id}");
 pub const END_MAINTENANCE: Route = Route::new(Post, "/admin/maintenance/{id}/end");
 pub const ADMIN_EVENTS: Route = Route::new(Get, "/admin/events");
+pub const SIGN_IN_THROTTLES: Route = Route::new(Get, "/admin/sign-in-throttles");
+pub const CLEAR_SIGN_IN_THROTTLE: Route = Route::new(Post, "/admin/sign-in-throttles/clear");
 
 // The document itself.
 pub const OPENAPI: Route = Route::new(Get, "/openapi.json");
@@ -104,6 +106,8 @@ pub const ALL: &[Route] = &[
     CANCEL_MAINTENANCE,
     END_MAINTENANCE,
     ADMIN_EVENTS,
+    SIGN_IN_THROTTLES,
+    CLEAR_SIGN_IN_THROTTLE,
     OPENAPI,
 ];
 

@@ -18,6 +18,7 @@ pub mod secrets;
 pub mod signal;
 pub mod steps;
 mod streams;
+pub mod throttles;
 pub mod users;
 pub mod validate;
 

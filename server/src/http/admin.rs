@@ -3,12 +3,13 @@
 //! status change is audited by the store.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use curfew::api::{
-    AuditPage, AuditQuery, ErrorBody, LogoutAllRequest, LogoutResult, Me, SessionSummary, UserPage,
-    UserQuery, UserStatus, UserStatusChange,
+    AuditPage, AuditQuery, ClearThrottle, ErrorBody, LogoutAllRequest, LogoutResult, Me,
+    SessionSummary, SignInThrottles, UserPage, UserQuery, UserStatus, UserStatusChange,
 };
 use curfew::routes;
 #[allow(unused_imports)] // utoipa's `params` names the type
@@ -149,4 +150,33 @@ pub async fn audit(
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> AppResult<Json<AuditPage>> {
     Ok(Json(state.audit_page(&query).await?))
+}
+
+/// Accounts with failed sign-ins in the last minute (on this instance), most attempts
+/// first: who is being guessed at, or kept out.
+#[utoipa::path(get, path = routes::SIGN_IN_THROTTLES.path, context_path = routes::API_PREFIX, tag = "administrators",
+    responses((status = 200, body = SignInThrottles), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn sign_in_throttles(
+    State(state): State<AppState>,
+    ForceLogout(_caller): ForceLogout,
+) -> AppResult<Json<SignInThrottles>> {
+    Ok(Json(state.sign_in_throttles().await?))
+}
+
+/// Lets a throttled account try again at once. Audited.
+#[utoipa::path(post, path = routes::CLEAR_SIGN_IN_THROTTLE.path, context_path = routes::API_PREFIX, tag = "administrators",
+    request_body = ClearThrottle,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "not_throttled")),
+    security(("bearer" = [])))]
+pub async fn clear_sign_in_throttle(
+    State(state): State<AppState>,
+    ForceLogout(caller): ForceLogout,
+    ApiJson(request): ApiJson<ClearThrottle>,
+) -> AppResult<StatusCode> {
+    state
+        .clear_sign_in_throttle(&caller.actor(), &request)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

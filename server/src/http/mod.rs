@@ -52,6 +52,11 @@ pub fn contract_routes() -> Vec<(Route, MethodRouter<AppState>)> {
         handle(routes::CANCEL_MAINTENANCE, maintenance::cancel),
         handle(routes::END_MAINTENANCE, maintenance::end),
         handle(routes::ADMIN_EVENTS, maintenance::events),
+        handle(routes::SIGN_IN_THROTTLES, admin::sign_in_throttles),
+        handle(
+            routes::CLEAR_SIGN_IN_THROTTLE,
+            admin::clear_sign_in_throttle,
+        ),
         handle(routes::OPENAPI, openapi_json),
     ]
 }

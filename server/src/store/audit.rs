@@ -31,6 +31,8 @@ pub struct AuditRecord<'a> {
     pub actor: &'a Actor,
     pub action: AuditAction,
     pub target: Option<&'a AdminUser>,
+    /// The name to record when there is no such user (a throttled name nobody has).
+    pub target_name: Option<String>,
     pub sessions_revoked: i64,
     pub users_affected: i64,
     /// For logout-all: whether administrators were spared.
@@ -49,6 +51,7 @@ impl<'a> AuditRecord<'a> {
             actor,
             action,
             target: None,
+            target_name: None,
             sessions_revoked: 0,
             users_affected: 0,
             keep_admins: None,
@@ -155,7 +158,12 @@ pub async fn insert_audit(tx: &mut Tx, record: &AuditRecord<'_>) -> sqlx::Result
     .bind(record.actor.username.clone())
     .bind(record.action.as_str())
     .bind(record.target.map(|t| t.id.to_string()))
-    .bind(record.target.map(|t| t.username.clone()))
+    .bind(
+        record
+            .target
+            .map(|t| t.username.clone())
+            .or_else(|| record.target_name.clone()),
+    )
     .bind(record.sessions_revoked)
     .bind(record.users_affected)
     .bind(record.keep_admins.map(i64::from))

@@ -153,6 +153,9 @@ async fn the_client_calls_every_route() {
     // Not running: refused, but the request was the contract's.
     assert!(admin.end_maintenance(window.id).await.is_err());
     admin.cancel_maintenance(window.id).await.unwrap();
+    admin.sign_in_throttles().await.unwrap();
+    // Nothing to clear: refused, but the request was the contract's.
+    assert!(admin.clear_sign_in_throttle("nobody").await.is_err());
     admin.logout_all(false).await.unwrap();
     admin.openapi().await.unwrap();
     admin.logout().await.unwrap();

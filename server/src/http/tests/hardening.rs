@@ -291,3 +291,73 @@ async fn every_sign_in_and_every_refusal_is_audited_with_its_address_and_client(
     expected.reverse(); // newest first
     assert_eq!(entries, expected);
 }
+
+#[tokio::test]
+async fn a_throttled_account_is_listed_and_an_administrator_can_let_it_try_again() {
+    let t = TestApp::with_config(Config {
+        login_per_minute_per_account: nz(3),
+        ..generous_limits()
+    })
+    .await;
+    t.user("root", "Root Admin", Role::Admin).await;
+    t.user("helpdesk", "Help Desk", Role::Support).await;
+    let alice = t.user("alice", "Alice Martin", Role::Member).await;
+    let support = t.login("helpdesk", "app").await;
+    for _ in 0..3 {
+        let reply = t.login_reply("alice", "a guess", "web").await;
+        assert_code(&reply, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    }
+    let locked_out = t.login_reply("alice", PASSWORD, "web").await;
+    assert_code(&locked_out, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    t.login_reply("ghost", "a guess", "web").await;
+
+    let list = ok(t.get("/api/v1/admin/sign-in-throttles", &support).await);
+    assert_eq!(list["failures_allowed"], 3);
+    let accounts = list["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 2, "{list}");
+    let first = &accounts[0];
+    assert_eq!(first["username"], "alice");
+    assert_eq!(first["user_id"], alice.to_string());
+    assert_eq!(
+        (first["failures"].as_u64(), first["refused"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(first["addresses"], 1);
+    assert!(
+        (1..=60).contains(&first["throttled_for_seconds"].as_u64().unwrap()),
+        "{first}"
+    );
+    assert_eq!(accounts[1]["username"], "ghost");
+    assert_eq!(accounts[1]["user_id"], Value::Null);
+    assert_eq!(accounts[1]["throttled_for_seconds"], Value::Null);
+
+    let cleared = clear(&t, &support, " Alice ").await;
+    assert_eq!(cleared.0, StatusCode::NO_CONTENT, "{}", cleared.1);
+    let (status, body, _) = t.login_reply("alice", PASSWORD, "web").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_code(
+        &clear(&t, &support, "alice").await,
+        StatusCode::NOT_FOUND,
+        "not_throttled",
+    );
+    assert_code(
+        &clear(&t, &support, "").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_username",
+    );
+    let audit = t.audit_entries(&support).await;
+    assert_eq!(audit[0]["action"], "clear_throttle", "{audit:?}");
+    assert_eq!(audit[0]["actor_username"], "helpdesk");
+    assert_eq!(audit[0]["target_username"], "alice");
+    assert_eq!(audit[0]["target_user_id"], alice.to_string());
+}
+
+async fn clear(t: &TestApp, token: &str, username: &str) -> Reply {
+    t.call(
+        Method::POST,
+        "/api/v1/admin/sign-in-throttles/clear",
+        Some(token),
+        Some(&json!({ "username": username })),
+    )
+    .await
+}

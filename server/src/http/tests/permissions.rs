@@ -142,3 +142,29 @@ async fn admin_routes_check_the_token_then_the_permission() {
     assert_code(&reply, StatusCode::UNAUTHORIZED, "session_revoked");
     assert_eq!(t.token_state(&admin).await, "live");
 }
+
+/// Every administrator route of `curfew::routes`, new ones included, refuses a request
+/// without a token and one from a member, and changes nothing.
+#[tokio::test]
+async fn every_admin_route_of_the_contract_refuses_anonymous_and_members() {
+    let t = TestApp::new().await;
+    t.user("root", "Root Admin", Role::Admin).await;
+    t.user("member", "Mem Ber", Role::Member).await;
+    let admin = t.login("root", "app").await;
+    let member = t.login("member", "web").await;
+    let before = t.snapshot(&admin).await;
+    let id = Uuid::new_v4();
+    for route in curfew::routes::ALL
+        .iter()
+        .filter(|r| r.path.starts_with("/admin/"))
+    {
+        let method = Method::from_bytes(route.verb.as_str().as_bytes()).unwrap();
+        let path = format!("{}{}", curfew::routes::API_PREFIX, route.with_id(id));
+        let body = (route.verb != curfew::routes::Verb::Get).then(|| json!({}));
+        let reply = t.call(method.clone(), &path, None, body.as_ref()).await;
+        assert_code(&reply, StatusCode::UNAUTHORIZED, "missing_token");
+        let reply = t.call(method, &path, Some(&member), body.as_ref()).await;
+        assert_eq!(reply.0, StatusCode::FORBIDDEN, "{route}: {}", reply.1);
+    }
+    assert_eq!(t.snapshot(&admin).await, before, "refusals changed nothing");
+}
