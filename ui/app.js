@@ -65,7 +65,8 @@ function wire() {
     if (!$("activity-view").hidden && state.contract.admin_events.includes(event.payload?.type)) reloadAudit();
   });
   listen(channels.signed_out, (event) => {
-    if (state.session) showSignIn(`The server signed you out: ${event.payload}`);
+    // The payload is the server's sentence: who signed the admin out, and what to do next.
+    if (state.session) showSignIn(event.payload);
   });
   window.addEventListener("hashchange", () => state.session && route());
 }

@@ -162,9 +162,7 @@ impl AppState {
             }
             Err(e) if matches!(e.status(), Some(401 | 403)) => {
                 let _ = self.keychain(move |k| k.delete(&account)).await;
-                no_session(Some(format!(
-                    "Your saved sign-in no longer works: {e} Sign in again."
-                )))
+                no_session(Some(saved_sign_in_refused(&e.to_string())))
             }
             Err(e) => no_session(Some(format!("Could not check your saved sign-in: {e}"))),
         }
@@ -262,7 +260,8 @@ impl AppState {
             Ok(value) => Ok(value),
             Err(e) if e.is_unauthorized() => {
                 self.revoked(client).await;
-                Err(Error::SignedOut(format!("The server signed you out: {e}")))
+                // The server's sentence says who signed the admin out and what to do next.
+                Err(Error::SignedOut(e.to_string()))
             }
             Err(e) => Err(e.into()),
         }
@@ -291,5 +290,15 @@ impl AppState {
             tracing::warn!(error = %e, "could not forget the revoked sign-in");
         }
         true
+    }
+}
+
+/// Why a remembered sign-in was refused at start, told once: the server's sentence may
+/// already say "Sign in again."
+pub fn saved_sign_in_refused(why: &str) -> String {
+    if why.contains("Sign in again") {
+        format!("Your saved sign-in no longer works: {why}")
+    } else {
+        format!("Your saved sign-in no longer works: {why} Sign in again.")
     }
 }

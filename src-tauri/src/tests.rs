@@ -237,3 +237,16 @@ fn the_contract_command_gives_the_page_a_label_for_every_audit_action() {
         })
     );
 }
+
+#[test]
+fn a_refused_saved_sign_in_says_sign_in_again_once() {
+    use crate::session::saved_sign_in_refused;
+    assert_eq!(
+        saved_sign_in_refused("An administrator signed everyone out. Sign in again."),
+        "Your saved sign-in no longer works: An administrator signed everyone out. Sign in again."
+    );
+    assert_eq!(
+        saved_sign_in_refused("The session is not valid."),
+        "Your saved sign-in no longer works: The session is not valid. Sign in again."
+    );
+}

@@ -74,7 +74,7 @@ async fn the_app_says_when_curfewd_is_lost_and_back_a_step_failed_and_it_is_sign
     );
     monitor.expect(&["Curfew signed you out"]).await;
     app.visible("#signin-view").await;
-    app.text_containing("#signin-notice", "The server signed you out")
+    app.text_containing("#signin-notice", "An administrator signed you out")
         .await;
     app.shot("signed-out-by-another-admin").await;
     app.quit().await;

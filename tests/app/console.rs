@@ -40,6 +40,23 @@ fn window(starts_in: i64, ends_in: Option<i64>, message: &str) -> MaintenanceReq
     }
 }
 
+/// A fact said twice in `text`: a repeated sentence, or "signed you out" beside another
+/// sentence that says who signed the admin out.
+fn said_twice(text: &str) -> Option<String> {
+    let sentences: Vec<String> = text
+        .split(['.', ':'])
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    for (i, s) in sentences.iter().enumerate() {
+        if sentences[i + 1..].contains(s) {
+            return Some(s.clone());
+        }
+    }
+    let signed_out = sentences.iter().filter(|s| s.contains("signed")).count();
+    (signed_out > 1).then(|| "who signed you out".to_owned())
+}
+
 fn assert_none_wrong(problems: &[String]) {
     assert!(problems.is_empty(), "wrong:\n- {}", problems.join("\n- "));
 }
@@ -132,6 +149,15 @@ async fn windows_fit_the_overlap_error_names_its_window_and_cancel_says_what_it_
     app.shot("cancel-dialog").await;
     app.click("#confirm-ok").await;
     app.find("#windows-body tr[data-state=cancelled]").await;
+    // Defect 5: the state is said once ("cancelled", not "cancelled cancelled now").
+    let when = app
+        .text("#windows-body tr[data-state=cancelled] .countdown")
+        .await;
+    if when.contains("cancelled") {
+        problems.push(format!(
+            "defect 5: the cancelled row reads \"cancelled {when}\""
+        ));
+    }
 
     // ... and the error goes once that window is cancelled.
     if !eventually(
@@ -298,8 +324,13 @@ async fn the_keychain_hint_follows_remember_me_and_a_revoked_token_leaves_the_ke
     assert!(keychain_token("root", &server.url).is_some());
     let (root2, _) = server.login("root2", ClientKind::App).await;
     root2.logout_all(false).await.unwrap();
-    app.text_containing("#signin-notice", "signed you out")
+    let notice = app
+        .text_containing("#signin-notice", "signed everyone out")
         .await;
+    // Defect 5: one sentence per fact.
+    if let Some(twice) = said_twice(&notice) {
+        problems.push(format!("defect 5: {notice:?} says {twice:?} twice"));
+    }
     let deadline = Instant::now() + Duration::from_secs(5);
     while keychain_token("root", &server.url).is_some() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -308,6 +339,21 @@ async fn the_keychain_hint_follows_remember_me_and_a_revoked_token_leaves_the_ke
         problems.push("defect 6: the revoked token stays in the keychain".into());
     }
     app.shot("revoked-signed-out").await;
+
+    // Revoked while the app was closed: at the next start it says so, once.
+    app.sign_in(&server.url, "root", PASSWORD, true).await;
+    app.visible("#shell").await;
+    let step = app.step();
+    app.quit().await;
+    root2.logout_all(false).await.unwrap();
+    let mut app = App::launch("console-keychain", config_home.path(), step).await;
+    let notice = app
+        .text_containing("#signin-notice", "no longer works")
+        .await;
+    if let Some(twice) = said_twice(&notice) {
+        problems.push(format!("defect 5: {notice:?} says {twice:?} twice"));
+    }
+    app.shot("revoked-while-closed").await;
     app.quit().await;
     assert_none_wrong(&problems);
 }

@@ -270,7 +270,7 @@ async fn admin_schedules_maintenance_and_gets_a_notification_for_each_step() {
     let (root2, _) = server.login("root2", ClientKind::App).await;
     root2.logout_all(false).await.unwrap();
     monitor.expect(&["Curfew signed you out"]).await;
-    app.text_containing("#signin-notice", "signed you out")
+    app.text_containing("#signin-notice", "An administrator signed everyone out")
         .await;
     app.shot("signed-out-by-server").await;
     app.quit().await;
