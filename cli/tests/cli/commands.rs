@@ -509,3 +509,61 @@ async fn audit_shows_who_did_what_since_when() {
     assert_eq!(none["entries"], serde_json::json!([]), "{none}");
     curfew().run(["audit", "--since", "last week"]).expect(2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_curfew_asks_and_the_answer_decides() {
+    let server = Server::start();
+    server.add_user("root", "admin");
+    server.add_user("alice", "member");
+    let root = server.login("root", Web).await;
+    let alice = server.login("alice", App).await;
+    let home = tempfile::tempdir().unwrap();
+    let env = [
+        ("CURFEW_SERVER", server.url.as_str()),
+        ("CURFEW_TOKEN", root.token().unwrap()),
+    ];
+
+    let declined = on_terminal(home.path(), &env, &["logout", "alice"], "n\n");
+    assert_eq!(declined.code, 1, "{declined:?}");
+    assert!(
+        declined
+            .stdout
+            .contains("Log out alice (alice): end 1 session (1 app, 0 web)? [y/N]"),
+        "{declined:?}"
+    );
+    assert!(
+        declined.stdout.contains("Nothing was done."),
+        "{declined:?}"
+    );
+    assert_live(&alice).await;
+
+    let accepted = on_terminal(home.path(), &env, &["logout", "alice"], "y\n");
+    assert_eq!(accepted.code, 0, "{accepted:?}");
+    assert!(
+        accepted
+            .stdout
+            .contains("Logged out alice: 1 session ended."),
+        "{accepted:?}"
+    );
+    assert_revoked(&alice).await;
+
+    // The password at a prompt on the terminal (here with a token printed, not kept).
+    let login = on_terminal(
+        home.path(),
+        &[],
+        &[
+            "login",
+            "--server",
+            &server.url,
+            "--username",
+            "alice",
+            "--print-token",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(login.code, 0, "{login:?}");
+    assert!(login.stdout.contains("Password for alice at "), "{login:?}");
+    let token = login.stdout.trim_end().lines().last().unwrap().trim();
+    let session = server.client().with_token(token).session().await.unwrap();
+    assert_eq!(session.username, "alice");
+}

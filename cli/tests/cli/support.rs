@@ -234,6 +234,44 @@ impl Curfew {
     }
 }
 
+/// `curfew ARGS` on a pseudo-terminal (util-linux `script`), with `input` typed into it.
+/// Standard output and error both come back in `stdout`, as a terminal shows them.
+pub fn on_terminal(config: &Path, env: &[(&str, &str)], args: &[&str], input: &str) -> Run {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut line = quote(env!("CARGO_BIN_EXE_curfew"));
+    for arg in args {
+        line.push(' ');
+        line.push_str(&quote(arg));
+    }
+    let mut command = Command::new("script");
+    command
+        .args(["-qec", &line, "/dev/null"])
+        .env("XDG_CONFIG_HOME", config)
+        .env_remove("CURFEW_TOKEN")
+        .env_remove("CURFEW_SERVER");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (Debian package util-linux)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().expect("exited"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// Waits until `condition` holds, or panics after `within` naming `what`.
 pub fn until(what: &str, within: Duration, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + within;
