@@ -427,7 +427,7 @@ async fn a_running_window_is_ended_now() {
             "maintenance",
             "schedule",
             "--at",
-            &start,
+            start,
             "--message",
             "Now",
             "--warn",
