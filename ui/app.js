@@ -5,12 +5,12 @@
 // the server token never reaches it.
 
 import { $, withButton } from "./lib/dom.js";
-import { call, invokeQuietly, listen, onSignedOut } from "./lib/ipc.js";
+import { call, invokeQuietly, listen, onConnection, onSignedOut } from "./lib/ipc.js";
 import { state } from "./lib/state.js";
 import { reloadAudit, wireActivity } from "./views/activity.js";
 import { enterMaintenance, reloadMaintenance, showMaintenance, wireMaintenance } from "./views/maintenance.js";
 import { showSignIn, wireSignIn } from "./views/signin.js";
-import { enterUsers, refreshUsers, reloadUsers, wireUsers } from "./views/users.js";
+import { clearUsers, enterUsers, refreshUsers, reloadUsers, wireUsers } from "./views/users.js";
 
 const VIEWS = ["users", "maintenance", "activity"];
 
@@ -36,12 +36,29 @@ function enterShell(session) {
   enterUsers(session);
   enterMaintenance(session);
   route();
+  clearUsers();
+  $("summary").textContent = "";
   reloadUsers();
   reloadMaintenance();
 }
 
 function wire() {
   onSignedOut((message) => showSignIn(message));
+  // While the server cannot be reached, one bar says so above the view, which keeps what it
+  // last showed; Retry loads everything again.
+  onConnection((message) => {
+    const back = !message && !$("offline").hidden;
+    $("offline").hidden = !message;
+    if (message) $("offline-text").textContent = message;
+    $("summary").classList.toggle("stale", Boolean(message));
+    // The server answers again: what the views show is loaded afresh.
+    if (back && state.session) {
+      refreshUsers();
+      reloadMaintenance();
+      if (!$("activity-view").hidden) reloadAudit();
+    }
+  });
+  $("offline-retry").addEventListener("click", () => withButton($("offline-retry"), () => refreshUsers()));
   wireSignIn(enterShell);
   wireUsers();
   wireMaintenance();

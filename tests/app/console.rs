@@ -463,3 +463,69 @@ async fn a_window_three_minutes_away_says_what_really_happens_and_the_form_start
     app.quit().await;
     assert_none_wrong(&problems);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_server_down_an_offline_bar_says_so_the_list_stays_and_retry_brings_it_back() {
+    let mut server = Server::start();
+    server.add_user("root", "admin");
+    server.add_user("erin", "member");
+    server.add_user("frank", "member");
+    let (_erin, _) = server.login("erin", ClientKind::Web).await;
+    let config_home = tempfile::tempdir().unwrap();
+    let mut app = App::launch("console-offline", config_home.path(), 0).await;
+    app.sign_in_as(&server.url, "root").await;
+    app.find(&row("frank")).await;
+    app.text_containing("#summary", "3 users").await;
+    let mut problems = Vec::new();
+
+    // Defect 17: the server goes away; the admin filters the list.
+    server.terminate(Duration::from_secs(10));
+    app.click(".chip[data-filter=online]").await;
+    if !eventually(
+        &app,
+        "const bar = document.getElementById('offline'); \
+         return !!bar && !bar.hidden && bar.textContent.includes('Could not reach the server');",
+        Duration::from_secs(10),
+    )
+    .await
+    {
+        problems.push("defect 17: no offline bar says the server cannot be reached".into());
+    }
+    if app.count(&row("frank")).await == 0 {
+        problems.push("defect 17: the list was replaced by the error".into());
+    }
+    let summary = app.text("#summary").await;
+    if !summary.contains("3 users") {
+        problems.push(format!(
+            "defect 17: the summary was replaced by {summary:?}"
+        ));
+    }
+    app.shot("offline").await;
+
+    // Back: Retry loads the list (as filtered) and the bar goes.
+    server.restart();
+    if app.count("#offline-retry").await == 1 {
+        // Another call may find the server back first: then the bar is gone already.
+        app.script(
+            "const bar = document.getElementById('offline'); \
+             if (!bar.hidden) document.getElementById('offline-retry').click(); return true;",
+        )
+        .await;
+        if !eventually(
+            &app,
+            "return document.getElementById('offline').hidden \
+             && !document.querySelector('#users-body tr[data-username=\"frank\"]') \
+             && !!document.querySelector('#users-body tr[data-username=\"erin\"]')",
+            Duration::from_secs(10),
+        )
+        .await
+        {
+            problems.push("defect 17: Retry did not bring the list back".into());
+        }
+    } else {
+        problems.push("defect 17: no Retry".into());
+    }
+    app.shot("back-online").await;
+    app.quit().await;
+    assert_none_wrong(&problems);
+}

@@ -10,6 +10,21 @@ const { listen } = window.__TAURI__.event;
 export { listen };
 
 let signedOut = () => {};
+let connection = () => {};
+
+/** Failures that mean the server cannot be reached now (not that it said no). */
+const OFFLINE = new Set(["unreachable", "timeout", "transport", "unavailable"]);
+
+/** Whether a failure means the server could not be reached (the offline bar says so). */
+export function isOffline(failure) {
+  return OFFLINE.has(failure.error);
+}
+
+/** Who shows whether the server can be reached: `handler(null)` when a call got an answer,
+ *  `handler(message)` when it could not reach the server. */
+export function onConnection(handler) {
+  connection = handler;
+}
 
 /** Who handles "the server signed you out" (the sign-in screen, given the sentence). */
 export function onSignedOut(handler) {
@@ -28,12 +43,16 @@ export async function call(command, args = {}) {
   state.busy += 1;
   $("progress").hidden = false;
   try {
-    return await invoke(command, args);
+    const answer = await invoke(command, args);
+    connection(null);
+    return answer;
   } catch (error) {
     const failure = failureOf(error);
     if (failure.error === "signed_out" || failure.error === "not_signed_in") {
       signedOut(failure.message);
     }
+    if (OFFLINE.has(failure.error)) connection(failure.message);
+    else if (failure.error !== "not_signed_in") connection(null); // the server answered
     throw failure;
   } finally {
     state.busy -= 1;

@@ -18,6 +18,9 @@ export const state = Object.seal({
   cursor: null,
   /** Whether the last page of users is loaded. */
   done: false,
+  /** The next page starts the list afresh (a new search or filter); until it comes, the
+   *  rows shown stay. */
+  fresh: false,
   /** The list generation a page is being loaded for; a new search starts a new one. */
   loadingFor: null,
   generation: 0,

@@ -5,7 +5,7 @@
 import { $, el, showMessage, withButton } from "../lib/dom.js";
 import { confirmAction } from "../lib/dialog.js";
 import { localTime, numbers, plural, relativeTime } from "../lib/format.js";
-import { call } from "../lib/ipc.js";
+import { call, isOffline } from "../lib/ipc.js";
 import { can, state } from "../lib/state.js";
 
 const SEARCH_DEBOUNCE_MS = 200;
@@ -21,7 +21,8 @@ export async function refreshSummary() {
       `${plural(s.app_sessions, "app session", "app sessions")} · ${plural(s.web_sessions, "web session", "web sessions")}` +
       (s.deactivated_users ? ` · ${numbers.format(s.deactivated_users)} deactivated` : "");
   } catch (failure) {
-    $("summary").textContent = failure.message;
+    // Unreachable: the offline bar says so, and the last numbers stay, marked as stale.
+    if (!isOffline(failure) || !$("summary").textContent) $("summary").textContent = failure.message;
   }
 }
 
@@ -48,7 +49,7 @@ function userRow(user, index) {
   const own = user.username === state.session.username;
   if (user.app_sessions + user.web_sessions - (own ? 1 : 0) <= 0) {
     // Nothing to end: no Logout to press, and the reason in plain sight.
-    actions.append(el("span", { class: "no-session", text: own ? "No other session" : "No session" }));
+    actions.append(el("span", { class: "no-session", text: own ? "Signed in here" : "No session" }));
   } else {
     const logout = el("button", { type: "button", class: "secondary logout", text: "Logout" });
     logout.setAttribute("aria-label", `Log out ${user.display_name}`);
@@ -136,15 +137,27 @@ function renderUsers(measure = true) {
   }
 }
 
+/** Empties the list (a new sign-in: nothing of the last session's list stays). */
+export function clearUsers() {
+  state.generation += 1;
+  state.users = [];
+  state.cursor = null;
+  state.done = false;
+  state.fresh = false;
+  $("users-scroll").scrollTop = 0;
+  renderUsers();
+}
+
 /** Reloads the list from its first page; the counts above it only when asked (a search
  *  does not change them, and counting every session costs the server more than a page). */
 export async function reloadUsers({ counts = true } = {}) {
   state.generation += 1;
   state.cursor = null;
   state.done = false;
-  state.users = [];
+  // The rows shown stay until the first page replaces them: a failed load (the server
+  // cannot be reached) leaves the list as it was.
+  state.fresh = true;
   $("users-scroll").scrollTop = 0;
-  renderUsers();
   $("users-view").dataset.loadedCount = "0";
   $("users-status").textContent = "Loading users…";
   if (counts) refreshSummary();
@@ -177,7 +190,7 @@ export async function refreshUsers({ force = true } = {}) {
       pages += 1;
     } while (cursor && users.length < wanted && pages < REFRESH_PAGES_MAX);
   } catch (failure) {
-    if (generation === state.generation) $("users-status").textContent = failure.message;
+    if (generation === state.generation) $("users-status").textContent = listFailure(failure);
     return;
   }
   if (cursor && users.length < wanted) {
@@ -187,9 +200,16 @@ export async function refreshUsers({ force = true } = {}) {
   state.users = users;
   state.cursor = cursor;
   state.done = !cursor;
+  state.fresh = false;
   state.loadingFor = null;
   renderUsers();
   showListStatus();
+}
+
+/** The line under the list when a page could not be loaded. Unreachable: the offline bar
+ *  says why, and the rows last loaded stay. */
+function listFailure(failure) {
+  return isOffline(failure) && state.users.length ? "Showing the users as last loaded." : failure.message;
 }
 
 /** The line under the list: how many are shown, or why none are. */
@@ -215,6 +235,11 @@ async function loadMoreUsers() {
     if (generation !== state.generation) return; // a newer search replaced this one
     const fetchedAt = performance.now();
     const firstPage = !state.cursor;
+    if (state.fresh) {
+      state.fresh = false;
+      state.users = [];
+      $("users-scroll").scrollTop = 0;
+    }
     state.users.push(...page.users);
     state.cursor = page.next_cursor;
     state.done = !page.next_cursor;
@@ -225,7 +250,7 @@ async function loadMoreUsers() {
     }
     showListStatus();
   } catch (failure) {
-    if (generation === state.generation) $("users-status").textContent = failure.message;
+    if (generation === state.generation) $("users-status").textContent = listFailure(failure);
   } finally {
     if (state.loadingFor === generation) state.loadingFor = null;
   }
