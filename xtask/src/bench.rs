@@ -26,6 +26,26 @@ pub struct Curfewd {
 
 impl Curfewd {
     pub fn start(bin: &Path, database_url: &str, log: &Path) -> anyhow::Result<Curfewd> {
+        Self::start_with(
+            bin,
+            database_url,
+            log,
+            &[
+                "--login-per-minute-per-address",
+                "1000000",
+                "--login-per-minute-per-account",
+                "1000000",
+            ],
+        )
+    }
+
+    /// With these `serve` flags instead of the benches' unthrottled sign-ins.
+    pub fn start_with(
+        bin: &Path,
+        database_url: &str,
+        log: &Path,
+        flags: &[&str],
+    ) -> anyhow::Result<Curfewd> {
         let mut child = Command::new(bin)
             .args([
                 "serve",
@@ -33,11 +53,8 @@ impl Curfewd {
                 database_url,
                 "--bind",
                 "127.0.0.1:0",
-                "--login-per-minute-per-address",
-                "1000000",
-                "--login-per-minute-per-account",
-                "1000000",
             ])
+            .args(flags)
             .env(
                 "CURFEW_LOG",
                 std::env::var("CURFEW_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
@@ -54,6 +71,10 @@ impl Curfewd {
             .with_context(|| format!("curfewd did not start: {line:?}; see {}", log.display()))?
             .to_owned();
         Ok(Curfewd { child, url })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn stop(mut self) -> anyhow::Result<()> {
@@ -93,8 +114,8 @@ struct Row {
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut sizes = vec![1_000usize, 10_000, 100_000];
-    let (mut server_part, mut app_part, mut fanout_part, mut postgres_part) =
-        (true, true, true, true);
+    let (mut server_part, mut app_part, mut fanout_part, mut postgres_part, mut attack_part) =
+        (true, true, true, true, true);
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         match (flag.as_str(), rest.next()) {
@@ -105,15 +126,16 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                     .collect::<anyhow::Result<_>>()?
             }
             ("--only", Some(part))
-                if ["server", "app", "fanout", "postgres"].contains(&part.as_str()) =>
+                if ["server", "app", "fanout", "postgres", "attack"].contains(&part.as_str()) =>
             {
                 server_part = part == "server";
                 app_part = part == "app";
                 fanout_part = part == "fanout";
                 postgres_part = part == "postgres";
+                attack_part = part == "attack";
             }
             _ => bail!(
-                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout|postgres]"
+                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout|postgres|attack]"
             ),
         }
     }
@@ -179,12 +201,21 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             rows.push(runtime.block_on(bench_size(&bin, sessions))?);
         }
     }
+    let attack = if attack_part {
+        eprintln!("==> curfewd under attack, beside a quiet run");
+        Some(runtime.block_on(crate::attackbench::run(&bin))?)
+    } else {
+        None
+    };
     let fanout = if fanout_part {
         eprintln!("==> maintenance fan-out to 10,000 notice streams");
         Some(runtime.block_on(crate::fanout::run(&bin))?)
     } else {
         None
     };
+    if let Some(attack) = &attack {
+        crate::attackbench::print(attack);
+    }
     if let Some(f) = &fanout {
         println!();
         println!(

@@ -2,6 +2,7 @@
 //! needs (builds, databases) so that a newcomer runs one command.
 
 mod appbench;
+mod attackbench;
 mod bench;
 mod fanout;
 mod layers;
