@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-use super::{secrets, AppError, AppResult, ErrorKind};
+use super::error::{AppError, AppResult, ErrorKind};
+use super::secrets;
 
 pub struct HashingGate {
     permits: Arc<Semaphore>,
