@@ -529,3 +529,87 @@ async fn with_the_server_down_an_offline_bar_says_so_the_list_stays_and_retry_br
     app.quit().await;
     assert_none_wrong(&problems);
 }
+
+/// The page's zoom as the webview applies it: CSS pixels across the window shrink as it grows.
+async fn inner_width(app: &App) -> f64 {
+    app.script("return innerWidth").await.as_f64().unwrap()
+}
+
+/// Presses Ctrl and `key` on the page, as the admin does.
+async fn ctrl(app: &App, key: &str) {
+    app.find("body")
+        .await
+        .send_keys(&format!("\u{E009}{key}\u{E009}"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_plus_minus_and_zero_zoom_and_row_actions_stay_in_view_when_zoomed() {
+    let server = Server::start();
+    server.add_user("root", "admin");
+    server.add_user("erin", "member");
+    let (_erin, _) = server.login("erin", ClientKind::Web).await;
+    let config_home = tempfile::tempdir().unwrap();
+    let mut app = App::launch("console-zoom", config_home.path(), 0).await;
+    app.sign_in_as(&server.url, "root").await;
+    app.find(&format!("{} button.logout", row("erin"))).await;
+    let mut problems = Vec::new();
+
+    // Defect 13: Ctrl+= zooms in, Ctrl+- out, Ctrl+0 back to 100 %.
+    let normal = inner_width(&app).await;
+    ctrl(&app, "=").await;
+    let zoomed_in = eventually(
+        &app,
+        &format!("return innerWidth < {normal} - 50"),
+        Duration::from_secs(3),
+    )
+    .await;
+    if !zoomed_in {
+        problems.push("defect 13: Ctrl+= does not zoom in".into());
+    }
+    app.shot("ctrl-plus").await;
+    ctrl(&app, "0").await;
+    if zoomed_in
+        && !eventually(
+            &app,
+            &format!("return Math.abs(innerWidth - {normal}) < 2"),
+            Duration::from_secs(3),
+        )
+        .await
+    {
+        problems.push("defect 13: Ctrl+0 does not zoom back to 100 %".into());
+    }
+    ctrl(&app, "-").await;
+    if !eventually(
+        &app,
+        &format!("return innerWidth > {normal} + 50"),
+        Duration::from_secs(3),
+    )
+    .await
+    {
+        problems.push("defect 13: Ctrl+- does not zoom out".into());
+    }
+    ctrl(&app, "0").await;
+
+    // Defect 13: at 200 % the row actions stay in the list's view.
+    app.script("document.documentElement.style.zoom = '2'; return true;")
+        .await;
+    let fits = app
+        .script(
+            "const view = document.getElementById('users-scroll').getBoundingClientRect(); \
+             const row = document.querySelector('#users-body tr[data-username=\"erin\"]'); \
+             return [...row.querySelectorAll('button')].every((b) => { \
+               const r = b.getBoundingClientRect(); \
+               return r.left >= view.left - 1 && r.right <= view.right + 1; });",
+        )
+        .await;
+    if fits != serde_json::Value::Bool(true) {
+        problems.push("defect 13: at 200 % the row actions are off-screen".into());
+    }
+    app.shot("zoom-200-row-actions").await;
+    app.script("document.documentElement.style.zoom = ''; return true;")
+        .await;
+    app.quit().await;
+    assert_none_wrong(&problems);
+}
