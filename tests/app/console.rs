@@ -613,3 +613,77 @@ async fn ctrl_plus_minus_and_zero_zoom_and_row_actions_stay_in_view_when_zoomed(
     app.quit().await;
     assert_none_wrong(&problems);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holding_tab_stays_in_the_list_and_a_disabled_control_says_why_in_sight() {
+    let server = Server::start();
+    let seeded = std::process::Command::new(crate::support::curfewd_bin())
+        .args(["demo-seed", "--database-url", &server.database_url])
+        .args(["--users", "400", "--admin-password", PASSWORD])
+        .args(["--online-share", "0.5"])
+        .env("CURFEW_LOG", "warn")
+        .output()
+        .expect("demo-seed");
+    assert!(
+        seeded.status.success(),
+        "demo-seed: {}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    server.add_user("helpdesk", "support");
+    let config_home = tempfile::tempdir().unwrap();
+    let mut app = App::launch("console-tab", config_home.path(), 0).await;
+    app.sign_in_as(&server.url, "helpdesk").await;
+    app.find("#users-body tr").await;
+    let mut problems = Vec::new();
+
+    // Defect 14: the reason support cannot deactivate is in sight, not only in a tooltip.
+    let said = app
+        .script(
+            "const note = document.getElementById('role-note'); \
+             return !!note && !note.hidden && note.textContent;",
+        )
+        .await;
+    if !said
+        .as_str()
+        .is_some_and(|t| t.contains("cannot deactivate"))
+    {
+        problems.push(format!(
+            "defect 14: the reason Deactivate is disabled is not in sight: {said}"
+        ));
+    }
+    app.shot("role-note").await;
+
+    // Defect 14: Tab held down (120 presses, no pause for a frame) walks the rows and never
+    // leaves the list.
+    app.script("document.querySelector('#users-body tr button:enabled').focus(); return true;")
+        .await;
+    app.client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&"\u{E004}".repeat(120))
+        .await
+        .unwrap();
+    let past_150 = eventually(
+        &app,
+        "const row = document.activeElement.closest('#users-body tr'); \
+         return !!row && Number(row.getAttribute('aria-rowindex')) > 150;",
+        Duration::from_secs(5),
+    )
+    .await;
+    let at = app
+        .script(
+            "const row = document.activeElement.closest('#users-body tr'); \
+             return row ? Number(row.getAttribute('aria-rowindex')) : \
+               (document.activeElement.id || document.activeElement.tagName);",
+        )
+        .await;
+    if !past_150 {
+        problems.push(format!(
+            "defect 14: after 120 Tabs the focus is at {at}, not on row 150 or later"
+        ));
+    }
+    app.shot("tab-held").await;
+    app.quit().await;
+    assert_none_wrong(&problems);
+}

@@ -34,6 +34,8 @@ export const state = Object.seal({
   renderQueued: false,
   /** The row button that had focus ({id, button}): given back when its row is rendered again. */
   focus: null,
+  /** Tabs pressed on the last loaded row while the next page loads: carried out after. */
+  tabsWaiting: 0,
   /** When the last search keystroke came (performance.now()), until its list is painted. */
   keyAt: undefined,
   /** The search waiting for a pause in typing, and when the last search ran. */

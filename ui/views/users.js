@@ -26,6 +26,72 @@ export async function refreshSummary() {
   }
 }
 
+/** Whether a row offers Logout: Logout ends every session but the admin's own, so on their
+ *  own row one session is not counted. */
+function logoutOffered(user) {
+  const own = user.username === state.session.username;
+  return user.app_sessions + user.web_sessions - (own ? 1 : 0) > 0;
+}
+
+/** Whether a row has a button the keyboard can reach. */
+function hasEnabledButton(user) {
+  return (logoutOffered(user) && can("force_logout"))
+    || (can("manage_users") && user.username !== state.session.username);
+}
+
+/** Puts row `index` in view, renders it now, and focuses its first (or last) enabled button. */
+function focusRow(index, last) {
+  const scroller = $("users-scroll");
+  const head = $("users-table").tHead.getBoundingClientRect().height;
+  const height = state.rowHeight || 48;
+  const top = head + index * height;
+  if (top < scroller.scrollTop + head) scroller.scrollTop = top - head;
+  else if (top + height > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = top + height - scroller.clientHeight;
+  renderUsers();
+  const row = $("users-body").querySelector(`tr[data-user-id="${state.users[index].id}"]`);
+  const buttons = row ? [...row.querySelectorAll("button:enabled")] : [];
+  (last ? buttons.at(-1) : buttons[0])?.focus({ preventScroll: true });
+}
+
+/** Tab and Shift+Tab between rows: the next row with a button is rendered and focused at
+ *  once (keys held down come faster than frames), and rows not loaded yet are loaded
+ *  first, so the focus never falls out of a list that goes on. */
+function tabBetweenRows(event) {
+  if (event.key !== "Tab" || event.altKey || event.ctrlKey || event.metaKey) return;
+  const row = event.target.closest("tr");
+  const buttons = [...row.querySelectorAll("button:enabled")];
+  const at = buttons.indexOf(event.target);
+  if (event.shiftKey ? at > 0 : at < buttons.length - 1) return; // within the row
+  const step = event.shiftKey ? -1 : 1;
+  const index = state.users.indexOf(state.rowUser.get(row));
+  for (let i = index + step; i >= 0 && i < state.users.length; i += step) {
+    if (hasEnabledButton(state.users[i])) {
+      event.preventDefault();
+      focusRow(i, step < 0);
+      return;
+    }
+  }
+  if (step > 0 && !state.done) {
+    // The next rows are not loaded yet: the focus waits on this row until they are, and
+    // the Tabs pressed meanwhile are counted, then carried out.
+    event.preventDefault();
+    state.tabsWaiting += 1;
+    if (state.tabsWaiting > 1) return;
+    const from = index;
+    loadMoreUsers().then(() => {
+      let next = from;
+      for (let i = from + 1; i < state.users.length && state.tabsWaiting > 0; i += 1) {
+        if (hasEnabledButton(state.users[i])) {
+          next = i;
+          state.tabsWaiting -= 1;
+        }
+      }
+      state.tabsWaiting = 0;
+      if (next !== from && document.activeElement === event.target) focusRow(next, false);
+    });
+  }
+}
+
 function userRow(user, index) {
   const row = el("tr", { "data-user-id": user.id, "data-username": user.username });
   row.setAttribute("aria-rowindex", String(index + 2));
@@ -45,9 +111,8 @@ function userRow(user, index) {
   const cell = el("td");
   const actions = el("div", { class: "row-actions" });
   cell.append(actions);
-  // Logout ends every session but the admin's own: on their own row, one is not counted.
   const own = user.username === state.session.username;
-  if (user.app_sessions + user.web_sessions - (own ? 1 : 0) <= 0) {
+  if (!logoutOffered(user)) {
     // Nothing to end: no Logout to press, and the reason in plain sight.
     actions.append(el("span", { class: "no-session", text: own ? "Signed in here" : "No session" }));
   } else {
@@ -56,6 +121,7 @@ function userRow(user, index) {
     if (!can("force_logout")) {
       logout.disabled = true;
       logout.title = `Your role (${state.session.role}) cannot log users out.`;
+      logout.setAttribute("aria-describedby", "role-note");
     }
     logout.addEventListener("click", () => logoutUser(user, logout));
     actions.append(logout);
@@ -70,6 +136,7 @@ function userRow(user, index) {
   if (!can("manage_users")) {
     toggle.disabled = true;
     toggle.title = `Your role (${state.session.role}) cannot ${activating ? "activate" : "deactivate"} users; ask an administrator.`;
+    toggle.setAttribute("aria-describedby", "role-note");
   } else if (user.username === state.session.username) {
     toggle.disabled = true;
     toggle.title = "You cannot deactivate your own account.";
@@ -347,6 +414,15 @@ async function logoutAll() {
 
 /** What the signed-in admin's role allows, on the view's own buttons. */
 export function enterUsers(session) {
+  // What the role does not allow, said once above the list (a disabled button's tooltip is
+  // out of the keyboard's reach).
+  const note = $("role-note");
+  note.textContent = !can("force_logout")
+    ? `Your role (${session.role}) cannot log users out or deactivate them; ask an administrator.`
+    : !can("manage_users")
+      ? `Your role (${session.role}) can log users out but cannot deactivate or activate them; ask an administrator.`
+      : "";
+  note.hidden = !note.textContent;
   const logoutAllButton = $("logout-all");
   logoutAllButton.disabled = !can("force_logout");
   logoutAllButton.title = logoutAllButton.disabled ? `Your role (${session.role}) cannot log users out.` : "";
@@ -381,6 +457,7 @@ export function wireUsers() {
     if (sentinelVisible()) loadMoreUsers();
   }, { passive: true });
   new ResizeObserver(queueRender).observe($("users-scroll"));
+  $("users-body").addEventListener("keydown", tabBetweenRows);
   $("users-body").addEventListener("focusin", (event) => {
     const row = event.target.closest("tr");
     state.focus = { id: row.dataset.userId, button: [...row.querySelectorAll("button")].indexOf(event.target) };
