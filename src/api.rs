@@ -147,7 +147,9 @@ pub struct ErrorBody {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::login_username))]
     pub username: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::login_password))]
     pub password: String,
     pub client: ClientKind,
 }
@@ -200,17 +202,21 @@ pub enum UserFilter {
 /// Query of `GET /admin/users`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct UserQuery {
     /// Case-insensitive substring of the username or the display name.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = schemas::search))]
     pub q: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<UserFilter>,
     /// The `next_cursor` of the previous page.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = schemas::cursor))]
     pub cursor: Option<String>,
     /// 1 to 500; 50 when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = schemas::page_limit))]
     pub limit: Option<u32>,
 }
 
@@ -328,6 +334,7 @@ pub struct ThrottledAccount {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClearThrottle {
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::throttled_username))]
     pub username: String,
 }
 
@@ -464,11 +471,14 @@ pub struct AuditEntry {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct AuditQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = schemas::cursor))]
     pub cursor: Option<String>,
     /// 1 to 500; 50 when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = schemas::page_limit))]
     pub limit: Option<u32>,
     /// Which entries: administrators' actions when absent, sign-ins, or all.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -648,17 +658,22 @@ fn default_freeze_before() -> i64 {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MaintenanceRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::starts_at))]
     pub starts_at: DateTime<Utc>,
     /// Absent: the window lasts until an administrator ends it.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::ends_at))]
     pub ends_at: Option<DateTime<Utc>>,
     /// What users are told, 1 to 500 characters.
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::message))]
     pub message: String,
     /// Seconds before the start at which to warn; default 3600, 900, 300, 60.
     #[serde(default = "default_warn_before")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::warn_before))]
     pub warn_before: Vec<i64>,
     /// Seconds before the start from which non-administrators cannot sign in; default 300.
     #[serde(default = "default_freeze_before")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::freeze_before))]
     pub freeze_before: i64,
     /// Also keep the other administrators signed in (the scheduling admin always stays).
     #[serde(default)]
@@ -774,7 +789,7 @@ pub struct MaintenanceStep {
     pub state: StepState,
     pub ran_at: Option<DateTime<Utc>>,
     /// What the step did (sessions reached or revoked), or why it was skipped.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::step_detail))]
     pub detail: Option<serde_json::Value>,
 }
 
@@ -855,6 +870,209 @@ impl AdminEvent {
             AdminEvent::WindowCancelled { .. } => "window_cancelled",
             AdminEvent::StepFailed { .. } => "step_failed",
         }
+    }
+}
+
+/// Schemas of the constrained fields, built from [`crate::limits`] so that the document
+/// states the limits the server enforces. Text is checked after trimming white space
+/// (Rust's `char::is_whitespace`, spelled out below so that every regex engine agrees).
+#[cfg(feature = "openapi")]
+pub mod schemas {
+    use crate::limits::{
+        FREEZE_BEFORE_MAX, MESSAGE_MAX, PAGE_MAX, PASSWORD_MAX, SEARCH_MAX, USERNAME_MAX,
+        WARNINGS_MAX, WARN_BEFORE_MAX,
+    };
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaFormat, Type};
+    use utoipa::openapi::{KnownFormat, RefOr, Schema};
+
+    /// Rust's white space, which `trim` removes.
+    pub const WHITE_SPACE: &str =
+        r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+    /// Control characters (Unicode category Cc).
+    pub const CONTROL: &str = r"\x00-\x1F\x7F-\x9F";
+
+    fn visible() -> String {
+        format!("[^{CONTROL}{WHITE_SPACE}]")
+    }
+
+    /// Text that, trimmed, is 1 to `max` characters (any number when `None`) with no
+    /// control character but those in `allowed_controls` (a class body such as `\n`);
+    /// `optional`: or only white space.
+    fn trimmed_text(max: Option<usize>, allowed_controls: &str, optional: bool) -> String {
+        let inner = if allowed_controls.is_empty() {
+            format!("[^{CONTROL}]")
+        } else {
+            format!("(?:[^{CONTROL}]|[{allowed_controls}])")
+        };
+        let v = visible();
+        let repeat = match max {
+            Some(max) => format!("{{0,{}}}", max.saturating_sub(2)),
+            None => "*".to_owned(),
+        };
+        let body = format!("{v}(?:{inner}{repeat}{v})?");
+        let body = if optional {
+            format!("(?:{body})?")
+        } else {
+            body
+        };
+        format!("^[{WHITE_SPACE}]*{body}[{WHITE_SPACE}]*$")
+    }
+
+    fn string(description: &str) -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(description))
+    }
+
+    /// `LoginRequest.username`.
+    pub fn login_username() -> Schema {
+        string(&format!(
+            "1 to {USERNAME_MAX} characters, not only white space. Compared in lower case."
+        ))
+        .min_length(Some(1))
+        .max_length(Some(USERNAME_MAX))
+        .pattern(Some(format!("[^{WHITE_SPACE}]")))
+        .into()
+    }
+
+    /// `LoginRequest.password`.
+    pub fn login_password() -> Schema {
+        string(&format!(
+            "Not empty, at most {PASSWORD_MAX} bytes in UTF-8 (so at most {PASSWORD_MAX} \
+             characters; fewer when they are not ASCII)."
+        ))
+        .min_length(Some(1))
+        .max_length(Some(PASSWORD_MAX))
+        .into()
+    }
+
+    /// `ClearThrottle.username`.
+    pub fn throttled_username() -> Schema {
+        string("As the throttle list shows it: not only white space, no control character.")
+            .pattern(Some(trimmed_text(None, "", false)))
+            .into()
+    }
+
+    /// `MaintenanceRequest.message`.
+    pub fn message() -> Schema {
+        string(&format!(
+            "What users are told: 1 to {MESSAGE_MAX} characters once white space at either end \
+             is trimmed; no control character but line breaks (\\n)."
+        ))
+        .min_length(Some(1))
+        .pattern(Some(trimmed_text(Some(MESSAGE_MAX), r"\n", false)))
+        .into()
+    }
+
+    /// `MaintenanceRequest.starts_at`.
+    pub fn starts_at() -> Schema {
+        string(&format!(
+            "In the future, at most {} days ({} s) from now (not expressible in JSON Schema; \
+             refused with 400 `starts_in_past` or `starts_too_late`).",
+            crate::limits::STARTS_AHEAD_MAX / 86400,
+            crate::limits::STARTS_AHEAD_MAX
+        ))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .into()
+    }
+
+    /// `MaintenanceRequest.ends_at`.
+    pub fn ends_at() -> Schema {
+        ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                Type::String,
+                Type::Null,
+            ]))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some(format!(
+                "Absent or null: the window lasts until an administrator ends it. Otherwise \
+                 after `starts_at` and at most {} days ({} s) after it (not expressible in JSON \
+                 Schema; refused with 400 `ends_before_start` or `window_too_long`).",
+                crate::limits::WINDOW_LENGTH_MAX / 86400,
+                crate::limits::WINDOW_LENGTH_MAX
+            )))
+            .into()
+    }
+
+    /// `MaintenanceRequest.warn_before`.
+    pub fn warn_before() -> Schema {
+        ArrayBuilder::new()
+            .items(RefOr::T(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                    .minimum(Some(1))
+                    .maximum(Some(WARN_BEFORE_MAX))
+                    .into(),
+            ))
+            .max_items(Some(WARNINGS_MAX))
+            .description(Some(format!(
+                "Seconds before the start at which to warn, each 1 to {WARN_BEFORE_MAX}; at \
+                 most {WARNINGS_MAX}; default 3600, 900, 300, 60."
+            )))
+            .into()
+    }
+
+    /// `MaintenanceRequest.freeze_before`.
+    pub fn freeze_before() -> Schema {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(0))
+            .maximum(Some(FREEZE_BEFORE_MAX))
+            .description(Some(format!(
+                "Seconds before the start from which non-administrators cannot sign in, 0 to \
+                 {FREEZE_BEFORE_MAX}; default 300."
+            )))
+            .into()
+    }
+
+    /// `limit` of the users list and the audit.
+    pub fn page_limit() -> Schema {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+            .minimum(Some(1))
+            .maximum(Some(PAGE_MAX))
+            .description(Some(format!(
+                "1 to {PAGE_MAX}; {} when absent.",
+                crate::limits::PAGE_DEFAULT
+            )))
+            .into()
+    }
+
+    /// `q` of the users list.
+    pub fn search() -> Schema {
+        string(&format!(
+            "Case-insensitive substring of the username or the display name: at most \
+             {SEARCH_MAX} characters once white space at either end is trimmed, no control \
+             character; empty means no search."
+        ))
+        .pattern(Some(trimmed_text(Some(SEARCH_MAX), "", true)))
+        .into()
+    }
+
+    /// `cursor` of the users list and the audit.
+    pub fn cursor() -> Schema {
+        string(
+            "The `next_cursor` of the previous page, as this server gave it; any other value \
+             is refused with 400 `invalid_cursor` (not expressible in JSON Schema).",
+        )
+        .into()
+    }
+
+    /// `MaintenanceStep.detail`.
+    pub fn step_detail() -> Schema {
+        ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                Type::Object,
+                Type::Null,
+            ]))
+            .description(Some(
+                "What the step did (sessions reached or revoked), or why it was skipped; null \
+                 when there is nothing to tell.",
+            ))
+            .into()
     }
 }
 

@@ -36,7 +36,10 @@ pub async fn me(Administrator(caller): Administrator) -> Json<Me> {
 /// A page of users with their live sessions per client.
 #[utoipa::path(get, path = routes::USERS.path, context_path = routes::API_PREFIX, tag = "administrators",
     params(UserQuery),
-    responses((status = 200, body = UserPage), (status = 400, body = ErrorBody),
+    responses((status = 200, body = UserPage, links(
+                  ("logout_user" = (operation_id = "logout_user", parameters(("id" = "$response.body#/users/0/id")), description = "sign out the first user listed")),
+                  ("deactivate" = (operation_id = "deactivate", parameters(("id" = "$response.body#/users/0/id")), description = "deactivate the first user listed")),
+                  ("activate" = (operation_id = "activate", parameters(("id" = "$response.body#/users/0/id")), description = "activate the first user listed")))), (status = 400, body = ErrorBody, description = "invalid_limit, invalid_cursor, search_too_long, invalid_search or invalid_query"),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_users(
@@ -73,8 +76,9 @@ fn with_timing(body: impl IntoResponse, database: std::time::Duration) -> Respon
 /// Revokes every session of one user (except the caller's own).
 #[utoipa::path(post, path = routes::LOGOUT_USER.path, context_path = routes::API_PREFIX, tag = "administrators",
     params(("id" = Uuid, Path, description = "the user's id")),
-    responses((status = 200, body = LogoutResult), (status = 400, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = LogoutResult, headers(("Server-Timing" = String, description = "db;dur=<milliseconds>"))),
+              (status = 400, body = ErrorBody, description = "invalid_id: not a UUID"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "user_not_found")),
     security(("bearer" = [])))]
 pub async fn logout_user(
     State(state): State<AppState>,
@@ -105,8 +109,11 @@ pub async fn logout_all(
 /// Deactivates an account and revokes its sessions in the same transaction.
 #[utoipa::path(post, path = routes::DEACTIVATE_USER.path, context_path = routes::API_PREFIX, tag = "administrators",
     params(("id" = Uuid, Path, description = "the user's id")),
-    responses((status = 200, body = UserStatusChange), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = UserStatusChange, links(
+                  ("activate" = (operation_id = "activate", parameters(("id" = "$response.body#/user/id")), description = "undo: activate the account again")))),
+              (status = 400, body = ErrorBody, description = "invalid_id: not a UUID"), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "user_not_found"),
+              (status = 409, body = ErrorBody, description = "cannot_deactivate_self")),
     security(("bearer" = [])))]
 pub async fn deactivate(
     State(state): State<AppState>,
@@ -123,8 +130,8 @@ pub async fn deactivate(
 /// Lets a deactivated account sign in again.
 #[utoipa::path(post, path = routes::ACTIVATE_USER.path, context_path = routes::API_PREFIX, tag = "administrators",
     params(("id" = Uuid, Path, description = "the user's id")),
-    responses((status = 200, body = UserStatusChange), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = UserStatusChange), (status = 400, body = ErrorBody, description = "invalid_id: not a UUID"), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "user_not_found")),
     security(("bearer" = [])))]
 pub async fn activate(
     State(state): State<AppState>,
@@ -141,7 +148,7 @@ pub async fn activate(
 /// Who did what to whom, newest first.
 #[utoipa::path(get, path = routes::AUDIT.path, context_path = routes::API_PREFIX, tag = "administrators",
     params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody, description = "invalid_limit (above the maximum too), invalid_cursor or invalid_query"),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn audit(
@@ -155,7 +162,9 @@ pub async fn audit(
 /// Accounts with failed sign-ins in the last minute (on this instance), most attempts
 /// first: who is being guessed at, or kept out.
 #[utoipa::path(get, path = routes::SIGN_IN_THROTTLES.path, context_path = routes::API_PREFIX, tag = "administrators",
-    responses((status = 200, body = SignInThrottles), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = SignInThrottles, links(
+                  ("clear" = (operation_id = "clear_sign_in_throttle", request_body = json!({"username": "$response.body#/accounts/0/username"}), description = "let the first account listed try again")))),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn sign_in_throttles(
     State(state): State<AppState>,
@@ -167,7 +176,7 @@ pub async fn sign_in_throttles(
 /// Lets a throttled account try again at once. Audited.
 #[utoipa::path(post, path = routes::CLEAR_SIGN_IN_THROTTLE.path, context_path = routes::API_PREFIX, tag = "administrators",
     request_body = ClearThrottle,
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 204), (status = 400, body = ErrorBody, description = "invalid_username, invalid_json or invalid_body"), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "not_throttled")),
     security(("bearer" = [])))]
 pub async fn clear_sign_in_throttle(

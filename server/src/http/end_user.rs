@@ -20,10 +20,11 @@ use crate::core::{AppResult, AppState};
     request_body = LoginRequest,
     responses(
         (status = 200, body = LoginResponse),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody, description = "wrong username or password"),
+        (status = 400, body = ErrorBody, description = "missing_credentials, invalid_username, invalid_password, invalid_json or invalid_body"),
+        (status = 401, body = ErrorBody, description = "invalid_credentials: wrong username or password"),
         (status = 403, body = ErrorBody, description = "account_deactivated"),
-        (status = 429, body = ErrorBody, description = "too many attempts; see Retry-After"),
-        (status = 503, body = ErrorBody, description = "maintenance (sign-ins are frozen) or busy (too many sign-ins being checked at once); see Retry-After"),
+        (status = 429, body = ErrorBody, description = "rate_limited: too many attempts for this account or from this address; see Retry-After"),
+        (status = 503, body = ErrorBody, description = "maintenance (sign-ins are frozen), busy (too many sign-ins being checked at once) or unavailable (no database); see Retry-After"),
     ))]
 pub async fn login(
     State(state): State<AppState>,
@@ -67,7 +68,9 @@ pub async fn notices(
 /// clients must not reconnect after that event.
 #[utoipa::path(get, path = routes::NOTICE_STREAM.path, context_path = routes::API_PREFIX, tag = "end users",
     responses((status = 200, content_type = "text/event-stream", description = "events: maintenance_warning, maintenance_cancelled, session_revoked (the last)"),
-              (status = 401, body = ErrorBody)),
+              (status = 401, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "too_many_streams: this sign-in or user holds as many streams as allowed; poll GET /notices instead; see Retry-After"),
+              (status = 503, body = ErrorBody, description = "busy (the server holds as many streams as it can) or unavailable (no database); see Retry-After")),
     security(("bearer" = [])))]
 pub async fn notice_stream(
     State(state): State<AppState>,

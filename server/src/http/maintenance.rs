@@ -19,8 +19,12 @@ use crate::core::{AppResult, AppState};
 /// Schedules a window; warnings, freeze, logout and end run on the server.
 #[utoipa::path(post, path = routes::SCHEDULE_MAINTENANCE.path, context_path = routes::API_PREFIX, tag = "maintenance",
     request_body = MaintenanceRequest,
-    responses((status = 201, body = MaintenanceWindow), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "overlaps another window")),
+    responses((status = 201, body = MaintenanceWindow, links(
+                  ("cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/id")), description = "cancel this window before it starts")),
+                  ("end" = (operation_id = "end", parameters(("id" = "$response.body#/id")), description = "end this window once it runs")))),
+              (status = 400, body = ErrorBody, description = "starts_in_past, starts_too_late, ends_before_start, window_too_long, empty_message, message_too_long, invalid_message, too_many_warnings, invalid_warning, invalid_freeze, invalid_json or invalid_body"),
+              (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "window_overlaps: overlaps another window")),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -33,7 +37,10 @@ pub async fn create(
 
 /// Upcoming and running windows, then the latest finished ones.
 #[utoipa::path(get, path = routes::MAINTENANCE.path, context_path = routes::API_PREFIX, tag = "maintenance",
-    responses((status = 200, body = MaintenanceList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = MaintenanceList, links(
+                  ("cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/windows/0/id")), description = "cancel the first window listed")),
+                  ("end" = (operation_id = "end", parameters(("id" = "$response.body#/windows/0/id")), description = "end the first window listed")))),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -45,8 +52,9 @@ pub async fn list(
 /// Cancels a window before it starts; users are told.
 #[utoipa::path(delete, path = routes::CANCEL_MAINTENANCE.path, context_path = routes::API_PREFIX, tag = "maintenance",
     params(("id" = Uuid, Path, description = "the window's id")),
-    responses((status = 200, body = MaintenanceWindow), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = MaintenanceWindow), (status = 400, body = ErrorBody, description = "invalid_id: not a UUID"), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "window_not_found"),
+              (status = 409, body = ErrorBody, description = "window_running (end it instead) or window_finished")),
     security(("bearer" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,
@@ -59,8 +67,9 @@ pub async fn cancel(
 /// Ends a running window now: sign-ins reopen.
 #[utoipa::path(post, path = routes::END_MAINTENANCE.path, context_path = routes::API_PREFIX, tag = "maintenance",
     params(("id" = Uuid, Path, description = "the window's id")),
-    responses((status = 200, body = MaintenanceWindow), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = MaintenanceWindow), (status = 400, body = ErrorBody, description = "invalid_id: not a UUID"), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "window_not_found"),
+              (status = 409, body = ErrorBody, description = "window_not_started (cancel it instead) or window_finished")),
     security(("bearer" = [])))]
 pub async fn end(
     State(state): State<AppState>,
@@ -74,7 +83,9 @@ pub async fn end(
 /// Ends with `session_revoked` when the administrator's own session is revoked.
 #[utoipa::path(get, path = routes::ADMIN_EVENTS.path, context_path = routes::API_PREFIX, tag = "maintenance",
     responses((status = 200, content_type = "text/event-stream", description = "events: warning_sent, freeze_started, mass_logout_done, window_ended, window_cancelled, step_failed, session_revoked"),
-              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "too_many_streams: this sign-in or user holds as many streams as allowed; see Retry-After"),
+              (status = 503, body = ErrorBody, description = "busy (the server holds as many streams as it can) or unavailable (no database); see Retry-After")),
     security(("bearer" = [])))]
 pub async fn events(
     State(state): State<AppState>,

@@ -219,3 +219,132 @@ async fn the_end_users_page_is_served_with_a_strict_csp() {
         assert!(!body.is_empty());
     }
 }
+
+/// Every `$ref` under `value` (recursively).
+fn references(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                found.push(target.clone());
+            }
+            map.values().for_each(|v| references(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| references(v, found)),
+        _ => {}
+    }
+}
+
+/// What the property-based run (`cargo xtask test`, schemathesis) relies on, checked on
+/// the document itself: references resolve, limits come from `curfew::limits`, the
+/// answers of the extractors and the database are on every operation, links are spelled
+/// as OpenAPI spells them and lead to operations that exist.
+#[tokio::test]
+async fn the_document_states_the_limits_the_answers_and_the_links() {
+    use curfew::limits;
+    let t = TestApp::new().await;
+    let request = Request::get(routes::OPENAPI.full_path())
+        .body(Body::empty())
+        .expect("request");
+    let doc = ok(t.send(request).await);
+    let schemas = &doc["components"]["schemas"];
+
+    let mut found = Vec::new();
+    references(&doc, &mut found);
+    for target in found {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("an unexpected reference {target}"));
+        assert!(schemas[name].is_object(), "{target} does not exist");
+    }
+
+    let login = &schemas["LoginRequest"]["properties"];
+    assert_eq!(login["username"]["minLength"], 1);
+    assert_eq!(login["username"]["maxLength"], limits::USERNAME_MAX);
+    assert_eq!(login["password"]["minLength"], 1);
+    assert_eq!(login["password"]["maxLength"], limits::PASSWORD_MAX);
+    let window = &schemas["MaintenanceRequest"]["properties"];
+    let message = window["message"]["pattern"].as_str().expect("a pattern");
+    assert!(
+        message.contains(&format!("{{0,{}}}", limits::MESSAGE_MAX - 2)),
+        "{message}"
+    );
+    assert_eq!(
+        window["freeze_before"]["maximum"],
+        limits::FREEZE_BEFORE_MAX
+    );
+    assert_eq!(window["warn_before"]["maxItems"], limits::WARNINGS_MAX);
+    assert_eq!(
+        window["warn_before"]["items"]["maximum"],
+        limits::WARN_BEFORE_MAX
+    );
+    assert!(window["starts_at"]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("future"));
+    assert_eq!(
+        schemas["MaintenanceStep"]["properties"]["detail"]["type"],
+        json!(["object", "null"])
+    );
+    for route in [routes::USERS, routes::AUDIT] {
+        let parameters = doc["paths"][route.full_path()]["get"]["parameters"]
+            .as_array()
+            .expect("parameters");
+        let limit = parameters
+            .iter()
+            .find(|p| p["name"] == "limit")
+            .expect("limit");
+        assert_eq!(limit["in"], "query", "{route}");
+        assert_eq!(limit["schema"]["minimum"], 1, "{route}");
+        assert_eq!(limit["schema"]["maximum"], limits::PAGE_MAX, "{route}");
+    }
+
+    let operation_ids: BTreeSet<String> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|item| item.as_object().expect("path item").values())
+        .filter_map(|op| op["operationId"].as_str().map(str::to_owned))
+        .collect();
+    let mut links = 0;
+    for route in routes::ALL.iter().filter(|r| **r != routes::OPENAPI) {
+        let method = route.verb.as_str().to_lowercase();
+        let operation = &doc["paths"][route.full_path()][&method];
+        let responses = operation["responses"].as_object().expect("responses");
+        let has = |status: &str| responses.contains_key(status);
+        assert!(has("503"), "{route}: 503 unavailable");
+        if operation.get("requestBody").is_some() {
+            for status in ["400", "413", "415"] {
+                assert!(has(status), "{route}: {status}");
+            }
+        }
+        if operation.get("security").is_some() {
+            assert!(has("401"), "{route}: 401");
+        }
+        if route.path.starts_with("/admin/") {
+            assert!(has("403"), "{route}: 403");
+        }
+        if route.path.contains("{id}") {
+            assert!(has("404") && has("400"), "{route}: 400 and 404");
+        }
+        for (status, response) in responses {
+            if status == "429" || status == "503" {
+                assert!(
+                    response["headers"]["Retry-After"].is_object(),
+                    "{route} {status}: Retry-After"
+                );
+            }
+            for (name, link) in response["links"].as_object().into_iter().flatten() {
+                links += 1;
+                assert!(link.get("operation_id").is_none(), "{route} {name}");
+                let target = link["operationId"].as_str().expect("operationId");
+                assert!(operation_ids.contains(target), "{route} {name} → {target}");
+            }
+        }
+    }
+    assert!(links >= 8, "links from the calls that give ids: {links}");
+    for route in [routes::LOGIN, routes::NOTICE_STREAM, routes::ADMIN_EVENTS] {
+        let method = route.verb.as_str().to_lowercase();
+        let responses = &doc["paths"][route.full_path()][&method]["responses"];
+        assert!(responses["429"].is_object(), "{route}: 429");
+    }
+}
