@@ -4,6 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use axum::extract::rejection::{JsonRejection, MissingJsonContentType};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -116,13 +117,104 @@ fn last_forwarded_for(headers: &axum::http::HeaderMap) -> Option<IpAddr> {
 /// `{"keep_admins": false}`), which is not the contract's shape.
 pub struct ApiJson<T>(pub T);
 
+///
+/// A whole number written with a zero fraction (`300.0`) is an integer in JSON Schema, so
+/// it is taken where an integer belongs, as `300`.
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, AppError> {
-        let axum::Json(JsonObject(value)) = axum::Json::from_request(request, state).await?;
-        Ok(ApiJson(value))
+        if !is_json(request.headers()) {
+            return Err(JsonRejection::from(MissingJsonContentType::default()).into());
+        }
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    super::error::too_large()
+                } else {
+                    AppError::bad_request(
+                        "invalid_body",
+                        format!(
+                            "The request body could not be read: {}.",
+                            rejection.body_text()
+                        ),
+                    )
+                }
+            })?;
+        match axum::Json::<JsonObject<T>>::from_bytes(&bytes) {
+            Ok(axum::Json(JsonObject(value))) => Ok(ApiJson(value)),
+            Err(refused @ JsonRejection::JsonDataError(_)) => match whole_numbers(&bytes) {
+                Some(rewritten) => axum::Json::<JsonObject<T>>::from_bytes(&rewritten)
+                    .map(|axum::Json(JsonObject(value))| ApiJson(value))
+                    .map_err(|_| refused.into()),
+                None => Err(refused.into()),
+            },
+            Err(refused) => Err(refused.into()),
+        }
     }
+}
+
+/// `Content-Type: application/json` or `application/<anything>+json`, as axum's `Json` reads it.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    kind.eq_ignore_ascii_case("application")
+        && (subtype.eq_ignore_ascii_case("json") || subtype.to_ascii_lowercase().ends_with("+json"))
+}
+
+/// The JSON text with every number of the form `123.0` (outside strings) written `123`;
+/// `None` if there is none.
+fn whole_numbers(json: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(json.len());
+    let (mut i, mut in_string, mut changed) = (0, false, false);
+    while i < json.len() {
+        let c = json[i];
+        if in_string {
+            out.push(c);
+            match c {
+                b'\\' if i + 1 < json.len() => {
+                    out.push(json[i + 1]);
+                    i += 1;
+                }
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'"' {
+            in_string = true;
+        } else if c.is_ascii_digit() {
+            // A run of digits, then maybe `.000`, and then not an exponent or more digits.
+            let start = i;
+            while i < json.len() && json[i].is_ascii_digit() {
+                i += 1;
+            }
+            out.extend_from_slice(&json[start..i]);
+            if json.get(i) == Some(&b'.') {
+                let zeros = json[i + 1..].iter().take_while(|b| **b == b'0').count();
+                let after = json.get(i + 1 + zeros).copied();
+                let ends = !matches!(after, Some(b'0'..=b'9' | b'e' | b'E'));
+                if zeros > 0 && ends {
+                    i += 1 + zeros;
+                    changed = true;
+                }
+            }
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    changed.then_some(out)
 }
 
 /// `T`, read only from a JSON object.
@@ -165,5 +257,22 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let Path(id) = Path::<Uuid>::from_request_parts(parts, state).await?;
         Ok(IdPath(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_numbers;
+
+    #[test]
+    fn only_whole_numbers_outside_strings_lose_their_zero_fraction() {
+        let rewrite =
+            |json: &str| whole_numbers(json.as_bytes()).map(|b| String::from_utf8(b).unwrap());
+        assert_eq!(
+            rewrite(r#"{"a": 300.0, "b": [-1.000, 2.5, 3.01, 1.0e5], "c": "7.0 \" 8.0"}"#)
+                .as_deref(),
+            Some(r#"{"a": 300, "b": [-1, 2.5, 3.01, 1.0e5], "c": "7.0 \" 8.0"}"#)
+        );
+        assert_eq!(rewrite(r#"{"a": 300, "b": "1.0"}"#), None);
     }
 }

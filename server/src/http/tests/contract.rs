@@ -348,3 +348,29 @@ async fn the_document_states_the_limits_the_answers_and_the_links() {
         assert!(responses["429"].is_object(), "{route}: 429");
     }
 }
+
+/// JSON Schema's integers include `300.0`; the server takes it as `300`, and still refuses
+/// a fraction.
+#[tokio::test]
+async fn whole_numbers_with_a_zero_fraction_are_integers() {
+    let t = TestApp::new().await;
+    t.user("root", "Root Admin", Role::Admin).await;
+    let admin = t.login("root", "app").await;
+    let path = routes::SCHEDULE_MAINTENANCE.full_path();
+    let starts_at = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let body = |freeze: &str| {
+        format!(
+            r#"{{"starts_at": "{starts_at}", "message": "1.0 update", "freeze_before": {freeze}, "warn_before": [600.00, 60]}}"#
+        )
+    };
+    let json = Some("application/json");
+    let reply = t.post_bytes(&path, Some(&admin), json, body("300.0")).await;
+    assert_eq!(reply.0, StatusCode::CREATED, "{}", reply.1);
+    assert_eq!(reply.1["freeze_before"], 300);
+    assert_eq!(reply.1["warn_before"], json!([600, 60]));
+    assert_eq!(reply.1["message"], "1.0 update");
+    for freeze in ["300.5", "\"300\""] {
+        let reply = t.post_bytes(&path, Some(&admin), json, body(freeze)).await;
+        assert_code(&reply, StatusCode::BAD_REQUEST, "invalid_body");
+    }
+}
