@@ -4,6 +4,7 @@
 mod appbench;
 mod attackbench;
 mod bench;
+mod contract;
 mod fanout;
 mod layers;
 mod pgbench;
@@ -121,6 +122,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
         ]),
     )?;
     let curfewd = build_curfewd(false)?;
+    contract::run(&curfewd)?;
     run_step(
         "build the desktop app",
         cargo().args(["build", "--package", "curfew-app"]),
