@@ -53,8 +53,21 @@ async fn logins_are_rate_limited_per_account_with_retry_after() {
     });
     server.add_user("gina", "member");
     server.add_user("hal", "member");
-    for _ in 0..3 {
+    // Signing in spends nothing: only wrong passwords count against an account.
+    for _ in 0..4 {
         server.login("gina", ClientKind::App).await;
+    }
+    for _ in 0..3 {
+        let wrong = server
+            .client()
+            .login(&LoginRequest {
+                username: "gina".into(),
+                password: "a wrong password".into(),
+                client: ClientKind::App,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(wrong.code(), Some("invalid_credentials"), "{wrong:?}");
     }
     let limited = server
         .client()
