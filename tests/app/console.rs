@@ -683,6 +683,12 @@ async fn holding_tab_stays_in_the_list_and_a_disabled_control_says_why_in_sight(
             "defect 14: after 120 Tabs the focus is at {at}, not on row 150 or later"
         ));
     }
+    let ring = app
+        .script("return getComputedStyle(document.activeElement).outlineStyle !== 'none'")
+        .await;
+    if ring != serde_json::Value::Bool(true) {
+        problems.push("defect 14: the focused row button shows no focus ring".into());
+    }
     app.shot("tab-held").await;
     app.quit().await;
     assert_none_wrong(&problems);

@@ -50,7 +50,12 @@ function focusRow(index, last) {
   renderUsers();
   const row = $("users-body").querySelector(`tr[data-user-id="${state.users[index].id}"]`);
   const buttons = row ? [...row.querySelectorAll("button:enabled")] : [];
-  (last ? buttons.at(-1) : buttons[0])?.focus({ preventScroll: true });
+  const button = last ? buttons.at(-1) : buttons[0];
+  if (!button) return;
+  // Focus moved by the keyboard shows its ring (a scripted focus may not be :focus-visible).
+  button.classList.add("keyboard-focus");
+  button.addEventListener("blur", () => button.classList.remove("keyboard-focus"), { once: true });
+  button.focus({ preventScroll: true });
 }
 
 /** Tab and Shift+Tab between rows: the next row with a button is rendered and focused at
