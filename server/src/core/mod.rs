@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod caller;
+pub mod devices;
 pub mod error;
 pub mod hashing;
 pub mod hub;
