@@ -56,9 +56,11 @@ pub fn run() {
             Ok(())
         })
         .on_window_event(|window, event| {
-            // Closing the window keeps Curfew in the tray, so notifications keep coming.
+            // Closing the window keeps Curfew in the tray, so notifications keep coming; with
+            // no tray host to show the icon (stock GNOME) there would be no way back, so
+            // closing quits.
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                if window.app_handle().tray_by_id("main").is_some() {
+                if window.app_handle().tray_by_id("main").is_some() && tray::host_present() {
                     api.prevent_close();
                     let _ = window.hide();
                 }

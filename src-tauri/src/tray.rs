@@ -8,6 +8,38 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{App, AppHandle, Manager, Runtime};
 
+/// Whether the desktop shows tray icons. On Linux a tray icon is a StatusNotifierItem, shown
+/// only while a StatusNotifierWatcher with a registered host is on the session bus; other
+/// systems always have a tray.
+pub fn host_present() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let present = (|| -> zbus::Result<bool> {
+            let bus = zbus::blocking::Connection::session()?;
+            let watcher = "org.kde.StatusNotifierWatcher";
+            let dbus = zbus::blocking::fdo::DBusProxy::new(&bus)?;
+            if !dbus.name_has_owner(watcher.try_into()?)? {
+                return Ok(false);
+            }
+            let proxy =
+                zbus::blocking::Proxy::new(&bus, watcher, "/StatusNotifierWatcher", watcher)?;
+            // A watcher that cannot say whether a host is registered is taken at its word.
+            Ok(proxy
+                .get_property::<bool>("IsStatusNotifierHostRegistered")
+                .unwrap_or(true))
+        })();
+        match present {
+            Ok(present) => present,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not ask the session bus for a tray host");
+                false
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    true
+}
+
 /// The menu line that names the next window.
 pub struct TrayStatus<R: Runtime>(pub MenuItem<R>);
 

@@ -332,3 +332,33 @@ fn zombie(pid: u32) -> bool {
         .and_then(|stat| Some(stat.rsplit_once(')')?.1.trim_start().starts_with('Z')))
         .unwrap_or(true)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_tray_host_closing_the_window_quits_curfew() {
+    // Stock GNOME: no StatusNotifierWatcher on the session bus, so a tray icon is nowhere
+    // to be seen, and a hidden window would leave no way back.
+    let bus = zbus::Connection::session().await.unwrap();
+    let owner = zbus::fdo::DBusProxy::new(&bus)
+        .await
+        .unwrap()
+        .name_has_owner("org.kde.StatusNotifierWatcher".try_into().unwrap())
+        .await
+        .unwrap();
+    assert!(!owner, "a tray host is on this test's bus");
+    let config_home = tempfile::tempdir().unwrap();
+    let mut app = App::launch("no-tray-host", config_home.path(), 0).await;
+    app.visible("#signin-view").await;
+    app.shot("before-closing").await;
+    let pid = app.app_pid();
+    AppWindow::of(pid).close();
+    // Defect 7: Curfew quits (it must not hide with no way back).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(pid) && !zombie(pid) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        !alive(pid) || zombie(pid),
+        "defect 7: with no tray host, closing the window left Curfew running, hidden"
+    );
+    app.quit().await;
+}
