@@ -152,6 +152,11 @@ pub struct LoginRequest {
     #[cfg_attr(feature = "openapi", schema(schema_with = schemas::login_password))]
     pub password: String,
     pub client: ClientKind,
+    /// The device in the user's words, as the organisation's app may send it ("Maria's
+    /// iPhone"); shown to administrators beside the session. 1 to 100 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    pub device_name: Option<String>,
 }
 
 /// One signed-in session of one user on one client.
@@ -300,6 +305,35 @@ pub struct UserStatusChange {
     pub sessions_revoked: i64,
 }
 
+/// One live session of a user, as administrators see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AdminSession {
+    pub id: Uuid,
+    pub client: ClientKind,
+    /// The device in words: "Firefox 132 on Windows 10", or the app's device name first.
+    pub device: String,
+    /// The name the organisation's app sent at sign-in, if any.
+    pub device_name: Option<String>,
+    /// The address it signed in from (through trusted proxies only).
+    pub address: Option<String>,
+    /// The address it was last used from.
+    pub last_address: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The session making this request.
+    pub current: bool,
+}
+
+/// `GET /admin/users/{id}/sessions`: a user's live sessions, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UserSessions {
+    pub user_id: Uuid,
+    pub sessions: Vec<AdminSession>,
+}
+
 /// `GET /admin/sign-in-throttles`: accounts with failed sign-ins in the last minute.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -358,11 +392,13 @@ pub enum AuditAction {
     SignInFailed,
     /// An administrator let a throttled account try again at once.
     ClearThrottle,
+    /// An administrator ended one session of a user (the lost phone).
+    EndSession,
 }
 
 impl AuditAction {
     /// Every action, in the order the Activity view explains them.
-    pub const ALL: [AuditAction; 11] = [
+    pub const ALL: [AuditAction; 12] = [
         AuditAction::LogoutUser,
         AuditAction::LogoutAll,
         AuditAction::Deactivate,
@@ -374,6 +410,7 @@ impl AuditAction {
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::ClearThrottle,
+        AuditAction::EndSession,
     ];
 
     /// What the actor did, as the Activity view says it after the actor's name
@@ -391,6 +428,7 @@ impl AuditAction {
             AuditAction::SignIn => "signed in",
             AuditAction::SignInFailed => "failed to sign in",
             AuditAction::ClearThrottle => "let sign-ins through again for",
+            AuditAction::EndSession => "ended one session of",
         }
     }
 
@@ -423,6 +461,7 @@ impl AuditAction {
             AuditAction::SignIn => "sign_in",
             AuditAction::SignInFailed => "sign_in_failed",
             AuditAction::ClearThrottle => "clear_throttle",
+            AuditAction::EndSession => "end_session",
         }
     }
 
@@ -439,6 +478,7 @@ impl AuditAction {
             "sign_in" => Some(AuditAction::SignIn),
             "sign_in_failed" => Some(AuditAction::SignInFailed),
             "clear_throttle" => Some(AuditAction::ClearThrottle),
+            "end_session" => Some(AuditAction::EndSession),
             _ => None,
         }
     }
@@ -1095,6 +1135,7 @@ mod tests {
             AuditAction::SignIn => 8,
             AuditAction::SignInFailed => 9,
             AuditAction::ClearThrottle => 10,
+            AuditAction::EndSession => 11,
         }
     }
 

@@ -209,11 +209,18 @@ impl Client {
 
     /// An idempotent GET, retried with exponential back-off on transient failures.
     async fn get<T: DeserializeOwned>(&self, route: Route, query: &impl Serialize) -> Result<T> {
+        self.get_at(route, route.path, query).await
+    }
+
+    /// [`Client::get`] at `path`: the route's path with its ids filled in.
+    async fn get_at<T: DeserializeOwned>(
+        &self,
+        route: Route,
+        path: &str,
+        query: &impl Serialize,
+    ) -> Result<T> {
         debug_assert_eq!(route.verb, Verb::Get);
-        let attempt = || async {
-            self.send_once(self.request(route, route.path).query(query))
-                .await
-        };
+        let attempt = || async { self.send_once(self.request(route, path).query(query)).await };
         attempt
             .retry(
                 ExponentialBuilder::default()
@@ -389,6 +396,26 @@ impl Client {
         self.send(
             routes::END_MAINTENANCE,
             &routes::END_MAINTENANCE.with_id(id),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// A user's live sessions with their devices and addresses, newest first.
+    pub async fn user_sessions(&self, user_id: Uuid) -> Result<UserSessions> {
+        self.get_at(
+            routes::USER_SESSIONS,
+            &routes::USER_SESSIONS.with_id(user_id),
+            &(),
+        )
+        .await
+    }
+
+    /// Ends one session (the lost phone); its owner's other sessions stay.
+    pub async fn end_session(&self, session_id: Uuid) -> Result<LogoutResult> {
+        self.send(
+            routes::END_SESSION,
+            &routes::END_SESSION.with_id(session_id),
             None::<&()>,
         )
         .await

@@ -71,6 +71,8 @@ pub const ADMIN_ME: Route = Route::new(Get, "/admin/me");
 pub const USERS: Route = Route::new(Get, "/admin/users");
 pub const SESSION_SUMMARY: Route = Route::new(Get, "/admin/sessions/summary");
 pub const LOGOUT_USER: Route = Route::new(Post, "/admin/users/{id}/logout");
+pub const USER_SESSIONS: Route = Route::new(Get, "/admin/users/{id}/sessions");
+pub const END_SESSION: Route = Route::new(Delete, "/admin/sessions/{id}");
 pub const DEACTIVATE_USER: Route = Route::new(Post, "/admin/users/{id}/deactivate");
 pub const ACTIVATE_USER: Route = Route::new(Post, "/admin/users/{id}/activate");
 pub const LOGOUT_ALL: Route = Route::new(Post, "/admin/logout-all");
@@ -97,6 +99,8 @@ pub const ALL: &[Route] = &[
     USERS,
     SESSION_SUMMARY,
     LOGOUT_USER,
+    USER_SESSIONS,
+    END_SESSION,
     DEACTIVATE_USER,
     ACTIVATE_USER,
     LOGOUT_ALL,

@@ -171,6 +171,7 @@ async fn login(g: &Global, username: &str, print_token: bool) -> Result<(), Fail
                 username: username.to_owned(),
                 password,
                 client: ClientKind::App,
+                device_name: None,
             })
             .await?;
         outln!("{}", response.token);
@@ -204,6 +205,7 @@ async fn login(g: &Global, username: &str, print_token: bool) -> Result<(), Fail
             username: username.to_owned(),
             password,
             client: ClientKind::App,
+            device_name: None,
         })
         .await?;
     let saved = keychain

@@ -13,7 +13,7 @@ use rand::Rng;
 use uuid::Uuid;
 
 use crate::core::secrets;
-use crate::store::sessions::insert_session_in;
+use crate::store::sessions::{insert_session_in, NewSession};
 use crate::store::users::insert_user_in;
 use crate::store::{NewUser, Store};
 
@@ -286,17 +286,31 @@ async fn insert_batch(
         let last_seen = (*last_seen > 0).then_some(*last_seen);
         insert_user_in(&mut tx, id, user, now, last_seen).await?;
         for (client, token_hash, seen) in sessions {
+            // Demo devices, so the sessions view has something to show.
+            let (user_agent, address) = match client {
+                ClientKind::Web => (DEMO_BROWSER, "192.0.2.10"),
+                ClientKind::App => (DEMO_APP, "198.51.100.20"),
+            };
             insert_session_in(
                 &mut tx,
-                Uuid::new_v4(),
-                id,
-                *client,
-                token_hash,
-                *seen,
-                expires_at,
+                &NewSession {
+                    id: Uuid::new_v4(),
+                    user_id: id,
+                    client: *client,
+                    token_hash,
+                    at: *seen,
+                    expires_at,
+                    address: Some(address.to_owned()),
+                    user_agent: Some(user_agent.to_owned()),
+                    device_name: None,
+                },
             )
             .await?;
         }
     }
     tx.commit().await
 }
+
+const DEMO_BROWSER: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0";
+const DEMO_APP: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148";

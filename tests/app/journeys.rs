@@ -118,6 +118,7 @@ async fn admin_signs_in_remembered_logs_users_out_and_signs_out() {
             username: "bob".into(),
             password: PASSWORD.into(),
             client: ClientKind::Web,
+            device_name: None,
         })
         .await
         .unwrap_err();

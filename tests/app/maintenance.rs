@@ -193,6 +193,7 @@ async fn admin_schedules_maintenance_and_gets_a_notification_for_each_step() {
             username: "erin".into(),
             password: PASSWORD.into(),
             client: ClientKind::Web,
+            device_name: None,
         })
         .await
         .unwrap_err();

@@ -18,6 +18,7 @@ async fn errors_are_typed_and_say_what_to_do() {
             username: "erin".into(),
             password: "not her password".into(),
             client: ClientKind::App,
+            device_name: None,
         })
         .await
         .unwrap_err();

@@ -44,6 +44,7 @@ pub async fn try_login(server: &Server, username: &str) -> Result<Client, curfew
             username: username.into(),
             password: PASSWORD.into(),
             client: ClientKind::Web,
+            device_name: None,
         })
         .await
         .map(|(client, _)| client)

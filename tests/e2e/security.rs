@@ -27,6 +27,7 @@ async fn no_token_or_password_reaches_the_log() {
             username: "frank".into(),
             password: "a wrong password".into(),
             client: ClientKind::App,
+            device_name: None,
         })
         .await;
     server.terminate(Duration::from_secs(15));
@@ -64,6 +65,7 @@ async fn logins_are_rate_limited_per_account_with_retry_after() {
                 username: "gina".into(),
                 password: "a wrong password".into(),
                 client: ClientKind::App,
+                device_name: None,
             })
             .await
             .unwrap_err();
@@ -75,6 +77,7 @@ async fn logins_are_rate_limited_per_account_with_retry_after() {
             username: "gina".into(),
             password: PASSWORD.into(),
             client: ClientKind::App,
+            device_name: None,
         })
         .await
         .unwrap_err();
@@ -119,7 +122,11 @@ async fn oversized_bodies_are_refused_with_413() {
         .unwrap();
     sender.abort();
     let answer = String::from_utf8_lossy(&answer);
-    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.starts_with("HTTP/1.1 413"),
+        "{answer}; log:\n{}",
+        server.log_text()
+    );
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
     let body: curfew::api::ErrorBody = serde_json::from_str(body).unwrap();
     assert_eq!(body.error, "body_too_large");
@@ -307,6 +314,7 @@ async fn refused_and_throttled_sign_ins_are_logged_with_username_and_address() {
                 username: "alice".into(),
                 password: password.into(),
                 client: ClientKind::Web,
+                device_name: None,
             })
             .await;
     }

@@ -229,6 +229,7 @@ async fn logins_racing_logout_all_are_revoked_or_created_after_never_left_alive(
                         username: "racer".into(),
                         password: PASSWORD.into(),
                         client: ClientKind::Web,
+                        device_name: None,
                     })
                     .await
                     .expect("racing login");
@@ -300,6 +301,7 @@ async fn deactivation_revokes_sessions_and_refuses_login_until_activated() {
             username: "dave".into(),
             password: PASSWORD.into(),
             client: ClientKind::App,
+            device_name: None,
         })
         .await
         .unwrap_err();
@@ -384,4 +386,63 @@ async fn online_filter_and_paging_follow_live_sessions() {
         }
     }
     assert_eq!(seen, vec!["p1", "p2", "p3", "p4", "p5", "root"]);
+}
+
+/// The lost phone: the administrator sees the user's sessions with their devices and ends
+/// the phone's alone; its open stream is told within a second, the browser keeps going.
+#[tokio::test]
+async fn ending_the_lost_phones_session_tells_its_stream_and_spares_the_rest() {
+    let server = Server::start();
+    server.add_user("root", "admin");
+    server.add_user("maria", "member");
+    let (admin, _) = server.login("root", ClientKind::App).await;
+    let (browser, _) = server.login("maria", ClientKind::Web).await;
+    let (phone, phone_login) = server
+        .client()
+        .login(&LoginRequest {
+            username: "maria".into(),
+            password: PASSWORD.into(),
+            client: ClientKind::App,
+            device_name: Some("Maria's iPhone".into()),
+        })
+        .await
+        .unwrap();
+    let mut phone_stream = phone.notice_stream().await.unwrap();
+    let mut browser_stream = browser.notice_stream().await.unwrap();
+    let maria = user_id(&admin, "maria").await;
+    let listed = admin.user_sessions(maria).await.unwrap();
+    assert_eq!(listed.sessions.len(), 2);
+    let listed_phone = &listed.sessions[0];
+    assert_eq!(listed_phone.id, phone_login.session.id);
+    assert!(
+        listed_phone.device.starts_with("Maria's iPhone"),
+        "{}",
+        listed_phone.device
+    );
+    assert_eq!(listed_phone.address.as_deref(), Some("127.0.0.1"));
+    // The library's own requests carry no browser agent: the web session says what it is.
+    assert!(!listed.sessions[1].device.is_empty());
+
+    let started = Instant::now();
+    let ended = admin.end_session(phone_login.session.id).await.unwrap();
+    assert_eq!(ended.sessions_revoked, 1);
+    expect_revoked(&mut phone_stream, RevocationReason::AdminLogout).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "told after {:?}",
+        started.elapsed()
+    );
+    assert_rejected(&phone, "session_revoked").await;
+    browser
+        .session()
+        .await
+        .expect("the browser's session stays");
+    let quiet = tokio::time::timeout(Duration::from_millis(300), browser_stream.next()).await;
+    assert!(
+        quiet.is_err(),
+        "the browser's stream was told something: {quiet:?}"
+    );
+    let audit = admin.audit(&AuditQuery::default()).await.unwrap();
+    assert_eq!(audit.entries[0].action, AuditAction::EndSession);
+    assert_eq!(audit.entries[0].target_username.as_deref(), Some("maria"));
 }

@@ -185,6 +185,7 @@ impl Server {
                 username: username.into(),
                 password: PASSWORD.into(),
                 client,
+                device_name: None,
             })
             .await
             .unwrap_or_else(|e| panic!("login {username}: {e}"))

@@ -233,6 +233,7 @@ async fn deactivate_asks_ends_the_sessions_and_activate_undoes_it() {
             username: "alice".into(),
             password: PASSWORD.into(),
             client: App,
+            device_name: None,
         })
         .await
         .unwrap_err();

@@ -120,6 +120,7 @@ impl Server {
                 username: username.into(),
                 password: PASSWORD.into(),
                 client: kind,
+                device_name: None,
             })
             .await
             .unwrap_or_else(|e| panic!("login {username}: {e}; log:\n{}", self.log_text()))

@@ -18,8 +18,8 @@ use curfew::api::{
 use uuid::Uuid;
 
 use super::signal::Signal;
-use super::{maintenance, notices, secrets, validate, AppError, AppResult, AppState};
-use crate::store::{from_millis, Actor, AuditRecord};
+use super::{devices, maintenance, notices, secrets, validate, AppError, AppResult, AppState};
+use crate::store::{from_millis, Actor, AuditRecord, NewSession};
 
 /// Who tried to sign in, from where: what the log line and the audit entry record.
 struct Attempt<'a> {
@@ -31,8 +31,14 @@ struct Attempt<'a> {
 
 impl AppState {
     /// Checks the credentials and opens a session for `request.client`.
-    pub async fn login(&self, request: LoginRequest, address: IpAddr) -> AppResult<LoginResponse> {
+    pub async fn login(
+        &self,
+        request: LoginRequest,
+        address: IpAddr,
+        user_agent: Option<&str>,
+    ) -> AppResult<LoginResponse> {
         validate::login_fields(&request.username, &request.password)?;
+        let device_name = validate::device_name(request.device_name.as_deref())?;
         let username = request.username.trim().to_lowercase();
         if let Err(wait) = self.limiter.check(address, &username) {
             tracing::warn!(username = ?username, %address, client = request.client.as_str(), retry_after = wait, "sign-in throttled");
@@ -86,14 +92,21 @@ impl AppState {
         }
         let (token, token_hash) = secrets::new_token();
         let expires_at = now + self.config.session_ttl.as_millis() as i64;
-        let (session_id, ended) = self
+        let session_id = Uuid::new_v4();
+        let ended = self
             .store
             .insert_session(
-                user.id,
-                request.client,
-                &token_hash,
-                now,
-                expires_at,
+                &NewSession {
+                    id: session_id,
+                    user_id: user.id,
+                    client: request.client,
+                    token_hash: &token_hash,
+                    at: now,
+                    expires_at,
+                    address: Some(address.to_string()),
+                    user_agent: user_agent.map(|a| devices::plain(a, devices::USER_AGENT_MAX)),
+                    device_name,
+                },
                 self.config.sessions_per_user,
             )
             .await?;

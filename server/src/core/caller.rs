@@ -1,6 +1,8 @@
 //! Who is calling: a bearer token checked against its session row on every request, so a
 //! revoked session fails its very next request, and what the caller's role permits.
 
+use std::net::IpAddr;
+
 use curfew::api::{ClientKind, Permission, RevocationReason, Role, Session, UserStatus};
 use uuid::Uuid;
 
@@ -83,7 +85,8 @@ impl Caller {
 
 impl AppState {
     /// The live session `token` belongs to, or 401 with why it is not.
-    pub async fn authenticate(&self, token: &str) -> AppResult<Caller> {
+    /// `address` is where this request came from: a session's last address follows it.
+    pub async fn authenticate(&self, token: &str, address: Option<IpAddr>) -> AppResult<Caller> {
         // Tokens are 43 characters; anything far longer is not one of ours.
         let record = if token.len() > 256 {
             None
@@ -135,11 +138,13 @@ impl AppState {
                 "This account is deactivated. Ask your administrator if you need access.",
             ));
         }
-        if now - record.last_seen_at >= TOUCH_EVERY_MS {
+        let address = address.map(|a| a.to_string());
+        let moved = address.is_some() && address != record.last_address;
+        if moved || now - record.last_seen_at >= TOUCH_EVERY_MS {
             let store = self.store.clone();
             let (session, user) = (record.id, record.user_id);
             tokio::spawn(async move {
-                if let Err(e) = store.touch_session(session, user, now).await {
+                if let Err(e) = store.touch_session(session, user, now, address).await {
                     tracing::warn!(error = ?e, "could not record session activity");
                 }
             });

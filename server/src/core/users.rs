@@ -7,12 +7,15 @@
 
 use std::time::{Duration, Instant};
 
-use curfew::api::{AdminUser, LogoutResult, RevocationReason, UserStatus, UserStatusChange};
+use curfew::api::{
+    AdminSession, AdminUser, LogoutResult, RevocationReason, UserSessions, UserStatus,
+    UserStatusChange,
+};
 use uuid::Uuid;
 
 use super::signal::Signal;
-use super::{AppError, AppResult, AppState};
-use crate::store::Actor;
+use super::{devices, AppError, AppResult, AppState};
+use crate::store::{from_millis, Actor};
 
 /// What a forced logout did, and how long the database took to do it.
 pub struct Timed<T> {
@@ -108,6 +111,83 @@ impl AppState {
         Ok(UserStatusChange {
             user: self.target_user(id).await?,
             sessions_revoked: revoked,
+        })
+    }
+
+    /// A user's live sessions, their devices in words; `current` marks the caller's.
+    pub async fn user_sessions(
+        &self,
+        user_id: Uuid,
+        caller_session: Uuid,
+    ) -> AppResult<UserSessions> {
+        self.target_user(user_id).await?;
+        let rows = self
+            .store
+            .live_sessions_of(user_id, crate::now_ms())
+            .await?;
+        Ok(UserSessions {
+            user_id,
+            sessions: rows
+                .into_iter()
+                .map(|row| AdminSession {
+                    id: row.id,
+                    client: row.client,
+                    device: devices::describe(
+                        row.device_name.as_deref(),
+                        row.user_agent.as_deref(),
+                        row.client,
+                    ),
+                    device_name: row.device_name,
+                    address: row.address,
+                    last_address: row.last_address,
+                    created_at: from_millis(row.created_at),
+                    last_seen_at: from_millis(row.last_seen_at),
+                    expires_at: from_millis(row.expires_at),
+                    current: row.id == caller_session,
+                })
+                .collect(),
+        })
+    }
+
+    /// Ends one session (the lost phone) and tells its streams; the owner's other
+    /// sessions stay. The caller's own session is ended by signing out, not here.
+    pub async fn end_session(&self, actor: &Actor, session_id: Uuid) -> AppResult<LogoutResult> {
+        if session_id == actor.session_id {
+            return Err(AppError::conflict(
+                "own_session",
+                "This is the session you are using. Sign out instead to end it.",
+            ));
+        }
+        let not_found = || {
+            AppError::not_found(
+                "session_not_found",
+                format!("No live session has the id {session_id}. Refresh the user's sessions."),
+            )
+        };
+        let owner = self
+            .store
+            .session_owner(session_id)
+            .await?
+            .ok_or_else(not_found)?;
+        let target = self.target_user(owner).await?;
+        let now = crate::now_ms();
+        if !self
+            .store
+            .end_session(actor, &target, session_id, now)
+            .await?
+        {
+            return Err(not_found());
+        }
+        self.publish(Signal::SessionEnded {
+            session: session_id,
+            reason: RevocationReason::AdminLogout,
+            at: now,
+        })
+        .await?;
+        tracing::info!(actor = %actor.username, target = %target.username, session = %session_id, "ended one session");
+        Ok(LogoutResult {
+            sessions_revoked: 1,
+            users_affected: 1,
         })
     }
 }

@@ -112,6 +112,30 @@ pub fn search(q: Option<&str>) -> Result<Option<String>, AppError> {
     Ok(Some(q.to_owned()))
 }
 
+/// The device name an app may send at sign-in: absent, or 1 to 100 plain characters.
+pub fn device_name(name: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > curfew::limits::DEVICE_NAME_MAX {
+        return Err(AppError::bad_request(
+            "invalid_device_name",
+            format!(
+                "The device name must be 1 to {} characters, or left out.",
+                curfew::limits::DEVICE_NAME_MAX
+            ),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "invalid_device_name",
+            "The device name contains control characters; send plain text.",
+        ));
+    }
+    Ok(Some(name.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

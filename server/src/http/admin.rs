@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use curfew::api::{
     AuditPage, AuditQuery, ClearThrottle, ErrorBody, LogoutAllRequest, LogoutResult, Me,
-    SessionSummary, SignInThrottles, UserPage, UserQuery, UserStatus, UserStatusChange,
+    SessionSummary, SignInThrottles, UserPage, UserQuery, UserSessions, UserStatus,
+    UserStatusChange,
 };
 use curfew::routes;
 #[allow(unused_imports)] // utoipa's `params` names the type
@@ -157,6 +158,40 @@ pub async fn audit(
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> AppResult<Json<AuditPage>> {
     Ok(Json(state.audit_page(&query).await?))
+}
+
+/// A user's live sessions with their devices and addresses, newest first.
+#[utoipa::path(get, path = routes::USER_SESSIONS.path, context_path = routes::API_PREFIX, tag = "administrators",
+    params(("id" = Uuid, Path, description = "the user's id")),
+    responses((status = 200, body = UserSessions, links(
+                  ("end" = (operation_id = "end_session", parameters(("id" = "$response.body#/sessions/0/id")), description = "end the newest session listed")))),
+              (status = 400, body = ErrorBody, description = "invalid_id: not a UUID"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "user_not_found")),
+    security(("bearer" = [])))]
+pub async fn user_sessions(
+    State(state): State<AppState>,
+    ForceLogout(caller): ForceLogout,
+    IdPath(id): IdPath,
+) -> AppResult<Json<UserSessions>> {
+    Ok(Json(state.user_sessions(id, caller.session_id).await?))
+}
+
+/// Ends one session (the lost phone): its streams are told at once, the user's other
+/// sessions stay. Audited.
+#[utoipa::path(delete, path = routes::END_SESSION.path, context_path = routes::API_PREFIX, tag = "administrators",
+    params(("id" = Uuid, Path, description = "the session's id")),
+    responses((status = 200, body = LogoutResult),
+              (status = 400, body = ErrorBody, description = "invalid_id: not a UUID"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody, description = "session_not_found"),
+              (status = 409, body = ErrorBody, description = "own_session: sign out instead")),
+    security(("bearer" = [])))]
+pub async fn end_session(
+    State(state): State<AppState>,
+    ForceLogout(caller): ForceLogout,
+    IdPath(id): IdPath,
+) -> AppResult<Json<LogoutResult>> {
+    Ok(Json(state.end_session(&caller.actor(), id).await?))
 }
 
 /// Accounts with failed sign-ins in the last minute (on this instance), most attempts

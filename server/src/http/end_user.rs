@@ -12,7 +12,7 @@ use curfew::api::{ErrorBody, LoginRequest, LoginResponse, Notice, NoticeList, Se
 use curfew::routes;
 use futures_util::{stream, Stream, StreamExt};
 
-use super::extract::{ApiJson, Caller, ClientAddress};
+use super::extract::{ApiJson, Caller, ClientAddress, UserAgent};
 use crate::core::{AppResult, AppState};
 
 /// Sign in from the app or the web.
@@ -29,9 +29,12 @@ use crate::core::{AppResult, AppState};
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
+    UserAgent(user_agent): UserAgent,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    Ok(Json(state.login(request, address).await?))
+    Ok(Json(
+        state.login(request, address, user_agent.as_deref()).await?,
+    ))
 }
 
 /// The caller's session, if it is live; 401 otherwise.

@@ -44,7 +44,8 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        state.authenticate(bearer(parts)?).await
+        let address = client_address(parts, state);
+        state.authenticate(bearer(parts)?, Some(address)).await
     }
 }
 
@@ -89,17 +90,38 @@ impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        if state.config.trust_forwarded_for {
-            if let Some(ip) = last_forwarded_for(&parts.headers) {
-                return Ok(ClientAddress(ip));
-            }
+        Ok(ClientAddress(client_address(parts, state)))
+    }
+}
+
+/// The client's address: the peer, or behind a trusted proxy the entry it appended.
+fn client_address(parts: &Parts, state: &AppState) -> IpAddr {
+    if state.config.trust_forwarded_for {
+        if let Some(ip) = last_forwarded_for(&parts.headers) {
+            return ip;
         }
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        Ok(ClientAddress(ip))
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// The `User-Agent` header, if it is text.
+pub struct UserAgent(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        Ok(UserAgent(
+            parts
+                .headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        ))
     }
 }
 

@@ -43,6 +43,8 @@ pub fn contract_routes() -> Vec<(Route, MethodRouter<AppState>)> {
         handle(routes::USERS, admin::list_users),
         handle(routes::SESSION_SUMMARY, admin::session_summary),
         handle(routes::LOGOUT_USER, admin::logout_user),
+        handle(routes::USER_SESSIONS, admin::user_sessions),
+        handle(routes::END_SESSION, admin::end_session),
         handle(routes::DEACTIVATE_USER, admin::deactivate),
         handle(routes::ACTIVATE_USER, admin::activate),
         handle(routes::LOGOUT_ALL, admin::logout_all),

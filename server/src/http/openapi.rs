@@ -26,7 +26,7 @@ use crate::http::{admin, end_user, maintenance};
     info(title = "curfewd", description = "The Curfew session authority: users, sessions, forced logouts."),
     paths(end_user::login, end_user::session, end_user::logout, end_user::notices,
           end_user::notice_stream, admin::me, admin::list_users, admin::session_summary,
-          admin::logout_user, admin::logout_all, admin::deactivate, admin::activate, admin::audit, admin::sign_in_throttles, admin::clear_sign_in_throttle,
+          admin::logout_user, admin::user_sessions, admin::end_session, admin::logout_all, admin::deactivate, admin::activate, admin::audit, admin::sign_in_throttles, admin::clear_sign_in_throttle,
           maintenance::create, maintenance::list, maintenance::cancel, maintenance::end, maintenance::events),
     // Query parameters name these by reference; utoipa does not collect them from params.
     components(schemas(UserFilter, AuditCategory)),

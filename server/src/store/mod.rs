@@ -21,7 +21,7 @@ pub mod users;
 
 pub use audit::{Actor, AuditCursor, AuditRecord};
 pub use maintenance::{DueStep, Freeze, NewWindow, StepTx, StepWindow, WindowError};
-pub use sessions::{EndedSession, MassRevocation, SessionRecord, Spared};
+pub use sessions::{EndedSession, MassRevocation, NewSession, SessionRecord, SessionRow, Spared};
 pub use users::{NewUser, StoreError, UserCursor, UserRecord};
 
 pub use db::{from_millis, millis, redact_url, serve_lock, Backend, Store, Tx};

@@ -31,6 +31,21 @@ pub struct SessionRecord {
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
     pub revoked_reason: Option<RevocationReason>,
+    pub last_address: Option<String>,
+}
+
+/// A live session as administrators see it (before its device is put into words).
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: Uuid,
+    pub client: ClientKind,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub address: Option<String>,
+    pub last_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub device_name: Option<String>,
 }
 
 /// A session that is no longer live, as the notice streams learn it.
@@ -125,21 +140,13 @@ impl Store {
         })
     }
 
-    /// Opens a session for `user_id`, records the user as seen now, and ends their oldest
-    /// live sessions beyond the newest `keep` (this one included), in one transaction.
-    /// Returns the new session's id and how many old ones ended.
-    pub async fn insert_session(
-        &self,
-        user_id: Uuid,
-        client: ClientKind,
-        token_hash: &str,
-        now: i64,
-        expires_at: i64,
-        keep: u32,
-    ) -> sqlx::Result<(Uuid, u64)> {
-        let id = Uuid::new_v4();
+    /// Opens a session, records its user as seen now, and ends their oldest live
+    /// sessions beyond the newest `keep` (this one included), in one transaction.
+    /// Returns how many old ones ended.
+    pub async fn insert_session(&self, session: &NewSession<'_>, keep: u32) -> sqlx::Result<u64> {
+        let (now, user_id) = (session.at, session.user_id);
         let mut tx = self.pool.begin().await?;
-        insert_session_in(&mut tx, id, user_id, client, token_hash, now, expires_at).await?;
+        insert_session_in(&mut tx, session).await?;
         sqlx::query("UPDATE users SET last_seen_at = $1 WHERE id = $2")
             .bind(now)
             .bind(user_id.to_string())
@@ -158,7 +165,7 @@ impl Store {
         .await?
         .rows_affected();
         tx.commit().await?;
-        Ok((id, ended))
+        Ok(ended)
     }
 
     /// Ends, in one statement, every live session not used since `idle_since`. Returns
@@ -181,7 +188,8 @@ impl Store {
     ) -> sqlx::Result<Option<SessionRecord>> {
         sqlx::query(
             "SELECT s.id, s.user_id, s.client, s.created_at, s.last_seen_at, s.expires_at, \
-             s.revoked_at, s.revoked_reason, u.username, u.display_name, u.role, u.status \
+             s.revoked_at, s.revoked_reason, s.last_address, u.username, u.display_name, u.role, \
+             u.status \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
         )
         .bind(token_hash)
@@ -203,6 +211,7 @@ impl Store {
                 revoked_reason: row
                     .try_get::<Option<String>, _>("revoked_reason")?
                     .and_then(|r| RevocationReason::parse(&r)),
+                last_address: row.try_get("last_address")?,
             })
         })
         .transpose()
@@ -214,19 +223,97 @@ impl Store {
         session_id: Uuid,
         user_id: Uuid,
         now: i64,
+        address: Option<String>,
     ) -> sqlx::Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(session_id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = $1, last_address = COALESCE($3, last_address) \
+             WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(session_id.to_string())
+        .bind(address)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("UPDATE users SET last_seen_at = $1 WHERE id = $2")
             .bind(now)
             .bind(user_id.to_string())
             .execute(&mut *tx)
             .await?;
         tx.commit().await
+    }
+
+    /// A user's live sessions, newest first.
+    pub async fn live_sessions_of(&self, user_id: Uuid, now: i64) -> sqlx::Result<Vec<SessionRow>> {
+        sqlx::query(
+            "SELECT id, client, created_at, last_seen_at, expires_at, address, last_address, \
+             user_agent, device_name FROM sessions \
+             WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
+             ORDER BY created_at DESC, id DESC",
+        )
+        .bind(user_id.to_string())
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(SessionRow {
+                id: uuid_col(row, "id")?,
+                client: enum_col(row, "client", ClientKind::parse)?,
+                created_at: row.try_get("created_at")?,
+                last_seen_at: row.try_get("last_seen_at")?,
+                expires_at: row.try_get("expires_at")?,
+                address: row.try_get("address")?,
+                last_address: row.try_get("last_address")?,
+                user_agent: row.try_get("user_agent")?,
+                device_name: row.try_get("device_name")?,
+            })
+        })
+        .collect()
+    }
+
+    /// Ends one live session of `target` for an administrator, and audits it, in one
+    /// transaction. `false`: no such live session of that user.
+    pub async fn end_session(
+        &self,
+        actor: &Actor,
+        target: &AdminUser,
+        session_id: Uuid,
+        now: i64,
+    ) -> sqlx::Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let ended = sqlx::query(
+            "UPDATE sessions SET revoked_at = $1, revoked_reason = 'admin_logout' \
+             WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(session_id.to_string())
+        .bind(target.id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if ended == 0 {
+            return Ok(false);
+        }
+        insert_audit(
+            &mut tx,
+            &AuditRecord::new(now, actor, AuditAction::EndSession)
+                .target(target)
+                .ended(1, 1),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The owner of a session, if it exists.
+    pub async fn session_owner(&self, session_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+        sqlx::query("SELECT user_id FROM sessions WHERE id = $1")
+            .bind(session_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| uuid_col(&row, "user_id"))
+            .transpose()
     }
 
     /// Ends one session at its owner's request.
@@ -444,27 +531,37 @@ pub(crate) async fn revoke_all(
     })
 }
 
-/// Writes one session row inside `tx`, created (and last seen) at `at`: the only
-/// `INSERT INTO sessions`.
-pub async fn insert_session_in(
-    tx: &mut Tx,
-    id: Uuid,
-    user_id: Uuid,
-    client: ClientKind,
-    token_hash: &str,
-    at: i64,
-    expires_at: i64,
-) -> sqlx::Result<()> {
+/// A session to write: who, which client, its token's hash, when, and where from.
+#[derive(Debug, Clone)]
+pub struct NewSession<'a> {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub client: ClientKind,
+    pub token_hash: &'a str,
+    /// Created (and last seen) at.
+    pub at: i64,
+    pub expires_at: i64,
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
+    pub device_name: Option<String>,
+}
+
+/// Writes one session row inside `tx`: the only `INSERT INTO sessions`.
+pub async fn insert_session_in(tx: &mut Tx, session: &NewSession<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO sessions (id, token_hash, user_id, client, created_at, last_seen_at, \
-         expires_at) VALUES ($1, $2, $3, $4, $5, $5, $6)",
+         expires_at, address, last_address, user_agent, device_name) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $7, $8, $9)",
     )
-    .bind(id.to_string())
-    .bind(token_hash)
-    .bind(user_id.to_string())
-    .bind(client.as_str())
-    .bind(at)
-    .bind(expires_at)
+    .bind(session.id.to_string())
+    .bind(session.token_hash)
+    .bind(session.user_id.to_string())
+    .bind(session.client.as_str())
+    .bind(session.at)
+    .bind(session.expires_at)
+    .bind(session.address.clone())
+    .bind(session.user_agent.clone())
+    .bind(session.device_name.clone())
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -124,6 +124,7 @@ async fn the_client_calls_every_route() {
             username: "root".into(),
             password: PASSWORD.into(),
             client: ClientKind::App,
+            device_name: None,
         })
         .await
         .expect("sign in");
@@ -134,6 +135,10 @@ async fn the_client_calls_every_route() {
     admin.admin_me().await.unwrap();
     admin.users(&UserQuery::default()).await.unwrap();
     admin.session_summary().await.unwrap();
+    let sessions = admin.user_sessions(member).await.unwrap();
+    assert!(sessions.sessions.is_empty());
+    // No such session: refused, but the request was the contract's.
+    assert!(admin.end_session(Uuid::new_v4()).await.is_err());
     admin.logout_user(member).await.unwrap();
     admin.deactivate(member).await.unwrap();
     admin.activate(member).await.unwrap();

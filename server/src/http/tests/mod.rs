@@ -15,6 +15,7 @@ mod listing;
 mod login;
 mod maintenance;
 mod permissions;
+mod sessions;
 
 use std::num::NonZeroU32;
 use std::sync::OnceLock;
