@@ -155,7 +155,7 @@ pub struct LoginRequest {
     /// The device in the user's words, as the organisation's app may send it ("Maria's
     /// iPhone"); shown to administrators beside the session. 1 to 100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::device_name))]
     pub device_name: Option<String>,
 }
 
@@ -1014,6 +1014,27 @@ pub mod schemas {
         ))
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
         .into()
+    }
+
+    /// `LoginRequest.device_name`.
+    pub fn device_name() -> Schema {
+        ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                Type::String,
+                Type::Null,
+            ]))
+            .description(Some(format!(
+                "The device in the user's words (\"Maria's iPhone\"), shown to administrators \
+                 beside the session: absent or null, or 1 to {} characters once white space at \
+                 either end is trimmed, no control character.",
+                crate::limits::DEVICE_NAME_MAX
+            )))
+            .pattern(Some(trimmed_text(
+                Some(crate::limits::DEVICE_NAME_MAX),
+                "",
+                false,
+            )))
+            .into()
     }
 
     /// `MaintenanceRequest.ends_at`.

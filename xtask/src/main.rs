@@ -22,13 +22,15 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("layers") => layers::run(&args[1..]),
+        Some("contract") => build_curfewd(false).and_then(|curfewd| contract::run(&curfewd)),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
                  demo    start curfewd on SQLite with demo users and live sessions\n\
                  test    run every check and test (fmt, clippy, unit, end-to-end)\n\
                  bench   measure curfewd (SQLite, PostgreSQL, fan-out) and the app (release build)\n\
-                 layers  check curfewd's module graph: no cycle, layers one way (--print shows it)"
+                 layers  check curfewd's module graph: no cycle, layers one way (--print shows it)\n\
+                 contract  test the OpenAPI document from outside (schemathesis against a real curfewd)"
             );
             return ExitCode::from(2);
         }
