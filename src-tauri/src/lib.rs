@@ -5,6 +5,7 @@ mod commands;
 pub mod contract;
 pub mod error;
 pub mod events;
+mod instance;
 pub mod keychain;
 pub mod profile;
 pub mod session;
@@ -44,9 +45,21 @@ pub fn run() {
                 .unwrap_or_else(|_| "info".into()),
         )
         .init();
+    let instance = match instance::claim() {
+        instance::Claim::Second => {
+            tracing::info!("Curfew already runs: its window was shown");
+            return;
+        }
+        instance::Claim::First(instance) => Some(instance),
+        instance::Claim::Unknown => None,
+    };
     with_commands(tauri::Builder::default())
         .plugin(tauri_plugin_notification::init())
-        .setup(|app| {
+        .setup(move |app| {
+            if let Some(instance) = instance {
+                instance.attach(app.handle().clone());
+                app.manage(instance);
+            }
             let dir: PathBuf = app.path().app_config_dir()?;
             app.manage(AppState::new(Keychain::platform(), dir));
             // Without a tray (some desktops have none) closing the window quits instead.

@@ -316,6 +316,38 @@ async fn the_tray_keeps_curfew_running_names_the_next_window_reopens_and_quits()
     }
     app.visible("#shell").await;
     app.shot("reopened-from-the-tray").await;
+
+    // Closed again, then started again (from the desktop's menu, say): the second launch
+    // shows the first Curfew's window and quits.
+    window.close();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while window.state() != MapState::UNMAPPED {
+        assert!(Instant::now() < deadline, "the window did not go away");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::process::Command::new(std::env::var_os("CURFEW_APP_BIN").unwrap())
+            .env("XDG_CONFIG_HOME", config_home.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .status(),
+    )
+    .await;
+    assert!(
+        matches!(status, Ok(Ok(s)) if s.success()),
+        "defect 7: a second launch did not quit: {status:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while window.state() != MapState::VIEWABLE {
+        assert!(
+            Instant::now() < deadline,
+            "defect 7: a second launch did not show the first Curfew's window"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.shot("shown-by-a-second-launch").await;
     tray.click("Quit Curfew").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while alive(pid) && !zombie(pid) {
@@ -360,5 +392,32 @@ async fn without_a_tray_host_closing_the_window_quits_curfew() {
         !alive(pid) || zombie(pid),
         "defect 7: with no tray host, closing the window left Curfew running, hidden"
     );
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_launch_focuses_the_first_and_quits() {
+    let config_home = tempfile::tempdir().unwrap();
+    let mut app = App::launch("second-launch", config_home.path(), 0).await;
+    app.visible("#signin-view").await;
+    let first = app.app_pid();
+    // Defect 7: the admin starts Curfew again (from the menu, say).
+    let status = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::process::Command::new(std::env::var_os("CURFEW_APP_BIN").unwrap())
+            .env("XDG_CONFIG_HOME", config_home.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .status(),
+    )
+    .await;
+    assert!(
+        matches!(status, Ok(Ok(s)) if s.success()),
+        "defect 7: a second launch started a second Curfew: {status:?}"
+    );
+    assert!(alive(first), "the first Curfew quit");
+    assert_eq!(AppWindow::of(first).state(), MapState::VIEWABLE);
+    app.shot("after-second-launch").await;
     app.quit().await;
 }
