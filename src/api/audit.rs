@@ -1,0 +1,185 @@
+//! The audit: its actions with their human labels, entries, queries, pages.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[cfg(feature = "openapi")]
+use utoipa::{IntoParams, ToSchema};
+
+#[allow(unused_imports)]
+use super::*;
+
+/// What an audit entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    LogoutUser,
+    LogoutAll,
+    Deactivate,
+    Activate,
+    ScheduleMaintenance,
+    CancelMaintenance,
+    EndMaintenance,
+    /// The mass logout at the start of a maintenance window, on behalf of its scheduler.
+    MaintenanceLogout,
+    /// A user signed in (the actor is the user).
+    SignIn,
+    /// A sign-in was refused (wrong credentials, deactivated, frozen): `reason` says which.
+    SignInFailed,
+    /// An administrator let a throttled account try again at once.
+    ClearThrottle,
+    /// An administrator ended one session of a user (the lost phone).
+    EndSession,
+}
+
+impl AuditAction {
+    /// Every action, in the order the Activity view explains them.
+    pub const ALL: [AuditAction; 12] = [
+        AuditAction::LogoutUser,
+        AuditAction::LogoutAll,
+        AuditAction::Deactivate,
+        AuditAction::Activate,
+        AuditAction::ScheduleMaintenance,
+        AuditAction::CancelMaintenance,
+        AuditAction::EndMaintenance,
+        AuditAction::MaintenanceLogout,
+        AuditAction::SignIn,
+        AuditAction::SignInFailed,
+        AuditAction::ClearThrottle,
+        AuditAction::EndSession,
+    ];
+
+    /// What the actor did, as the Activity view says it after the actor's name
+    /// ("root logged out alice").
+    pub fn label(self) -> &'static str {
+        match self {
+            AuditAction::LogoutUser => "logged out",
+            AuditAction::LogoutAll => "logged out everyone",
+            AuditAction::Deactivate => "deactivated",
+            AuditAction::Activate => "activated",
+            AuditAction::ScheduleMaintenance => "scheduled maintenance",
+            AuditAction::CancelMaintenance => "cancelled maintenance",
+            AuditAction::EndMaintenance => "ended maintenance",
+            AuditAction::MaintenanceLogout => "signed everyone out for maintenance",
+            AuditAction::SignIn => "signed in",
+            AuditAction::SignInFailed => "failed to sign in",
+            AuditAction::ClearThrottle => "let sign-ins through again for",
+            AuditAction::EndSession => "ended one session of",
+        }
+    }
+
+    /// Whether it is an administrator's action or a sign-in.
+    pub fn category(self) -> AuditCategory {
+        match self {
+            AuditAction::SignIn | AuditAction::SignInFailed => AuditCategory::SignIn,
+            _ => AuditCategory::Admin,
+        }
+    }
+
+    /// The actions of a category.
+    pub fn of(category: AuditCategory) -> Vec<AuditAction> {
+        AuditAction::ALL
+            .into_iter()
+            .filter(|a| category == AuditCategory::All || a.category() == category)
+            .collect()
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::LogoutUser => "logout_user",
+            AuditAction::LogoutAll => "logout_all",
+            AuditAction::Deactivate => "deactivate",
+            AuditAction::Activate => "activate",
+            AuditAction::ScheduleMaintenance => "schedule_maintenance",
+            AuditAction::CancelMaintenance => "cancel_maintenance",
+            AuditAction::EndMaintenance => "end_maintenance",
+            AuditAction::MaintenanceLogout => "maintenance_logout",
+            AuditAction::SignIn => "sign_in",
+            AuditAction::SignInFailed => "sign_in_failed",
+            AuditAction::ClearThrottle => "clear_throttle",
+            AuditAction::EndSession => "end_session",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "logout_user" => Some(AuditAction::LogoutUser),
+            "logout_all" => Some(AuditAction::LogoutAll),
+            "deactivate" => Some(AuditAction::Deactivate),
+            "activate" => Some(AuditAction::Activate),
+            "schedule_maintenance" => Some(AuditAction::ScheduleMaintenance),
+            "cancel_maintenance" => Some(AuditAction::CancelMaintenance),
+            "end_maintenance" => Some(AuditAction::EndMaintenance),
+            "maintenance_logout" => Some(AuditAction::MaintenanceLogout),
+            "sign_in" => Some(AuditAction::SignIn),
+            "sign_in_failed" => Some(AuditAction::SignInFailed),
+            "clear_throttle" => Some(AuditAction::ClearThrottle),
+            "end_session" => Some(AuditAction::EndSession),
+            _ => None,
+        }
+    }
+}
+
+/// Who did what to whom, when, and how many sessions it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_id: Uuid,
+    pub actor_username: String,
+    pub action: AuditAction,
+    /// Absent for actions on everyone.
+    pub target_user_id: Option<Uuid>,
+    pub target_username: Option<String>,
+    pub sessions_revoked: i64,
+    pub users_affected: i64,
+    /// For logout-all: whether other administrators were spared.
+    pub keep_admins: Option<bool>,
+    /// For sign-ins: the client address the attempt came from.
+    pub address: Option<String>,
+    /// For sign-ins: the app or the web.
+    pub client: Option<ClientKind>,
+    /// For failed sign-ins: the error code the client got (`invalid_credentials`,
+    /// `account_deactivated`, `maintenance`).
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct AuditQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = schemas::cursor))]
+    pub cursor: Option<String>,
+    /// 1 to 500; 50 when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = schemas::page_limit))]
+    pub limit: Option<u32>,
+    /// Which entries: administrators' actions when absent, sign-ins, or all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<AuditCategory>,
+}
+
+/// The two kinds of audit entries: what administrators did, and who signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditCategory {
+    /// Forced logouts, account changes, maintenance: the default.
+    Admin,
+    /// Sign-ins and refused sign-ins.
+    SignIn,
+    /// Both.
+    All,
+}
+
+/// Newest first; `next_cursor` is absent on the last page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub next_cursor: Option<String>,
+}

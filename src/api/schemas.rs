@@ -1,0 +1,221 @@
+//! Schemas of the constrained fields, built from [`crate::limits`] so that the document
+//! states the limits the server enforces. Text is checked after trimming white space
+//! (Rust's `char::is_whitespace`, spelled out below so that every regex engine agrees).
+
+use crate::limits::{
+    FREEZE_BEFORE_MAX, MESSAGE_MAX, PAGE_MAX, PASSWORD_MAX, SEARCH_MAX, USERNAME_MAX, WARNINGS_MAX,
+    WARN_BEFORE_MAX,
+};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::{KnownFormat, RefOr, Schema};
+
+/// Rust's white space, which `trim` removes.
+pub const WHITE_SPACE: &str =
+    r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+/// Control characters (Unicode category Cc).
+pub const CONTROL: &str = r"\x00-\x1F\x7F-\x9F";
+
+fn visible() -> String {
+    format!("[^{CONTROL}{WHITE_SPACE}]")
+}
+
+/// Text that, trimmed, is 1 to `max` characters (any number when `None`) with no
+/// control character but those in `allowed_controls` (a class body such as `\n`);
+/// `optional`: or only white space.
+fn trimmed_text(max: Option<usize>, allowed_controls: &str, optional: bool) -> String {
+    let inner = if allowed_controls.is_empty() {
+        format!("[^{CONTROL}]")
+    } else {
+        format!("(?:[^{CONTROL}]|[{allowed_controls}])")
+    };
+    let v = visible();
+    let repeat = match max {
+        Some(max) => format!("{{0,{}}}", max.saturating_sub(2)),
+        None => "*".to_owned(),
+    };
+    let body = format!("{v}(?:{inner}{repeat}{v})?");
+    let body = if optional {
+        format!("(?:{body})?")
+    } else {
+        body
+    };
+    format!("^[{WHITE_SPACE}]*{body}[{WHITE_SPACE}]*$")
+}
+
+fn string(description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+}
+
+/// `LoginRequest.username`.
+pub fn login_username() -> Schema {
+    string(&format!(
+        "1 to {USERNAME_MAX} characters, not only white space. Compared in lower case."
+    ))
+    .min_length(Some(1))
+    .max_length(Some(USERNAME_MAX))
+    .pattern(Some(format!("[^{WHITE_SPACE}]")))
+    .into()
+}
+
+/// `LoginRequest.password`.
+pub fn login_password() -> Schema {
+    string(&format!(
+        "Not empty, at most {PASSWORD_MAX} bytes in UTF-8 (so at most {PASSWORD_MAX} \
+         characters; fewer when they are not ASCII)."
+    ))
+    .min_length(Some(1))
+    .max_length(Some(PASSWORD_MAX))
+    .into()
+}
+
+/// `ClearThrottle.username`.
+pub fn throttled_username() -> Schema {
+    string("As the throttle list shows it: not only white space, no control character.")
+        .pattern(Some(trimmed_text(None, "", false)))
+        .into()
+}
+
+/// `MaintenanceRequest.message`.
+pub fn message() -> Schema {
+    string(&format!(
+        "What users are told: 1 to {MESSAGE_MAX} characters once white space at either end \
+         is trimmed; no control character but line breaks (\\n)."
+    ))
+    .min_length(Some(1))
+    .pattern(Some(trimmed_text(Some(MESSAGE_MAX), r"\n", false)))
+    .into()
+}
+
+/// `MaintenanceRequest.starts_at`.
+pub fn starts_at() -> Schema {
+    string(&format!(
+        "In the future, at most {} days ({} s) from now (not expressible in JSON Schema; \
+         refused with 400 `starts_in_past` or `starts_too_late`).",
+        crate::limits::STARTS_AHEAD_MAX / 86400,
+        crate::limits::STARTS_AHEAD_MAX
+    ))
+    .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+    .into()
+}
+
+/// `LoginRequest.device_name`.
+pub fn device_name() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::String,
+            Type::Null,
+        ]))
+        .description(Some(format!(
+            "The device in the user's words (\"Maria's iPhone\"), shown to administrators \
+             beside the session: absent or null, or 1 to {} characters once white space at \
+             either end is trimmed, no control character.",
+            crate::limits::DEVICE_NAME_MAX
+        )))
+        .pattern(Some(trimmed_text(
+            Some(crate::limits::DEVICE_NAME_MAX),
+            "",
+            false,
+        )))
+        .into()
+}
+
+/// `MaintenanceRequest.ends_at`.
+pub fn ends_at() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::String,
+            Type::Null,
+        ]))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .description(Some(format!(
+            "Absent or null: the window lasts until an administrator ends it. Otherwise \
+             after `starts_at` and at most {} days ({} s) after it (not expressible in JSON \
+             Schema; refused with 400 `ends_before_start` or `window_too_long`).",
+            crate::limits::WINDOW_LENGTH_MAX / 86400,
+            crate::limits::WINDOW_LENGTH_MAX
+        )))
+        .into()
+}
+
+/// `MaintenanceRequest.warn_before`.
+pub fn warn_before() -> Schema {
+    ArrayBuilder::new()
+        .items(RefOr::T(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(1))
+                .maximum(Some(WARN_BEFORE_MAX))
+                .into(),
+        ))
+        .max_items(Some(WARNINGS_MAX))
+        .description(Some(format!(
+            "Seconds before the start at which to warn, each 1 to {WARN_BEFORE_MAX}; at \
+             most {WARNINGS_MAX}; default 3600, 900, 300, 60."
+        )))
+        .into()
+}
+
+/// `MaintenanceRequest.freeze_before`.
+pub fn freeze_before() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(0))
+        .maximum(Some(FREEZE_BEFORE_MAX))
+        .description(Some(format!(
+            "Seconds before the start from which non-administrators cannot sign in, 0 to \
+             {FREEZE_BEFORE_MAX}; default 300."
+        )))
+        .into()
+}
+
+/// `limit` of the users list and the audit.
+pub fn page_limit() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+        .minimum(Some(1))
+        .maximum(Some(PAGE_MAX))
+        .description(Some(format!(
+            "1 to {PAGE_MAX}; {} when absent.",
+            crate::limits::PAGE_DEFAULT
+        )))
+        .into()
+}
+
+/// `q` of the users list.
+pub fn search() -> Schema {
+    string(&format!(
+        "Case-insensitive substring of the username or the display name: at most \
+         {SEARCH_MAX} characters once white space at either end is trimmed, no control \
+         character; empty means no search."
+    ))
+    .pattern(Some(trimmed_text(Some(SEARCH_MAX), "", true)))
+    .into()
+}
+
+/// `cursor` of the users list and the audit.
+pub fn cursor() -> Schema {
+    string(
+        "The `next_cursor` of the previous page, as this server gave it; any other value \
+         is refused with 400 `invalid_cursor` (not expressible in JSON Schema).",
+    )
+    .into()
+}
+
+/// `MaintenanceStep.detail`.
+pub fn step_detail() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::Object,
+            Type::Null,
+        ]))
+        .description(Some(
+            "What the step did (sessions reached or revoked), or why it was skipped; null \
+             when there is nothing to tell.",
+        ))
+        .into()
+}

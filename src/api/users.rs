@@ -1,0 +1,191 @@
+//! What administrators read and do to users: the list, counts, forced logouts, sessions,
+//! sign-in throttles.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[cfg(feature = "openapi")]
+use utoipa::{IntoParams, ToSchema};
+
+#[allow(unused_imports)]
+use super::*;
+
+/// Which users `GET /admin/users` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UserFilter {
+    Active,
+    Deactivated,
+    /// Users with at least one live session.
+    Online,
+}
+
+/// Query of `GET /admin/users`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct UserQuery {
+    /// Case-insensitive substring of the username or the display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = schemas::search))]
+    pub q: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<UserFilter>,
+    /// The `next_cursor` of the previous page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = schemas::cursor))]
+    pub cursor: Option<String>,
+    /// 1 to 500; 50 when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = schemas::page_limit))]
+    pub limit: Option<u32>,
+}
+
+/// A user as administrators see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AdminUser {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub status: UserStatus,
+    /// Live sessions from the mobile app.
+    pub app_sessions: i64,
+    /// Live sessions from the web.
+    pub web_sessions: i64,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of users; `next_cursor` is absent on the last page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UserPage {
+    pub users: Vec<AdminUser>,
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /admin/sessions/summary`: the numbers a logout-all confirmation names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SessionSummary {
+    pub users: i64,
+    pub deactivated_users: i64,
+    /// Users with at least one live session.
+    pub online_users: i64,
+    pub app_sessions: i64,
+    pub web_sessions: i64,
+    /// Of the online users, how many are administrators (admin or support).
+    pub online_administrators: i64,
+    /// Live sessions that belong to administrators.
+    pub administrator_sessions: i64,
+    /// What `logout-all` would end now for the caller (their own session always stays).
+    pub logout_all: LogoutPreview,
+    /// The same with `keep_admins: true`.
+    pub logout_all_keep_admins: LogoutPreview,
+}
+
+/// Sessions and users a logout-all would end, for its confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LogoutPreview {
+    pub users: i64,
+    pub sessions: i64,
+    pub app_sessions: i64,
+    pub web_sessions: i64,
+}
+
+/// `POST /admin/logout-all`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LogoutAllRequest {
+    /// Also spare every other administrator (admin and support roles).
+    pub keep_admins: bool,
+}
+
+/// What a forced logout did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LogoutResult {
+    pub sessions_revoked: i64,
+    pub users_affected: i64,
+}
+
+/// What deactivating or activating a user did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UserStatusChange {
+    pub user: AdminUser,
+    pub sessions_revoked: i64,
+}
+
+/// One live session of a user, as administrators see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AdminSession {
+    pub id: Uuid,
+    pub client: ClientKind,
+    /// The device in words: "Firefox 132 on Windows 10", or the app's device name first.
+    pub device: String,
+    /// The name the organisation's app sent at sign-in, if any.
+    pub device_name: Option<String>,
+    /// The address it signed in from (through trusted proxies only).
+    pub address: Option<String>,
+    /// The address it was last used from.
+    pub last_address: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The session making this request.
+    pub current: bool,
+}
+
+/// `GET /admin/users/{id}/sessions`: a user's live sessions, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UserSessions {
+    pub user_id: Uuid,
+    pub sessions: Vec<AdminSession>,
+}
+
+/// `GET /admin/sign-in-throttles`: accounts with failed sign-ins in the last minute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SignInThrottles {
+    /// Most attempts first; at most 100.
+    pub accounts: Vec<ThrottledAccount>,
+    /// Failed sign-ins a minute after which an account is throttled.
+    pub failures_allowed: u32,
+}
+
+/// One account's failed sign-ins in the last minute (on the instance that answered).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ThrottledAccount {
+    /// As typed (folded to lower case); it may name no user.
+    pub username: String,
+    /// The user it names, if any.
+    pub user_id: Option<Uuid>,
+    /// Wrong passwords in the last minute.
+    pub failures: u32,
+    /// Attempts refused (429) while throttled, in the last minute.
+    pub refused: u32,
+    /// Distinct addresses the failures came from.
+    pub addresses: u32,
+    /// Seconds until it may try again; absent when it is not throttled now.
+    pub throttled_for_seconds: Option<u64>,
+    pub last_attempt_at: DateTime<Utc>,
+}
+
+/// `POST /admin/sign-in-throttles/clear`: let an account try again at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ClearThrottle {
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::throttled_username))]
+    pub username: String,
+}
