@@ -5,10 +5,11 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use curfew::api::{
-    AdminUser, AuditAction, AuditEntry, AuditQuery, ClientKind, LoginRequest, MaintenanceRequest,
-    MaintenanceWindow, UserFilter, UserQuery, DEFAULT_FREEZE_BEFORE, DEFAULT_WARN_BEFORE,
+    AdminSession, AdminUser, AuditAction, AuditCategory, AuditEntry, AuditQuery, ClientKind,
+    LoginRequest, MaintenanceRequest, MaintenanceWindow, UserFilter, UserQuery,
+    DEFAULT_FREEZE_BEFORE, DEFAULT_WARN_BEFORE,
 };
-use curfew::limits::{PAGE_DEFAULT, PAGE_MAX};
+use curfew::limits::{DEVICE_NAME_MAX, PAGE_DEFAULT, PAGE_MAX};
 use curfew::Client;
 use jiff::ZonedDateTime;
 use serde_json::json;
@@ -18,7 +19,7 @@ use crate::keychain::Keychain;
 use crate::output::{count, number, out, outln, table};
 use crate::profile::{self, Profile};
 use crate::when::{self, human_seconds, local_time, Toward};
-use crate::{Cli, Command, Failure, Global, Maintenance};
+use crate::{Cli, Command, Failure, Global, Maintenance, Throttles};
 
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     let g = &cli.global;
@@ -26,7 +27,8 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Login {
             username,
             print_token,
-        } => login(g, username, *print_token).await,
+            device_name,
+        } => login(g, username, *print_token, device_name.as_deref()).await,
         Command::Signout => signout(g).await,
         Command::Users {
             online,
@@ -40,12 +42,31 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             };
             users(g, status, search.as_deref()).await
         }
+        Command::Sessions { user } => sessions(g, user).await,
+        Command::EndSession { session_id, user } => {
+            end_session(g, *session_id, user.as_deref()).await
+        }
+        Command::Throttles { action: None } => throttles(g).await,
+        Command::Throttles {
+            action: Some(Throttles::Clear { username }),
+        } => clear_throttle(g, username).await,
         Command::Logout { user } => logout_user(g, user).await,
         Command::LogoutAll { keep_admins } => logout_all(g, *keep_admins).await,
         Command::Deactivate { user } => deactivate(g, user).await,
         Command::Activate { user } => activate(g, user).await,
         Command::Maintenance(m) => maintenance(g, m).await,
-        Command::Audit { since } => audit(g, since.as_deref()).await,
+        Command::Audit {
+            since,
+            sign_ins,
+            all,
+        } => {
+            let category = match (sign_ins, all) {
+                (true, _) => AuditCategory::SignIn,
+                (_, true) => AuditCategory::All,
+                _ => AuditCategory::Admin,
+            };
+            audit(g, since.as_deref(), category).await
+        }
         Command::Completions { .. } | Command::Man => unreachable!("main prints these"),
     }
 }
@@ -154,7 +175,60 @@ fn read_password(username: &str, server: &str) -> Result<String, Failure> {
     Ok(password)
 }
 
-async fn login(g: &Global, username: &str, print_token: bool) -> Result<(), Failure> {
+/// This computer's name, from the OS; `None` if it cannot be told.
+fn hostname() -> Option<String> {
+    let from_os = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .or_else(|| {
+            std::process::Command::new("hostname")
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()
+                .filter(|out| out.status.success())
+                .and_then(|out| String::from_utf8(out.stdout).ok())
+        })?;
+    let name: String = from_os.chars().filter(|c| !c.is_control()).collect();
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// The device name a sign-in sends: `--device-name` checked as curfewd checks it, else
+/// this computer's name followed by " (curfew command line)", at most
+/// [`DEVICE_NAME_MAX`] characters either way.
+fn sign_in_device_name(given: Option<&str>) -> Result<String, Failure> {
+    const SUFFIX: &str = " (curfew command line)";
+    if let Some(name) = given {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > DEVICE_NAME_MAX {
+            return Err(Failure::usage(format!(
+                "The device name must be 1 to {DEVICE_NAME_MAX} characters."
+            )));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(Failure::usage(
+                "The device name contains control characters; give plain text.",
+            ));
+        }
+        return Ok(name.to_owned());
+    }
+    Ok(match hostname() {
+        Some(host) => {
+            let room = DEVICE_NAME_MAX - SUFFIX.chars().count();
+            let host: String = host.chars().take(room).collect();
+            format!("{}{SUFFIX}", host.trim_end())
+        }
+        None => "curfew command line".to_owned(),
+    })
+}
+
+async fn login(
+    g: &Global,
+    username: &str,
+    print_token: bool,
+    device_name: Option<&str>,
+) -> Result<(), Failure> {
+    let device_name = Some(sign_in_device_name(device_name)?);
     let server = g
         .server
         .as_deref()
@@ -171,7 +245,7 @@ async fn login(g: &Global, username: &str, print_token: bool) -> Result<(), Fail
                 username: username.to_owned(),
                 password,
                 client: ClientKind::App,
-                device_name: None,
+                device_name: device_name.clone(),
             })
             .await?;
         outln!("{}", response.token);
@@ -205,7 +279,7 @@ async fn login(g: &Global, username: &str, print_token: bool) -> Result<(), Fail
             username: username.to_owned(),
             password,
             client: ClientKind::App,
-            device_name: None,
+            device_name,
         })
         .await?;
     let saved = keychain
@@ -543,6 +617,215 @@ async fn activate(g: &Global, name: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+fn or_dash(text: Option<&str>) -> String {
+    text.map(str::to_owned).unwrap_or_else(|| "-".into())
+}
+
+async fn sessions(g: &Global, name: &str) -> Result<(), Failure> {
+    let client = connect(g).await?;
+    let user = resolve_user(&client, name).await?;
+    let list = client.user_sessions(user.id).await?;
+    if g.json {
+        crate::output::json(&list);
+        return Ok(());
+    }
+    if list.sessions.is_empty() {
+        outln!("{} has no live sessions.", user.username);
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = list
+        .sessions
+        .iter()
+        .map(|s| {
+            vec![
+                s.id.to_string(),
+                s.device.clone(),
+                s.client.as_str().into(),
+                or_dash(s.address.as_deref()),
+                or_dash(s.last_address.as_deref()),
+                local_time(s.created_at),
+                local_time(s.last_seen_at),
+                if s.current { "this session" } else { "" }.into(),
+            ]
+        })
+        .collect();
+    out!(
+        "{}",
+        table(
+            &[
+                "ID",
+                "DEVICE",
+                "CLIENT",
+                "ADDRESS",
+                "LAST ADDRESS",
+                "SIGNED IN",
+                "LAST SEEN",
+                "CURRENT"
+            ],
+            &rows
+        )
+    );
+    Ok(())
+}
+
+/// The live session `id` and its user: among `name`'s sessions if given, else among the
+/// sessions of every user signed in.
+async fn find_session(
+    client: &Client,
+    id: Uuid,
+    name: Option<&str>,
+) -> Result<(AdminUser, AdminSession), Failure> {
+    let users = match name {
+        Some(name) => vec![resolve_user(client, name).await?],
+        None => all_users(client, Some(UserFilter::Online), None).await?,
+    };
+    for user in users {
+        let found = client
+            .user_sessions(user.id)
+            .await?
+            .sessions
+            .into_iter()
+            .find(|s| s.id == id);
+        if let Some(session) = found {
+            return Ok((user, session));
+        }
+    }
+    let whose = match name {
+        Some(name) => format!("of {name} "),
+        None => String::new(),
+    };
+    Err(Failure::not_found(format!(
+        "No live session {whose}has the id {id}. `curfew sessions USER` shows a user's sessions."
+    )))
+}
+
+async fn end_session(g: &Global, id: Uuid, name: Option<&str>) -> Result<(), Failure> {
+    let client = connect(g).await?;
+    let (user, session) = find_session(&client, id, name).await?;
+    // The caller's own session is the server's to refuse (sign out instead): nothing to ask.
+    if !session.current {
+        confirm(
+            g,
+            &format!(
+                "End the {} session of {} ({}) on {:?}, signed in {} from {}, last seen {}? \
+                 Their other sessions stay.",
+                session.client.as_str(),
+                user.username,
+                user.display_name,
+                session.device,
+                local_time(session.created_at),
+                or_dash(session.address.as_deref()),
+                local_time(session.last_seen_at),
+            ),
+        )?;
+    }
+    let result = client.end_session(id).await?;
+    if g.json {
+        crate::output::json(&json!({
+            "session_id": id,
+            "user_id": user.id,
+            "username": user.username,
+            "device": session.device,
+            "sessions_revoked": result.sessions_revoked,
+            "users_affected": result.users_affected,
+        }));
+    } else {
+        outln!(
+            "Ended the session of {} on {:?}: {} ended.",
+            user.username,
+            session.device,
+            count(result.sessions_revoked, "session", "sessions")
+        );
+    }
+    Ok(())
+}
+
+async fn throttles(g: &Global) -> Result<(), Failure> {
+    let client = connect(g).await?;
+    let list = client.sign_in_throttles().await?;
+    if g.json {
+        crate::output::json(&list);
+        return Ok(());
+    }
+    if list.accounts.is_empty() {
+        outln!("No failed sign-ins in the last minute.");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = list
+        .accounts
+        .iter()
+        .map(|a| {
+            vec![
+                a.username.clone(),
+                if a.user_id.is_some() { "yes" } else { "no" }.into(),
+                number(a.failures.into()),
+                number(a.refused.into()),
+                number(a.addresses.into()),
+                a.throttled_for_seconds
+                    .map(|s| human_seconds(s.min(i64::MAX as u64) as i64))
+                    .unwrap_or_else(|| "-".into()),
+                local_time(a.last_attempt_at),
+            ]
+        })
+        .collect();
+    out!(
+        "{}",
+        table(
+            &[
+                "USERNAME",
+                "A USER",
+                "FAILURES",
+                "REFUSED",
+                "ADDRESSES",
+                "THROTTLED FOR",
+                "LAST ATTEMPT"
+            ],
+            &rows
+        )
+    );
+    outln!(
+        "Throttled after {} in a minute (on this instance).",
+        count(
+            list.failures_allowed.into(),
+            "failed sign-in",
+            "failed sign-ins"
+        )
+    );
+    Ok(())
+}
+
+async fn clear_throttle(g: &Global, name: &str) -> Result<(), Failure> {
+    let username = name.trim().to_lowercase();
+    if username.is_empty() {
+        return Err(Failure::usage("The username is empty."));
+    }
+    let client = connect(g).await?;
+    let list = client.sign_in_throttles().await?;
+    let question = match list.accounts.iter().find(|a| a.username == username) {
+        Some(a) => format!(
+            "Let {username} try to sign in again at once? Forgets {} in the last minute from {}{}.",
+            count(a.failures.into(), "failed sign-in", "failed sign-ins"),
+            count(a.addresses.into(), "address", "addresses"),
+            match a.throttled_for_seconds {
+                Some(s) => format!(
+                    "; throttled for {} more",
+                    human_seconds(s.min(i64::MAX as u64) as i64)
+                ),
+                None => String::new(),
+            }
+        ),
+        None => format!("Let {username} try to sign in again at once?"),
+    };
+    confirm(g, &question)?;
+    client.clear_sign_in_throttle(&username).await?;
+    if g.json {
+        crate::output::json(&json!({ "username": username, "cleared": true }));
+    } else {
+        outln!("{username} may try to sign in again now.");
+    }
+    Ok(())
+}
+
 fn offsets(seconds: &[i64]) -> String {
     seconds
         .iter()
@@ -737,7 +1020,7 @@ async fn maintenance(g: &Global, command: &Maintenance) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn audit(g: &Global, since: Option<&str>) -> Result<(), Failure> {
+async fn audit(g: &Global, since: Option<&str>, category: AuditCategory) -> Result<(), Failure> {
     let since = since
         .map(|s| when::parse_when(s, &ZonedDateTime::now(), Toward::Past))
         .transpose()
@@ -755,7 +1038,8 @@ async fn audit(g: &Global, since: Option<&str>) -> Result<(), Failure> {
                 } else {
                     PAGE_DEFAULT
                 }),
-                ..AuditQuery::default()
+                // The server's default stays the server's: admin is sent as nothing.
+                category: (category != AuditCategory::Admin).then_some(category),
             })
             .await?;
         let mut reached = since.is_none();
@@ -779,31 +1063,80 @@ async fn audit(g: &Global, since: Option<&str>) -> Result<(), Failure> {
         outln!("No audit entries.");
         return Ok(());
     }
-    let rows: Vec<Vec<String>> = entries
-        .iter()
-        .map(|e| {
-            vec![
-                local_time(e.at),
-                e.actor_username.clone(),
-                e.action.label().into(),
-                e.target_username.clone().unwrap_or_else(|| {
-                    match e.action {
-                        AuditAction::LogoutAll | AuditAction::MaintenanceLogout => "everyone",
-                        _ => "-",
-                    }
-                    .into()
-                }),
-                number(e.sessions_revoked),
-                number(e.users_affected),
-            ]
+    let target = |e: &AuditEntry| {
+        e.target_username.clone().unwrap_or_else(|| {
+            match e.action {
+                AuditAction::LogoutAll | AuditAction::MaintenanceLogout => "everyone",
+                _ => "-",
+            }
+            .into()
         })
-        .collect();
-    out!(
-        "{}",
-        table(
+    };
+    let (headers, rows): (&[&str], Vec<Vec<String>>) = match category {
+        AuditCategory::Admin => (
             &["WHEN", "ACTOR", "ACTION", "TARGET", "SESSIONS", "USERS"],
-            &rows
-        )
-    );
+            entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        local_time(e.at),
+                        e.actor_username.clone(),
+                        e.action.label().into(),
+                        target(e),
+                        number(e.sessions_revoked),
+                        number(e.users_affected),
+                    ]
+                })
+                .collect(),
+        ),
+        AuditCategory::SignIn => (
+            &["WHEN", "USER", "ACTION", "CLIENT", "ADDRESS", "REASON"],
+            entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        local_time(e.at),
+                        e.actor_username.clone(),
+                        e.action.label().into(),
+                        or_dash(e.client.map(ClientKind::as_str)),
+                        or_dash(e.address.as_deref()),
+                        or_dash(e.reason.as_deref()),
+                    ]
+                })
+                .collect(),
+        ),
+        AuditCategory::All => (
+            &[
+                "WHEN", "ACTOR", "ACTION", "TARGET", "SESSIONS", "USERS", "CLIENT", "ADDRESS",
+                "REASON",
+            ],
+            entries
+                .iter()
+                .map(|e| {
+                    let sign_in = e.action.category() == AuditCategory::SignIn;
+                    vec![
+                        local_time(e.at),
+                        e.actor_username.clone(),
+                        e.action.label().into(),
+                        if sign_in { "-".into() } else { target(e) },
+                        if sign_in {
+                            "-".into()
+                        } else {
+                            number(e.sessions_revoked)
+                        },
+                        if sign_in {
+                            "-".into()
+                        } else {
+                            number(e.users_affected)
+                        },
+                        or_dash(e.client.map(ClientKind::as_str)),
+                        or_dash(e.address.as_deref()),
+                        or_dash(e.reason.as_deref()),
+                    ]
+                })
+                .collect(),
+        ),
+    };
+    out!("{}", table(headers, &rows));
     Ok(())
 }

@@ -21,7 +21,7 @@ Exit codes:
   2  usage: bad arguments or WHEN, a USER that is not one username, or a destructive
      command without --yes when there is no terminal to ask
   3  not permitted: not signed in, the token was refused (401) or lacks the permission (403)
-  4  not found: no such user or maintenance window
+  4  not found: no such user, session, maintenance window or throttled account
 
 Signing in:
   curfew login --server URL --username NAME keeps the token in the OS keychain (service
@@ -31,8 +31,9 @@ Signing in:
 WHEN: RFC 3339 (2026-12-05T22:00:00Z), \"2026-12-05 22:00\", \"in 2h\", \"2h ago\",
 \"22:00\", \"today 22:00\", \"tomorrow 22:00\", \"yesterday 08:00\", in local time.";
 
-/// The command line for curfewd: list users, log them out, deactivate them, schedule
-/// maintenance and read the audit log, from a terminal, cron or CI.
+/// The command line for curfewd: list users and their sessions, log them out, end one
+/// session, deactivate them, let throttled sign-ins through, schedule maintenance and read
+/// the audit log, from a terminal, cron or CI.
 #[derive(Debug, Parser)]
 #[command(name = "curfew", version, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -70,6 +71,10 @@ pub enum Command {
         /// --token-file); nothing is saved on this computer
         #[arg(long)]
         print_token: bool,
+        /// What administrators see this sign-in as, 1 to 100 characters [default: this
+        /// computer's name followed by " (curfew command line)"]
+        #[arg(long, value_name = "NAME")]
+        device_name: Option<String>,
     },
     /// End this command line's own session and delete its token from the keychain
     Signout,
@@ -84,6 +89,25 @@ pub enum Command {
         /// Only users whose username or name contains Q (case-insensitive)
         #[arg(long, value_name = "Q")]
         search: Option<String>,
+    },
+    /// One user's live sessions: device, client, addresses, when signed in and last seen
+    Sessions {
+        /// A username
+        user: String,
+    },
+    /// End one session (the lost phone); the user's other sessions stay
+    EndSession {
+        /// The session's id, as `curfew sessions USER` shows it
+        session_id: Uuid,
+        /// Look for the session among this user's only [default: every user signed in]
+        #[arg(long, value_name = "USER")]
+        user: Option<String>,
+    },
+    /// Accounts with failed sign-ins in the last minute; `throttles clear USERNAME` lets
+    /// one try again at once
+    Throttles {
+        #[command(subcommand)]
+        action: Option<Throttles>,
     },
     /// Log out a user: end every session of theirs
     Logout {
@@ -109,11 +133,18 @@ pub enum Command {
     /// Maintenance windows: warnings, a login freeze, one mass logout at the start
     #[command(subcommand)]
     Maintenance(Maintenance),
-    /// Who did what to whom, newest first (the latest 50 without --since)
+    /// Who did what to whom, newest first (the latest 50 without --since); administrators'
+    /// actions unless --sign-ins or --all
     Audit {
         /// Every entry since WHEN
         #[arg(long, value_name = "WHEN")]
         since: Option<String>,
+        /// Sign-ins and refused sign-ins instead, with client, address and the refusal
+        #[arg(long, conflicts_with = "all")]
+        sign_ins: bool,
+        /// Administrators' actions and sign-ins together
+        #[arg(long)]
+        all: bool,
     },
     /// Print a shell completion script
     Completions {
@@ -122,6 +153,15 @@ pub enum Command {
     },
     /// Print the man page (roff)
     Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Throttles {
+    /// Forget an account's failed sign-ins so it may try again at once
+    Clear {
+        /// The username as `curfew throttles` lists it
+        username: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

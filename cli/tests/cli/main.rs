@@ -6,4 +6,5 @@ mod support;
 
 mod commands;
 mod keychain;
+mod sessions;
 mod usage;
