@@ -1,7 +1,9 @@
-//! One Curfew per desktop session: the first instance owns a name on the session bus and
-//! serves `Focus`; a second launch finds the name taken, asks the first to show its window,
-//! and quits (so there is one window, one event stream and one set of notifications).
-//! Linux only; elsewhere every launch runs.
+//! One Curfew per desktop session and settings folder: the first instance owns a name on
+//! the session bus and serves `Focus`; a second launch finds the name taken, asks the first
+//! to show its window, and quits (so there is one window, one event stream and one set of
+//! notifications). The name carries a digest of the settings folder, so Curfews with
+//! settings of their own (the tests, each in a folder of its own) do not meet. Linux only;
+//! elsewhere every launch runs.
 
 use std::sync::{Arc, OnceLock};
 
@@ -31,9 +33,25 @@ impl Instance {
 }
 
 #[cfg(target_os = "linux")]
-const NAME: &str = "dev.curfew.app.Instance";
+const INTERFACE: &str = "dev.curfew.app.Instance";
 #[cfg(target_os = "linux")]
 const PATH: &str = "/dev/curfew/app/Instance";
+
+/// The bus name of the Curfew that uses this settings folder (`$XDG_CONFIG_HOME`, else
+/// `~/.config`): FNV-1a of its path, stable across builds.
+#[cfg(target_os = "linux")]
+fn bus_name() -> String {
+    let folder = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".config")))
+        .unwrap_or_default();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in folder.as_os_str().as_encoded_bytes() {
+        hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{INTERFACE}.h{hash:016x}")
+}
 
 #[cfg(target_os = "linux")]
 struct Focus {
@@ -59,6 +77,7 @@ pub fn claim() -> Claim {
     {
         use zbus::fdo::{RequestNameFlags, RequestNameReply};
         let app = Arc::new(OnceLock::new());
+        let name = bus_name();
         // The name is asked for without replacing its owner and without queueing: the
         // first Curfew keeps it, a second learns at once that it is taken.
         let claimed = zbus::blocking::connection::Builder::session()
@@ -72,8 +91,8 @@ pub fn claim() -> Claim {
             })
             .and_then(|b| b.build())
             .and_then(|bus| {
-                let reply =
-                    bus.request_name_with_flags(NAME, RequestNameFlags::DoNotQueue.into())?;
+                let reply = bus
+                    .request_name_with_flags(name.as_str(), RequestNameFlags::DoNotQueue.into())?;
                 Ok((bus, reply))
             });
         match claimed {
@@ -82,7 +101,7 @@ pub fn claim() -> Claim {
             }
             Ok(_) | Err(zbus::Error::NameTaken) => {
                 let asked = zbus::blocking::Connection::session().and_then(|bus| {
-                    bus.call_method(Some(NAME), PATH, Some(NAME), "Focus", &())
+                    bus.call_method(Some(name.as_str()), PATH, Some(INTERFACE), "Focus", &())
                         .map(|_| ())
                 });
                 if let Err(e) = asked {

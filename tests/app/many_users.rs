@@ -115,7 +115,7 @@ async fn a_long_list_renders_only_the_rows_in_view() {
     let index = app
         .script(
             "const rows = document.getElementById('users-body').rows; \
-             const row = rows[rows.length - 1]; row.querySelector('button.deactivate').focus(); \
+             const row = rows[rows.length - 1]; row.querySelector('button.deactivate, button.activate').focus(); \
              return Number(row.getAttribute('aria-rowindex'));",
         )
         .await

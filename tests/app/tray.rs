@@ -239,6 +239,10 @@ impl TrayMenu {
     }
 }
 
+/// Whether a tray host is on the session bus is the same for every test in this run: the
+/// tests that put one there, or need none, take turns.
+static TRAY_HOST: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
@@ -248,6 +252,7 @@ async fn the_tray_keeps_curfew_running_names_the_next_window_reopens_and_quits()
     let server = Server::start();
     server.add_user("root", "admin");
     server.add_user("erin", "member");
+    let _turn = TRAY_HOST.lock().await;
     // The tray host is there before the app, as on a desktop.
     let watcher = Watcher::default();
     let bus = zbus::connection::Builder::session()
@@ -369,6 +374,7 @@ fn zombie(pid: u32) -> bool {
 async fn without_a_tray_host_closing_the_window_quits_curfew() {
     // Stock GNOME: no StatusNotifierWatcher on the session bus, so a tray icon is nowhere
     // to be seen, and a hidden window would leave no way back.
+    let _turn = TRAY_HOST.lock().await;
     let bus = zbus::Connection::session().await.unwrap();
     let owner = zbus::fdo::DBusProxy::new(&bus)
         .await
