@@ -149,6 +149,7 @@ impl Client {
         let method = match route.verb {
             Verb::Get => Method::GET,
             Verb::Post => Method::POST,
+            Verb::Patch => Method::PATCH,
             Verb::Delete => Method::DELETE,
         };
         let mut req = self.http.request(method, self.url(path));
@@ -399,6 +400,59 @@ impl Client {
             None::<&()>,
         )
         .await
+    }
+
+    /// Creates an account.
+    pub async fn create_user(&self, request: &NewUserRequest) -> Result<AdminUser> {
+        self.send(routes::CREATE_USER, routes::CREATE_USER.path, Some(request))
+            .await
+    }
+
+    /// Changes an account's display name, email or role.
+    pub async fn update_user(&self, user_id: Uuid, update: &UserUpdate) -> Result<AdminUser> {
+        self.send(
+            routes::UPDATE_USER,
+            &routes::UPDATE_USER.with_id(user_id),
+            Some(update),
+        )
+        .await
+    }
+
+    /// Sets a new password for an account (generated when `password` is absent).
+    pub async fn reset_password(
+        &self,
+        user_id: Uuid,
+        reset: &PasswordReset,
+    ) -> Result<PasswordResetResult> {
+        self.send(
+            routes::RESET_PASSWORD,
+            &routes::RESET_PASSWORD.with_id(user_id),
+            Some(reset),
+        )
+        .await
+    }
+
+    /// Deletes an account, ending its sessions.
+    pub async fn delete_user(&self, user_id: Uuid) -> Result<UserDeleted> {
+        self.send(
+            routes::DELETE_USER,
+            &routes::DELETE_USER.with_id(user_id),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// Changes this session's own password; the user's other sessions end.
+    pub async fn change_password(&self, change: &PasswordChange) -> Result<()> {
+        let resp = self
+            .request(routes::CHANGE_PASSWORD, routes::CHANGE_PASSWORD.path)
+            .json(change)
+            .timeout(self.options.request_timeout)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        self.check(resp).await?;
+        Ok(())
     }
 
     /// A user's live sessions with their devices and addresses, newest first.

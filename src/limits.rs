@@ -13,6 +13,8 @@ pub const USERNAME_MAX: usize = 64;
 pub const DISPLAY_NAME_MAX: usize = 100;
 /// A new password: at least this many characters.
 pub const PASSWORD_MIN: usize = 8;
+/// An email address, at most this many characters (RFC 5321's path limit).
+pub const EMAIL_MAX: usize = 254;
 /// A device name an app sends at sign-in, 1 to this many characters.
 pub const DEVICE_NAME_MAX: usize = 100;
 /// Any password: at most this many bytes (argon2 hashes all of it).

@@ -15,6 +15,7 @@ pub const API_PREFIX: &str = "/api/v1";
 pub enum Verb {
     Get,
     Post,
+    Patch,
     Delete,
 }
 
@@ -23,6 +24,7 @@ impl Verb {
         match self {
             Verb::Get => "GET",
             Verb::Post => "POST",
+            Verb::Patch => "PATCH",
             Verb::Delete => "DELETE",
         }
     }
@@ -57,12 +59,13 @@ impl std::fmt::Display for Route {
     }
 }
 
-use Verb::{Delete, Get, Post};
+use Verb::{Delete, Get, Patch, Post};
 
 // End users.
 pub const LOGIN: Route = Route::new(Post, "/auth/login");
 pub const SESSION: Route = Route::new(Get, "/auth/session");
 pub const LOGOUT: Route = Route::new(Post, "/auth/logout");
+pub const CHANGE_PASSWORD: Route = Route::new(Post, "/auth/password");
 pub const NOTICES: Route = Route::new(Get, "/notices");
 pub const NOTICE_STREAM: Route = Route::new(Get, "/notices/stream");
 
@@ -70,6 +73,10 @@ pub const NOTICE_STREAM: Route = Route::new(Get, "/notices/stream");
 pub const ADMIN_ME: Route = Route::new(Get, "/admin/me");
 pub const USERS: Route = Route::new(Get, "/admin/users");
 pub const SESSION_SUMMARY: Route = Route::new(Get, "/admin/sessions/summary");
+pub const CREATE_USER: Route = Route::new(Post, "/admin/users");
+pub const UPDATE_USER: Route = Route::new(Patch, "/admin/users/{id}");
+pub const DELETE_USER: Route = Route::new(Delete, "/admin/users/{id}");
+pub const RESET_PASSWORD: Route = Route::new(Post, "/admin/users/{id}/password");
 pub const LOGOUT_USER: Route = Route::new(Post, "/admin/users/{id}/logout");
 pub const USER_SESSIONS: Route = Route::new(Get, "/admin/users/{id}/sessions");
 pub const END_SESSION: Route = Route::new(Delete, "/admin/sessions/{id}");
@@ -93,10 +100,15 @@ pub const ALL: &[Route] = &[
     LOGIN,
     SESSION,
     LOGOUT,
+    CHANGE_PASSWORD,
     NOTICES,
     NOTICE_STREAM,
     ADMIN_ME,
     USERS,
+    CREATE_USER,
+    UPDATE_USER,
+    DELETE_USER,
+    RESET_PASSWORD,
     SESSION_SUMMARY,
     LOGOUT_USER,
     USER_SESSIONS,

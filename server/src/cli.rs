@@ -276,6 +276,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let user = NewUser {
                 username: username.clone(),
                 display_name,
+                email: None,
                 role,
                 status: UserStatus::Active,
                 password_hash: secrets::hash_password(&password)?,

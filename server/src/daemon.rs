@@ -110,9 +110,9 @@ pub async fn serve(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(options.header_timeout)
-        // A client may shut its side once its request is sent (a raw socket that wrote
-        // a refused body, say): it still gets its answer, as from nginx.
-        .half_close(true)
+        // No half-closed connections: a client that goes away (its read side closed) ends
+        // its notice stream at once, instead of at the next keep-alive write.
+        .half_close(false)
         .keep_alive(true);
     tokio::pin!(shutdown);
     let mut refused_at: Option<tokio::time::Instant> = None;

@@ -242,6 +242,7 @@ pub async fn seed(store: &Store, plan: &SeedPlan) -> anyhow::Result<SeedSummary>
             NewUser {
                 username,
                 display_name,
+                email: None,
                 role,
                 status,
                 password_hash,

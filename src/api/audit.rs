@@ -32,11 +32,21 @@ pub enum AuditAction {
     ClearThrottle,
     /// An administrator ended one session of a user (the lost phone).
     EndSession,
+    /// An administrator created an account.
+    CreateUser,
+    /// An administrator changed an account's name, email or role (`reason` says which).
+    UpdateUser,
+    /// An administrator set a new password for an account.
+    ResetPassword,
+    /// An administrator deleted an account (the entry keeps its username).
+    DeleteUser,
+    /// A user changed their own password.
+    ChangePassword,
 }
 
 impl AuditAction {
     /// Every action, in the order the Activity view explains them.
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 17] = [
         AuditAction::LogoutUser,
         AuditAction::LogoutAll,
         AuditAction::Deactivate,
@@ -49,6 +59,11 @@ impl AuditAction {
         AuditAction::SignInFailed,
         AuditAction::ClearThrottle,
         AuditAction::EndSession,
+        AuditAction::CreateUser,
+        AuditAction::UpdateUser,
+        AuditAction::ResetPassword,
+        AuditAction::DeleteUser,
+        AuditAction::ChangePassword,
     ];
 
     /// What the actor did, as the Activity view says it after the actor's name
@@ -67,6 +82,11 @@ impl AuditAction {
             AuditAction::SignInFailed => "failed to sign in",
             AuditAction::ClearThrottle => "let sign-ins through again for",
             AuditAction::EndSession => "ended one session of",
+            AuditAction::CreateUser => "created the account of",
+            AuditAction::UpdateUser => "changed the account of",
+            AuditAction::ResetPassword => "reset the password of",
+            AuditAction::DeleteUser => "deleted the account of",
+            AuditAction::ChangePassword => "changed their own password",
         }
     }
 
@@ -100,6 +120,11 @@ impl AuditAction {
             AuditAction::SignInFailed => "sign_in_failed",
             AuditAction::ClearThrottle => "clear_throttle",
             AuditAction::EndSession => "end_session",
+            AuditAction::CreateUser => "create_user",
+            AuditAction::UpdateUser => "update_user",
+            AuditAction::ResetPassword => "reset_password",
+            AuditAction::DeleteUser => "delete_user",
+            AuditAction::ChangePassword => "change_password",
         }
     }
 
@@ -117,6 +142,11 @@ impl AuditAction {
             "sign_in_failed" => Some(AuditAction::SignInFailed),
             "clear_throttle" => Some(AuditAction::ClearThrottle),
             "end_session" => Some(AuditAction::EndSession),
+            "create_user" => Some(AuditAction::CreateUser),
+            "update_user" => Some(AuditAction::UpdateUser),
+            "reset_password" => Some(AuditAction::ResetPassword),
+            "delete_user" => Some(AuditAction::DeleteUser),
+            "change_password" => Some(AuditAction::ChangePassword),
             _ => None,
         }
     }

@@ -30,6 +30,10 @@ pub enum RevocationReason {
     Maintenance,
     /// The user signed in on more devices than the server allows; the oldest session ended.
     SessionLimit,
+    /// An administrator deleted the account.
+    Deleted,
+    /// The password was reset or changed.
+    PasswordChanged,
 }
 
 impl RevocationReason {
@@ -50,6 +54,12 @@ impl RevocationReason {
                 "You signed in on more devices than allowed, so this oldest session ended. \
                  Sign in again here if you still need it."
             }
+            RevocationReason::Deleted => {
+                "Your account was removed. Ask your administrator if you need access."
+            }
+            RevocationReason::PasswordChanged => {
+                "Your password was changed, so you were signed out. Sign in with the new one."
+            }
         }
     }
 
@@ -62,6 +72,8 @@ impl RevocationReason {
             RevocationReason::Expired => "expired",
             RevocationReason::Maintenance => "maintenance",
             RevocationReason::SessionLimit => "session_limit",
+            RevocationReason::Deleted => "deleted",
+            RevocationReason::PasswordChanged => "password_changed",
         }
     }
 
@@ -74,6 +86,8 @@ impl RevocationReason {
             "expired" => Some(RevocationReason::Expired),
             "maintenance" => Some(RevocationReason::Maintenance),
             "session_limit" => Some(RevocationReason::SessionLimit),
+            "deleted" => Some(RevocationReason::Deleted),
+            "password_changed" => Some(RevocationReason::PasswordChanged),
             _ => None,
         }
     }

@@ -3,8 +3,8 @@
 //! (Rust's `char::is_whitespace`, spelled out below so that every regex engine agrees).
 
 use crate::limits::{
-    FREEZE_BEFORE_MAX, MESSAGE_MAX, PAGE_MAX, PASSWORD_MAX, SEARCH_MAX, USERNAME_MAX, WARNINGS_MAX,
-    WARN_BEFORE_MAX,
+    DISPLAY_NAME_MAX, FREEZE_BEFORE_MAX, MESSAGE_MAX, PAGE_MAX, PASSWORD_MAX, PASSWORD_MIN,
+    SEARCH_MAX, USERNAME_MAX, WARNINGS_MAX, WARN_BEFORE_MAX,
 };
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{KnownFormat, RefOr, Schema};
@@ -218,4 +218,85 @@ pub fn step_detail() -> Schema {
              when there is nothing to tell.",
         ))
         .into()
+}
+
+fn nullable_string(description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::String,
+            Type::Null,
+        ]))
+        .description(Some(description))
+}
+
+/// `NewUserRequest.username`: the characters usernames may have, in either case.
+pub fn new_username() -> Schema {
+    string(&format!(
+        "1 to {USERNAME_MAX} of the letters a-z (either case: it is stored in lower case), \
+         digits and . _ - @, with white space at either end trimmed."
+    ))
+    .pattern(Some(format!(
+        "^[{WHITE_SPACE}]*[A-Za-z0-9._@-]{{1,{USERNAME_MAX}}}[{WHITE_SPACE}]*$"
+    )))
+    .into()
+}
+
+/// A display name given or changed: absent or null (unchanged, or the username), or 1
+/// to 100 characters once trimmed, no control character.
+pub fn display_name() -> Schema {
+    nullable_string(&format!(
+        "Absent or null: unchanged (for a new account, the username). Otherwise 1 to \
+         {DISPLAY_NAME_MAX} characters once white space at either end is trimmed, no control \
+         character."
+    ))
+    .pattern(Some(trimmed_text(Some(DISPLAY_NAME_MAX), "", false)))
+    .into()
+}
+
+/// An email address given or changed.
+pub fn email() -> Schema {
+    let not = format!("[^{CONTROL}{WHITE_SPACE}@]");
+    nullable_string(&format!(
+        "Absent: unchanged; null: none. Otherwise name@domain with a dot in the domain, \
+         no white space or control character inside, at most {} characters.",
+        crate::limits::EMAIL_MAX
+    ))
+    .max_length(Some(crate::limits::EMAIL_MAX))
+    .pattern(Some(format!(
+        "^[{WHITE_SPACE}]*{not}+@{not}*\\.{not}*[{WHITE_SPACE}]*$"
+    )))
+    .into()
+}
+
+/// A new password (set by an administrator, or one's own).
+pub fn new_password() -> Schema {
+    string(&format!(
+        "At least {PASSWORD_MIN} characters and at most {PASSWORD_MAX} bytes in UTF-8."
+    ))
+    .min_length(Some(PASSWORD_MIN))
+    .max_length(Some(PASSWORD_MAX))
+    .into()
+}
+
+/// `PasswordReset.password`: absent or null for a generated one.
+pub fn reset_password() -> Schema {
+    nullable_string(&format!(
+        "Absent or null: the server generates one and answers it once. Otherwise at least \
+         {PASSWORD_MIN} characters and at most {PASSWORD_MAX} bytes in UTF-8."
+    ))
+    .min_length(Some(PASSWORD_MIN))
+    .max_length(Some(PASSWORD_MAX))
+    .into()
+}
+
+/// `NewUserRequest.password`: absent or null for an account without a password.
+pub fn account_password() -> Schema {
+    nullable_string(&format!(
+        "Absent or null: no password (the account signs in only through an identity \
+         provider). Otherwise at least {PASSWORD_MIN} characters and at most {PASSWORD_MAX} \
+         bytes in UTF-8."
+    ))
+    .min_length(Some(PASSWORD_MIN))
+    .max_length(Some(PASSWORD_MAX))
+    .into()
 }

@@ -19,6 +19,11 @@ fn ordinal(action: AuditAction) -> usize {
         AuditAction::SignInFailed => 9,
         AuditAction::ClearThrottle => 10,
         AuditAction::EndSession => 11,
+        AuditAction::CreateUser => 12,
+        AuditAction::UpdateUser => 13,
+        AuditAction::ResetPassword => 14,
+        AuditAction::DeleteUser => 15,
+        AuditAction::ChangePassword => 16,
     }
 }
 
@@ -94,6 +99,8 @@ fn every_revocation_reason_says_one_sentence() {
         RevocationReason::Expired,
         RevocationReason::Maintenance,
         RevocationReason::SessionLimit,
+        RevocationReason::Deleted,
+        RevocationReason::PasswordChanged,
     ] {
         let message = reason.message();
         assert!(message.ends_with('.'), "{message}");

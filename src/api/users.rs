@@ -58,6 +58,7 @@ pub struct AdminUser {
     pub web_sessions: i64,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub email: Option<String>,
 }
 
 /// A page of users; `next_cursor` is absent on the last page.
@@ -188,4 +189,99 @@ pub struct ThrottledAccount {
 pub struct ClearThrottle {
     #[cfg_attr(feature = "openapi", schema(schema_with = schemas::throttled_username))]
     pub username: String,
+}
+
+/// `POST /admin/users`: a new account. Without a password it can sign in only through the
+/// organisation's identity provider, or once an administrator sets one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewUserRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schemas::new_username))]
+    pub username: String,
+    /// Defaults to the username.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schemas::display_name))]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schemas::email))]
+    pub email: Option<String>,
+    pub role: Role,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schemas::account_password))]
+    pub password: Option<String>,
+}
+
+/// `PATCH /admin/users/{id}`: the fields to change; absent fields stay. `email: null`
+/// removes the address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schemas::display_name))]
+    pub display_name: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schemas::email))]
+    pub email: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+/// A field that is present, even as `null` (then `Some(None)`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// `POST /admin/users/{id}/password`: a new password, typed or generated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordReset {
+    /// Absent: the server generates one and answers it once.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schemas::reset_password))]
+    pub password: Option<String>,
+    /// Also end every session of the user (default: yes).
+    #[serde(default = "yes")]
+    pub sign_out: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What a password reset did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PasswordResetResult {
+    /// The generated password, shown this once; absent when one was given.
+    pub generated_password: Option<String>,
+    pub sessions_revoked: i64,
+}
+
+/// `POST /auth/password`: change one's own password; one's other sessions end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schemas::new_password))]
+    pub new_password: String,
+}
+
+/// What deleting a user did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UserDeleted {
+    pub username: String,
+    pub sessions_revoked: i64,
 }

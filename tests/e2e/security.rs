@@ -111,9 +111,12 @@ async fn oversized_bodies_are_refused_with_413() {
         "POST /api/v1/auth/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
          Content-Length: {size}\r\nConnection: close\r\n\r\n"
     );
+    // The writer is kept (not shut down) until the answer is read, as an ordinary client
+    // keeps its connection.
     let sender = tokio::spawn(async move {
         let _ = writer.write_all(head.as_bytes()).await;
         let _ = writer.write_all(&vec![b'a'; size]).await;
+        writer
     });
     let mut answer = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut answer))

@@ -63,11 +63,14 @@ def map_case(context, case):
         return case
     route = f"{case.method.upper()} {case.path.removeprefix(PREFIX)}"
     body = case.body if isinstance(case.body, dict) else None
-    if route == "POST /auth/login" and body is not None:
-        # At most PASSWORD_MAX bytes in UTF-8: cut to fit.
-        password = body.get("password")
-        if isinstance(password, str) and len(password.encode()) > PASSWORD_MAX:
-            body["password"] = password.encode()[:PASSWORD_MAX].decode("utf-8", "ignore") or "x"
+    if body is not None:
+        # Passwords are at most PASSWORD_MAX bytes in UTF-8: cut to fit, keeping at least
+        # the characters they need.
+        for field in ("password", "new_password"):
+            password = body.get(field)
+            if isinstance(password, str) and len(password.encode()) > PASSWORD_MAX:
+                cut = password.encode()[:PASSWORD_MAX].decode("utf-8", "ignore")
+                body[field] = cut if len(cut) >= 8 else "x" * 8
     if route == "POST /admin/maintenance" and body is not None:
         # In the future, within STARTS_AHEAD_MAX; at least two days ahead so that nothing
         # freezes or signs anyone out during the run. The end after the start, within

@@ -108,6 +108,13 @@ impl AppState {
                 Some(RevocationReason::SessionLimit) => {
                     "This oldest session ended when you signed in on another device."
                 }
+                Some(RevocationReason::PasswordChanged) => {
+                    "The password was changed, so this session ended; use the new password."
+                }
+                Some(RevocationReason::Deleted) => "The account was removed.",
+                Some(RevocationReason::Maintenance) => {
+                    "You were signed out for scheduled maintenance."
+                }
                 _ => "An administrator signed you out.",
             };
             return Err(AppError::unauthorized(

@@ -46,7 +46,7 @@ impl HashingGate {
 
     /// Runs `job` on a blocking thread once a place is free, or refuses with `busy` when
     /// `concurrency` jobs run and `queue` wait already.
-    async fn run<T: Send + 'static>(
+    pub async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> AppResult<T> {

@@ -197,6 +197,23 @@ impl NoticeHub {
         subs.len()
     }
 
+    /// Ends the administrators' event streams of `user` (not their notice streams): their
+    /// role changed. Returns how many ended.
+    pub fn end_admin_streams(&self, user: Uuid) -> usize {
+        let mut streams = self.streams.lock().expect("hub lock");
+        let mut gone = Vec::new();
+        for subs in streams.by_session.values_mut() {
+            let (ended, kept): (Vec<_>, Vec<_>) = subs
+                .drain(..)
+                .partition(|s| s.user_id == user && !s.wants_notices);
+            *subs = kept;
+            gone.extend(ended);
+        }
+        streams.by_session.retain(|_, subs| !subs.is_empty());
+        streams.forget(&gone);
+        gone.len()
+    }
+
     /// Sends a notice to every open notice stream; returns how many sessions it reached.
     pub fn broadcast(&self, notice: &Notice) -> usize {
         let streams = self.streams.lock().expect("hub lock");

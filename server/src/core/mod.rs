@@ -5,6 +5,7 @@
 //! [`crate::store`], which runs statements and decides nothing. Nothing here knows of
 //! HTTP: errors are [`AppError`] kinds, which `http` maps to statuses.
 
+pub mod accounts;
 pub mod auth;
 pub mod caller;
 pub mod devices;

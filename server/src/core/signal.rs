@@ -41,6 +41,8 @@ pub enum Signal {
     Notice { notice: Notice },
     /// For every administrator's event stream.
     Admin { event: AdminEvent },
+    /// The user lost their administrator role: their event streams end.
+    NoLongerAdministrator { user: Uuid },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -113,6 +115,7 @@ impl AppState {
             } => self.end_revoked_streams(*revocation, *reason, *at).await,
             Signal::Notice { notice } => Ok(self.hub.broadcast(notice)),
             Signal::Admin { event } => Ok(self.events.send(event.clone()).unwrap_or(0)),
+            Signal::NoLongerAdministrator { user } => Ok(self.hub.end_admin_streams(*user)),
         }
     }
 }

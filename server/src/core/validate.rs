@@ -11,7 +11,9 @@ use super::AppError;
 
 /// Usernames are lower-case ASCII so that look-ups are exact on every database.
 pub fn normalize_username(input: &str) -> Result<String, String> {
-    let username = input.trim().to_lowercase();
+    // Checked before lower-casing: some non-ASCII letters lower-case into ASCII ones (the
+    // Kelvin sign into k), and a username is what was typed.
+    let username = input.trim();
     if username.is_empty() {
         return Err("The username is empty.".into());
     }
@@ -28,7 +30,7 @@ pub fn normalize_username(input: &str) -> Result<String, String> {
             "A username may contain only letters a-z, digits and . _ - @ characters.".into(),
         );
     }
-    Ok(username)
+    Ok(username.to_ascii_lowercase())
 }
 
 pub fn display_name(input: &str) -> Result<String, String> {

@@ -5,6 +5,7 @@
 //! Handlers only map a request to a core call and its result to a response; rules live in
 //! [`crate::core`].
 
+pub mod accounts;
 pub mod admin;
 pub mod end_user;
 pub mod error;
@@ -37,10 +38,15 @@ pub fn contract_routes() -> Vec<(Route, MethodRouter<AppState>)> {
         handle(routes::LOGIN, end_user::login),
         handle(routes::SESSION, end_user::session),
         handle(routes::LOGOUT, end_user::logout),
+        handle(routes::CHANGE_PASSWORD, accounts::change_password),
         handle(routes::NOTICES, end_user::notices),
         handle(routes::NOTICE_STREAM, end_user::notice_stream),
         handle(routes::ADMIN_ME, admin::me),
         handle(routes::USERS, admin::list_users),
+        handle(routes::CREATE_USER, accounts::create_user),
+        handle(routes::UPDATE_USER, accounts::update_user),
+        handle(routes::DELETE_USER, accounts::delete_user),
+        handle(routes::RESET_PASSWORD, accounts::reset_password),
         handle(routes::SESSION_SUMMARY, admin::session_summary),
         handle(routes::LOGOUT_USER, admin::logout_user),
         handle(routes::USER_SESSIONS, admin::user_sessions),
@@ -72,6 +78,7 @@ where
     let method = match route.verb {
         Verb::Get => MethodFilter::GET,
         Verb::Post => MethodFilter::POST,
+        Verb::Patch => MethodFilter::PATCH,
         Verb::Delete => MethodFilter::DELETE,
     };
     (route, on(method, handler))

@@ -19,14 +19,14 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::{admin, end_user, maintenance};
+use crate::http::{accounts, admin, end_user, maintenance};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "curfewd", description = "The Curfew session authority: users, sessions, forced logouts."),
     paths(end_user::login, end_user::session, end_user::logout, end_user::notices,
           end_user::notice_stream, admin::me, admin::list_users, admin::session_summary,
-          admin::logout_user, admin::user_sessions, admin::end_session, admin::logout_all, admin::deactivate, admin::activate, admin::audit, admin::sign_in_throttles, admin::clear_sign_in_throttle,
+          accounts::create_user, accounts::update_user, accounts::reset_password, accounts::delete_user, accounts::change_password, admin::logout_user, admin::user_sessions, admin::end_session, admin::logout_all, admin::deactivate, admin::activate, admin::audit, admin::sign_in_throttles, admin::clear_sign_in_throttle,
           maintenance::create, maintenance::list, maintenance::cancel, maintenance::end, maintenance::events),
     // Query parameters name these by reference; utoipa does not collect them from params.
     components(schemas(UserFilter, AuditCategory)),
@@ -77,9 +77,14 @@ impl Modify for CommonAnswers {
         let limit_kib = curfew::limits::BODY_LIMIT_BYTES / 1024;
         for (path, item) in openapi.paths.paths.iter_mut() {
             let admin_route = path.starts_with(&format!("{}/admin/", curfew::routes::API_PREFIX));
-            for operation in [&mut item.get, &mut item.post, &mut item.delete]
-                .into_iter()
-                .flatten()
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
             {
                 if operation.request_body.is_some() {
                     add(operation, "400", "invalid_json or invalid_body: the body is not JSON, not an object, or lacks or breaks a field");

@@ -41,6 +41,8 @@ pub struct AuditRecord<'a> {
     pub address: Option<String>,
     pub client: Option<ClientKind>,
     pub reason: Option<&'static str>,
+    /// A reason in words, when it is not a fixed code ("role member → admin").
+    pub reason_text: Option<String>,
 }
 
 impl<'a> AuditRecord<'a> {
@@ -58,6 +60,7 @@ impl<'a> AuditRecord<'a> {
             address: None,
             client: None,
             reason: None,
+            reason_text: None,
         }
     }
 
@@ -169,7 +172,12 @@ pub async fn insert_audit(tx: &mut Tx, record: &AuditRecord<'_>) -> sqlx::Result
     .bind(record.keep_admins.map(i64::from))
     .bind(record.address.clone())
     .bind(record.client.map(|c| c.as_str()))
-    .bind(record.reason)
+    .bind(
+        record
+            .reason
+            .map(str::to_owned)
+            .or_else(|| record.reason_text.clone()),
+    )
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -12,6 +12,7 @@
 //! - deactivating a user revokes their sessions in the same transaction;
 //! - only token hashes are stored, never tokens.
 
+pub mod accounts;
 pub mod audit;
 mod db;
 pub mod maintenance;
@@ -19,6 +20,7 @@ pub mod sessions;
 mod sqlite_file;
 pub mod users;
 
+pub use accounts::{AccountOutcome, UserChange};
 pub use audit::{Actor, AuditCursor, AuditRecord};
 pub use maintenance::{DueStep, Freeze, NewWindow, StepTx, StepWindow, WindowError};
 pub use sessions::{EndedSession, MassRevocation, NewSession, SessionRecord, SessionRow, Spared};

@@ -27,8 +27,10 @@ pub struct UserRecord {
 pub struct NewUser {
     pub username: String,
     pub display_name: String,
+    pub email: Option<String>,
     pub role: Role,
     pub status: UserStatus,
+    /// Empty: no password (the account signs in only through an identity provider).
     pub password_hash: String,
 }
 
@@ -80,7 +82,8 @@ pub async fn insert_user_in(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO users (id, username, display_name, search_key, sort_key, role, status, \
-         password_hash, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         password_hash, created_at, last_seen_at, email) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(id.to_string())
     .bind(&user.username)
@@ -92,6 +95,7 @@ pub async fn insert_user_in(
     .bind(&user.password_hash)
     .bind(now)
     .bind(last_seen_at)
+    .bind(user.email.clone())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -212,7 +216,7 @@ impl Store {
 /// The users columns with live session counts per client; `$1` is now.
 fn admin_user_select() -> String {
     "SELECT u.id, u.username, u.display_name, u.sort_key, u.role, u.status, u.created_at, \
-     u.last_seen_at, \
+     u.last_seen_at, u.email, \
      (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.client = 'app' \
         AND s.revoked_at IS NULL AND s.expires_at > $1) AS app_sessions, \
      (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.client = 'web' \
@@ -234,6 +238,7 @@ fn admin_user_row(row: &AnyRow) -> sqlx::Result<AdminUser> {
             .try_get::<Option<i64>, _>("last_seen_at")?
             .map(from_millis),
         created_at: from_millis(row.try_get("created_at")?),
+        email: row.try_get("email")?,
     })
 }
 

@@ -325,7 +325,7 @@ async fn unknown_routes_and_wrong_methods_answer_in_json() {
         "/api/v2/admin/users".to_owned(),
         "/api/v1/admin/users/".to_owned(),
         format!("/api/v1/admin/users/{some_id}/explode"),
-        format!("/api/v1/admin/users/{some_id}"),
+        format!("/api/v1/admin/users/{some_id}/sessions/more"),
     ] {
         for token in [None, Some(admin)] {
             let reply = t.call(Method::GET, &path, token, None).await;

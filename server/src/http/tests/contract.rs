@@ -135,6 +135,45 @@ async fn the_client_calls_every_route() {
     admin.admin_me().await.unwrap();
     admin.users(&UserQuery::default()).await.unwrap();
     admin.session_summary().await.unwrap();
+    let created = admin
+        .create_user(&curfew::api::NewUserRequest {
+            username: "newcomer".into(),
+            display_name: None,
+            email: Some("newcomer@example.com".into()),
+            role: Role::Member,
+            password: None,
+        })
+        .await
+        .unwrap();
+    admin
+        .update_user(
+            created.id,
+            &curfew::api::UserUpdate {
+                display_name: Some("New Comer".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    admin
+        .reset_password(
+            created.id,
+            &curfew::api::PasswordReset {
+                password: None,
+                sign_out: true,
+            },
+        )
+        .await
+        .unwrap();
+    admin.delete_user(created.id).await.unwrap();
+    // A wrong current password: refused, but the request was the contract's.
+    assert!(admin
+        .change_password(&curfew::api::PasswordChange {
+            current_password: "not it".into(),
+            new_password: "a brand new passphrase".into(),
+        })
+        .await
+        .is_err());
     let sessions = admin.user_sessions(member).await.unwrap();
     assert!(sessions.sessions.is_empty());
     // No such session: refused, but the request was the contract's.

@@ -7,6 +7,7 @@
 //! This file is the shared harness ([`TestApp`], the assertions, the fixtures); the tests
 //! are filed by topic in its submodules.
 
+mod accounts;
 mod bad_input;
 mod contract;
 mod forced_logouts;
@@ -108,6 +109,7 @@ impl TestApp {
         let user = NewUser {
             username: username.to_owned(),
             display_name: display_name.to_owned(),
+            email: None,
             role,
             status,
             password_hash: password_hash(),
