@@ -54,7 +54,26 @@ pub fn describe(event: &AdminEvent) -> (String, String) {
             "Users were told that the maintenance will not happen.".into(),
         ),
         AdminEvent::StepFailed { message, .. } => ("Maintenance step failed".into(), message.clone()),
+        AdminEvent::UsersChanged {
+            action,
+            actor_username,
+            sessions_revoked,
+            ..
+        } => (
+            "Users changed".into(),
+            format!(
+                "{actor_username} {} ({sessions_revoked} session{} ended).",
+                action.label(),
+                if *sessions_revoked == 1 { "" } else { "s" }
+            ),
+        ),
     }
+}
+
+/// Whether an event is worth a desktop notification: maintenance is; another
+/// administrator's changes to users only refresh the open views.
+pub fn notifies(event: &AdminEvent) -> bool {
+    !matches!(event, AdminEvent::UsersChanged { .. })
 }
 
 /// The event as the admin should read it: a warning that went out earlier than its
@@ -135,9 +154,11 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
                     // the list keeps the tray's next-window line true, and says when a
                     // warning really went out.
                     let list = client.maintenance().await.ok();
-                    let (summary, body) =
-                        describe(&as_it_happened(&event, list.as_ref(), chrono::Utc::now()));
-                    notify(&app, &summary, &body);
+                    if notifies(&event) {
+                        let (summary, body) =
+                            describe(&as_it_happened(&event, list.as_ref(), chrono::Utc::now()));
+                        notify(&app, &summary, &body);
+                    }
                     let _ = app.emit(ADMIN_EVENT, &event);
                     if let Some(list) = &list {
                         crate::tray::show_next(&app, list);

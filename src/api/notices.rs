@@ -188,18 +188,28 @@ pub enum AdminEvent {
         step: StepKind,
         message: String,
     },
+    /// An administrator changed users or their sessions (any instance): lists and counts
+    /// are stale. `user_id` is the one user concerned, absent for logout-all.
+    UsersChanged {
+        action: AuditAction,
+        actor_username: String,
+        user_id: Option<Uuid>,
+        users_affected: i64,
+        sessions_revoked: i64,
+    },
 }
 
 impl AdminEvent {
     /// The SSE `event:` names of the administrators' event stream (which also ends with
     /// the notice `session_revoked` when the administrator's own session ends).
-    pub const EVENT_NAMES: [&'static str; 6] = [
+    pub const EVENT_NAMES: [&'static str; 7] = [
         "warning_sent",
         "freeze_started",
         "mass_logout_done",
         "window_ended",
         "window_cancelled",
         "step_failed",
+        "users_changed",
     ];
 
     /// The SSE `event:` name of this event.
@@ -211,6 +221,7 @@ impl AdminEvent {
             AdminEvent::WindowEnded { .. } => "window_ended",
             AdminEvent::WindowCancelled { .. } => "window_cancelled",
             AdminEvent::StepFailed { .. } => "step_failed",
+            AdminEvent::UsersChanged { .. } => "users_changed",
         }
     }
 }

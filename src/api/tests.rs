@@ -81,6 +81,13 @@ fn event_names_are_the_wire_tags() {
             step: StepKind::Logout,
             message: String::new(),
         },
+        AdminEvent::UsersChanged {
+            action: AuditAction::LogoutAll,
+            actor_username: "root".into(),
+            user_id: None,
+            users_affected: 2,
+            sessions_revoked: 3,
+        },
     ];
     for event in &events {
         let tag = serde_json::to_value(event).unwrap()["type"].clone();

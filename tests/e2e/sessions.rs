@@ -457,3 +457,53 @@ async fn ending_the_lost_phones_session_tells_its_stream_and_spares_the_rest() {
     assert_eq!(audit.entries[0].action, AuditAction::EndSession);
     assert_eq!(audit.entries[0].target_username.as_deref(), Some("maria"));
 }
+
+/// Another administrator's changes reach this one's event stream at once, so its lists
+/// follow: a logout of everyone, one user's logout, a new account.
+#[tokio::test]
+async fn administrators_hear_of_each_others_changes_to_users() {
+    use curfew::api::{AdminEvent, NewUserRequest, Role};
+    let server = Server::start();
+    server.add_user("root", "admin");
+    server.add_user("deputy", "admin");
+    server.add_user("erin", "member");
+    let (root, _) = server.login("root", ClientKind::App).await;
+    let (deputy, _) = server.login("deputy", ClientKind::App).await;
+    server.login("erin", ClientKind::Web).await;
+    let mut events = deputy.admin_events().await.unwrap();
+    let erin = user_id(&root, "erin").await;
+    root.logout_user(erin).await.unwrap();
+    root.logout_all(true).await.unwrap();
+    root.create_user(&NewUserRequest {
+        username: "frank".into(),
+        display_name: None,
+        email: None,
+        role: Role::Member,
+        password: None,
+    })
+    .await
+    .unwrap();
+    let mut heard = Vec::new();
+    while heard.len() < 3 {
+        let event = tokio::time::timeout(Duration::from_secs(2), events.next())
+            .await
+            .expect("an event within 2 s")
+            .expect("the stream goes on")
+            .expect("an event");
+        if let AdminEvent::UsersChanged {
+            action,
+            actor_username,
+            user_id,
+            sessions_revoked,
+            ..
+        } = event
+        {
+            assert_eq!(actor_username, "root");
+            heard.push((action, user_id, sessions_revoked));
+        }
+    }
+    assert_eq!(heard[0], (AuditAction::LogoutUser, Some(erin), 1));
+    assert_eq!(heard[1].0, AuditAction::LogoutAll);
+    assert_eq!(heard[1].1, None);
+    assert_eq!(heard[2].0, AuditAction::CreateUser);
+}

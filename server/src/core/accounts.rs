@@ -117,6 +117,8 @@ impl AppState {
             Err(StoreError::Database(e)) => return Err(e.into()),
         };
         tracing::info!(actor = %actor.username, username = %user.username, role = user.role.as_str(), "created an account");
+        self.users_changed(actor, AuditAction::CreateUser, Some(id), 1, 0)
+            .await;
         self.target_user(id).await
     }
 
@@ -166,6 +168,8 @@ impl AppState {
                 .await?;
         }
         tracing::info!(actor = %actor.username, target = %target.username, %what, "changed an account");
+        self.users_changed(actor, AuditAction::UpdateUser, Some(id), 1, 0)
+            .await;
         self.target_user(id).await
     }
 
@@ -206,6 +210,8 @@ impl AppState {
                 .await?;
         }
         tracing::info!(actor = %actor.username, target = %target.username, sessions = revoked, "reset a password");
+        self.users_changed(actor, AuditAction::ResetPassword, Some(id), 1, revoked)
+            .await;
         Ok(PasswordResetResult {
             generated_password: generated,
             sessions_revoked: revoked,
@@ -235,6 +241,14 @@ impl AppState {
             .await?;
         }
         tracing::info!(actor = %actor.username, target = %target.username, sessions = ended.len(), "deleted an account");
+        self.users_changed(
+            actor,
+            AuditAction::DeleteUser,
+            Some(id),
+            1,
+            ended.len() as i64,
+        )
+        .await;
         Ok(UserDeleted {
             username: target.username,
             sessions_revoked: ended.len() as i64,

@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use curfew::api::{
-    AdminSession, AdminUser, LogoutResult, RevocationReason, UserSessions, UserStatus,
-    UserStatusChange,
+    AdminEvent, AdminSession, AdminUser, AuditAction, LogoutResult, RevocationReason, UserSessions,
+    UserStatus, UserStatusChange,
 };
 use uuid::Uuid;
 
@@ -24,6 +24,28 @@ pub struct Timed<T> {
 }
 
 impl AppState {
+    /// Tells every administrator's event stream (every instance) that users changed, so
+    /// lists and counts follow at once.
+    pub(crate) async fn users_changed(
+        &self,
+        actor: &Actor,
+        action: AuditAction,
+        user_id: Option<Uuid>,
+        users_affected: i64,
+        sessions_revoked: i64,
+    ) {
+        let event = AdminEvent::UsersChanged {
+            action,
+            actor_username: actor.username.clone(),
+            user_id,
+            users_affected,
+            sessions_revoked,
+        };
+        if let Err(e) = self.publish(Signal::Admin { event }).await {
+            tracing::warn!(error = ?e, "could not tell administrators that users changed");
+        }
+    }
+
     /// A user by id with their live sessions, or `user_not_found`.
     pub async fn target_user(&self, id: Uuid) -> AppResult<AdminUser> {
         self.store
@@ -49,6 +71,14 @@ impl AppState {
         self.publish(Signal::SessionsEnded { user: Some(id) })
             .await?;
         tracing::info!(actor = %actor.username, target = %target.username, sessions = revoked, "logged out user");
+        self.users_changed(
+            actor,
+            AuditAction::LogoutUser,
+            Some(id),
+            i64::from(revoked > 0),
+            revoked,
+        )
+        .await;
         Ok(Timed {
             result: LogoutResult {
                 sessions_revoked: revoked,
@@ -77,6 +107,8 @@ impl AppState {
         .await?;
         let (sessions, users) = (revocation.sessions, revocation.users);
         tracing::info!(actor = %actor.username, sessions, users, keep_admins, "logged out everyone");
+        self.users_changed(actor, AuditAction::LogoutAll, None, users, sessions)
+            .await;
         Ok(Timed {
             result: LogoutResult {
                 sessions_revoked: sessions,
@@ -108,6 +140,12 @@ impl AppState {
         self.publish(Signal::SessionsEnded { user: Some(id) })
             .await?;
         tracing::info!(actor = %actor.username, target = %target.username, status = status.as_str(), sessions = revoked, "changed user status");
+        let action = match status {
+            UserStatus::Deactivated => AuditAction::Deactivate,
+            UserStatus::Active => AuditAction::Activate,
+        };
+        self.users_changed(actor, action, Some(id), 1, revoked)
+            .await;
         Ok(UserStatusChange {
             user: self.target_user(id).await?,
             sessions_revoked: revoked,
@@ -185,6 +223,8 @@ impl AppState {
         })
         .await?;
         tracing::info!(actor = %actor.username, target = %target.username, session = %session_id, "ended one session");
+        self.users_changed(actor, AuditAction::EndSession, Some(owner), 1, 1)
+            .await;
         Ok(LogoutResult {
             sessions_revoked: 1,
             users_affected: 1,
