@@ -173,8 +173,11 @@ pub struct AuditEntry {
     /// For sign-ins: the app or the web.
     pub client: Option<ClientKind>,
     /// For failed sign-ins: the error code the client got (`invalid_credentials`,
-    /// `account_deactivated`, `maintenance`).
+    /// `account_deactivated`, `maintenance`); for account changes, what changed.
     pub reason: Option<String>,
+    /// For maintenance entries: the window, and when it starts (or started).
+    pub window_id: Option<Uuid>,
+    pub window_starts_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

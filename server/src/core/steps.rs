@@ -85,6 +85,7 @@ impl AppState {
                 let actor = scheduler_actor(&window);
                 tx.audit(
                     &AuditRecord::new(now, &actor, AuditAction::MaintenanceLogout)
+                        .window(step.window_id)
                         .ended(revocation.sessions, revocation.users),
                 )
                 .await?;

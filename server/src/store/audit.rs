@@ -43,6 +43,8 @@ pub struct AuditRecord<'a> {
     pub reason: Option<&'static str>,
     /// A reason in words, when it is not a fixed code ("role member → admin").
     pub reason_text: Option<String>,
+    /// The maintenance window it concerns.
+    pub window_id: Option<Uuid>,
 }
 
 impl<'a> AuditRecord<'a> {
@@ -61,12 +63,19 @@ impl<'a> AuditRecord<'a> {
             client: None,
             reason: None,
             reason_text: None,
+            window_id: None,
         }
     }
 
     /// The user it was done to.
     pub fn target(mut self, target: &'a AdminUser) -> Self {
         self.target = Some(target);
+        self
+    }
+
+    /// The maintenance window it concerns.
+    pub fn window(mut self, window_id: Uuid) -> Self {
+        self.window_id = Some(window_id);
         self
     }
 
@@ -96,7 +105,8 @@ impl Store {
         let mut sql = String::from(
             "SELECT id, at, actor_id, actor_username, action, target_user_id, \
              target_username, sessions_revoked, users_affected, keep_admins, address, \
-             client, reason FROM audit WHERE action IN (",
+             client, reason, window_id, (SELECT w.starts_at FROM maintenance_windows w \
+             WHERE w.id = audit.window_id) AS window_starts_at FROM audit WHERE action IN (",
         );
         let placeholders: Vec<String> = (1..=actions.len()).map(|i| format!("${i}")).collect();
         sql.push_str(&placeholders.join(", "));
@@ -141,6 +151,13 @@ impl Store {
                         .try_get::<Option<String>, _>("client")?
                         .and_then(|c| ClientKind::parse(&c)),
                     reason: row.try_get("reason")?,
+                    window_id: row
+                        .try_get::<Option<String>, _>("window_id")?
+                        .map(|s| parse_uuid(&s))
+                        .transpose()?,
+                    window_starts_at: row
+                        .try_get::<Option<i64>, _>("window_starts_at")?
+                        .map(from_millis),
                 })
             })
             .collect()
@@ -152,7 +169,7 @@ pub async fn insert_audit(tx: &mut Tx, record: &AuditRecord<'_>) -> sqlx::Result
     sqlx::query(
         "INSERT INTO audit (id, at, actor_id, actor_username, action, target_user_id, \
          target_username, sessions_revoked, users_affected, keep_admins, address, client, \
-         reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         reason, window_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     // Time-ordered ids keep entries of the same millisecond in the order they happened.
     .bind(Uuid::now_v7().to_string())
@@ -178,6 +195,7 @@ pub async fn insert_audit(tx: &mut Tx, record: &AuditRecord<'_>) -> sqlx::Result
             .map(str::to_owned)
             .or_else(|| record.reason_text.clone()),
     )
+    .bind(record.window_id.map(|w| w.to_string()))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -182,7 +182,7 @@ impl Store {
         }
         insert_audit(
             &mut tx,
-            &AuditRecord::new(now, actor, AuditAction::ScheduleMaintenance),
+            &AuditRecord::new(now, actor, AuditAction::ScheduleMaintenance).window(id),
         )
         .await?;
         tx.commit().await?;
@@ -346,7 +346,7 @@ impl Store {
             WindowState::Cancelled => AuditAction::CancelMaintenance,
             _ => AuditAction::EndMaintenance,
         };
-        insert_audit(&mut tx, &AuditRecord::new(now, actor, action)).await?;
+        insert_audit(&mut tx, &AuditRecord::new(now, actor, action).window(id)).await?;
         tx.commit().await?;
         Ok(())
     }

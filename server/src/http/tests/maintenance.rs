@@ -88,3 +88,39 @@ async fn maintenance_routes_check_the_token_then_the_permission() {
         .await;
     assert_eq!(unknown_field.0, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn maintenance_entries_in_the_audit_say_which_window() {
+    let t = TestApp::new().await;
+    t.user("root", "Root Admin", Role::Admin).await;
+    let admin = t.login("root", "app").await;
+    let starts_at = (chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339();
+    let created = t
+        .call(
+            Method::POST,
+            "/api/v1/admin/maintenance",
+            Some(&admin),
+            Some(&json!({ "starts_at": starts_at, "message": "Update" })),
+        )
+        .await;
+    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
+    let id = created.1["id"].as_str().unwrap().to_owned();
+    let cancelled = t
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/admin/maintenance/{id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(cancelled.0, StatusCode::OK);
+    let audit = t.audit_entries(&admin).await;
+    for (entry, action) in audit
+        .iter()
+        .zip(["cancel_maintenance", "schedule_maintenance"])
+    {
+        assert_eq!(entry["action"], action);
+        assert_eq!(entry["window_id"], id.as_str(), "{entry}");
+        assert_eq!(entry["window_starts_at"], created.1["starts_at"], "{entry}");
+    }
+}
