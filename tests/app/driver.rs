@@ -16,13 +16,7 @@ fn env_path(name: &str) -> PathBuf {
     }))
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use curfew_testkit::free_port;
 
 pub struct App {
     pub client: Client,

@@ -21,11 +21,7 @@ struct Browser {
 
 impl Browser {
     async fn open() -> Browser {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = curfew_testkit::free_port();
         let driver = Command::new(
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()),
         )

@@ -26,9 +26,7 @@ struct Session {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    Ok(curfew_testkit::free_port())
 }
 
 impl Session {

@@ -16,7 +16,6 @@
 //! per-user logout keep the caller's session, the admin cannot deactivate itself,
 //! windows are scheduled at least two days ahead so no freeze or mass logout happens).
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -145,7 +144,7 @@ impl Drop for Server {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(curfew_testkit::free_port())
 }
 
 fn add_user(curfewd: &Path, database: &str, name: &str, role: &str) -> anyhow::Result<()> {
