@@ -15,6 +15,14 @@ const COMMANDS: &[&str] = &[
     "schedule_maintenance",
     "cancel_maintenance",
     "end_maintenance",
+    "create_user",
+    "update_user",
+    "reset_password",
+    "delete_user",
+    "user_sessions",
+    "end_session",
+    "sign_in_throttles",
+    "clear_sign_in_throttle",
 ];
 
 fn main() {

@@ -1,6 +1,6 @@
 // Curfew's admin UI, the entry module: it loads the contract's facts from the Rust side,
 // wires the views, routes between them and opens the shell after sign-in. The views live
-// in views/ (signin, users, maintenance, activity); what they share in lib/ (ipc, dom,
+// in views/ (signin, users, accounts, maintenance, activity); what they share in lib/ (ipc, dom,
 // format, dialog, state). The page talks only to the Rust side through Tauri commands:
 // the server token never reaches it.
 
@@ -11,6 +11,7 @@ import { reloadAudit, wireActivity } from "./views/activity.js";
 import { enterMaintenance, reloadMaintenance, showMaintenance, wireMaintenance } from "./views/maintenance.js";
 import { showSignIn, wireSignIn } from "./views/signin.js";
 import { clearUsers, enterUsers, refreshUsers, reloadUsers, wireUsers } from "./views/users.js";
+import { refreshDetail, refreshThrottles } from "./views/accounts.js";
 
 const VIEWS = ["users", "maintenance", "activity"];
 
@@ -21,6 +22,7 @@ function route() {
     $(`nav-${name}`).toggleAttribute("aria-current", name === view);
   }
   if (view === "activity") reloadAudit();
+  if (view === "users") refreshThrottles();
   if (view === "maintenance") {
     showMaintenance();
     reloadMaintenance();
@@ -76,8 +78,10 @@ function wire() {
     if (!state.session) return;
     reloadMaintenance();
     // Every admin event may have signed users out: the rows, the Online filter and the
-    // counts follow at once, not at the next periodic refresh.
+    // counts follow at once, not at the next periodic refresh (users_changed included);
+    // so do the throttled sign-ins (refreshUsers fetches them) and an open user's sessions.
     refreshUsers();
+    refreshDetail();
     // Maintenance steps are audited (the mass logout, an end): keep an open log current.
     if (!$("activity-view").hidden && state.contract.admin_events.includes(event.payload?.type)) reloadAudit();
   });

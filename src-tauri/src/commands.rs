@@ -3,8 +3,10 @@
 //! answers goes through [`AppState::checked`], so a 401 signs the app out.
 
 use curfew::api::{
-    AuditPage, AuditQuery, LogoutResult, MaintenanceList, MaintenanceRequest, MaintenanceWindow,
-    SessionSummary, UserFilter, UserPage, UserQuery, UserStatusChange,
+    AdminUser, AuditCategory, AuditPage, AuditQuery, LogoutResult, MaintenanceList,
+    MaintenanceRequest, MaintenanceWindow, NewUserRequest, PasswordReset, PasswordResetResult,
+    SessionSummary, SignInThrottles, UserDeleted, UserFilter, UserPage, UserQuery, UserSessions,
+    UserStatusChange, UserUpdate,
 };
 use curfew::limits::{MESSAGE_MAX, SEARCH_MAX};
 use serde::Serialize;
@@ -150,15 +152,93 @@ pub async fn set_user_active(
 
 #[tauri::command]
 #[instrument(skip(state), err(Debug))]
-pub async fn audit(state: State<'_, AppState>, cursor: Option<String>) -> Result<AuditPage> {
+pub async fn audit(
+    state: State<'_, AppState>,
+    cursor: Option<String>,
+    category: Option<AuditCategory>,
+) -> Result<AuditPage> {
     check_cursor(&cursor)?;
     let query = AuditQuery {
         cursor,
         limit: Some(PAGE),
-        ..AuditQuery::default()
+        category,
     };
     let client = state.client().await?;
     state.checked(&client, client.audit(&query).await).await
+}
+
+#[tauri::command]
+#[instrument(skip(state, request), fields(username = %request.username, role = ?request.role), err(Debug))]
+pub async fn create_user(state: State<'_, AppState>, request: NewUserRequest) -> Result<AdminUser> {
+    let client = state.client().await?;
+    state
+        .checked(&client, client.create_user(&request).await)
+        .await
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub async fn update_user(
+    state: State<'_, AppState>,
+    id: Uuid,
+    update: UserUpdate,
+) -> Result<AdminUser> {
+    let client = state.client().await?;
+    state
+        .checked(&client, client.update_user(id, &update).await)
+        .await
+}
+
+#[tauri::command]
+#[instrument(skip(state, reset), fields(typed = reset.password.is_some(), sign_out = reset.sign_out), err(Debug))]
+pub async fn reset_password(
+    state: State<'_, AppState>,
+    id: Uuid,
+    reset: PasswordReset,
+) -> Result<PasswordResetResult> {
+    let client = state.client().await?;
+    state
+        .checked(&client, client.reset_password(id, &reset).await)
+        .await
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub async fn delete_user(state: State<'_, AppState>, id: Uuid) -> Result<UserDeleted> {
+    let client = state.client().await?;
+    state.checked(&client, client.delete_user(id).await).await
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub async fn user_sessions(state: State<'_, AppState>, id: Uuid) -> Result<UserSessions> {
+    let client = state.client().await?;
+    state.checked(&client, client.user_sessions(id).await).await
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub async fn end_session(state: State<'_, AppState>, id: Uuid) -> Result<LogoutResult> {
+    let client = state.client().await?;
+    state.checked(&client, client.end_session(id).await).await
+}
+
+#[tauri::command]
+#[instrument(skip_all, err(Debug))]
+pub async fn sign_in_throttles(state: State<'_, AppState>) -> Result<SignInThrottles> {
+    let client = state.client().await?;
+    state
+        .checked(&client, client.sign_in_throttles().await)
+        .await
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub async fn clear_sign_in_throttle(state: State<'_, AppState>, username: String) -> Result<()> {
+    let client = state.client().await?;
+    state
+        .checked(&client, client.clear_sign_in_throttle(&username).await)
+        .await
 }
 
 /// The windows, and which of them is next: the one rule the tray's line and the UI's

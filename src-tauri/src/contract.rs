@@ -18,8 +18,18 @@ pub struct Contract {
     pub audit_actions: BTreeMap<&'static str, &'static str>,
     /// The `type` of each administrators' event the window receives on `channels.admin_event`.
     pub admin_events: &'static [&'static str],
+    /// A refused sign-in's `reason` code (as the audit records it) → why, in words.
+    pub sign_in_refusals: BTreeMap<&'static str, &'static str>,
     pub channels: Channels,
 }
+
+/// The codes curfewd gives a refused sign-in, and what the Activity view says for each.
+/// (They are the login route's error codes; `curfew` has no list of them yet.)
+pub const SIGN_IN_REFUSALS: [(&str, &str); 3] = [
+    ("invalid_credentials", "wrong username or password"),
+    ("account_deactivated", "the account is deactivated"),
+    ("maintenance", "sign-ins were frozen for maintenance"),
+];
 
 /// The window events the app emits and the page listens for.
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +49,7 @@ impl Contract {
                 .map(|action| (action.as_str(), action.label()))
                 .collect(),
             admin_events: &AdminEvent::EVENT_NAMES,
+            sign_in_refusals: SIGN_IN_REFUSALS.into_iter().collect(),
             channels: Channels {
                 admin_event: ADMIN_EVENT,
                 signed_out: SIGNED_OUT,

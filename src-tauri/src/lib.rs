@@ -35,6 +35,14 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         commands::schedule_maintenance,
         commands::cancel_maintenance,
         commands::end_maintenance,
+        commands::create_user,
+        commands::update_user,
+        commands::reset_password,
+        commands::delete_user,
+        commands::user_sessions,
+        commands::end_session,
+        commands::sign_in_throttles,
+        commands::clear_sign_in_throttle,
     ])
 }
 

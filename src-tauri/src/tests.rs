@@ -155,6 +155,24 @@ fn commands_need_a_signed_in_admin_and_valid_input() {
         ("session_summary", json!({})),
         ("logout_all", json!({"keepAdmins": false})),
         ("audit", json!({})),
+        ("audit", json!({"category": "sign_in"})),
+        (
+            "create_user",
+            json!({"request": {"username": "alice", "role": "member"}}),
+        ),
+        (
+            "update_user",
+            json!({"id": uuid::Uuid::nil(), "update": {"email": null}}),
+        ),
+        (
+            "reset_password",
+            json!({"id": uuid::Uuid::nil(), "reset": {"sign_out": true}}),
+        ),
+        ("delete_user", json!({"id": uuid::Uuid::nil()})),
+        ("user_sessions", json!({"id": uuid::Uuid::nil()})),
+        ("end_session", json!({"id": uuid::Uuid::nil()})),
+        ("sign_in_throttles", json!({})),
+        ("clear_sign_in_throttle", json!({"username": "alice"})),
     ] {
         let (code, message) = error_code(invoke(&h, cmd, body));
         assert_eq!(code, "not_signed_in", "{cmd}");
@@ -181,6 +199,13 @@ fn commands_need_a_signed_in_admin_and_valid_input() {
     // Arguments of the wrong shape are refused by Tauri before the command runs.
     assert!(invoke(&h, "logout_user", json!({"id": "not-a-uuid"})).is_err());
     assert!(invoke(&h, "list_users", json!({"status": "everyone"})).is_err());
+    assert!(invoke(&h, "audit", json!({"category": "everything"})).is_err());
+    assert!(invoke(
+        &h,
+        "create_user",
+        json!({"request": {"username": "alice", "role": "owner"}})
+    )
+    .is_err());
 }
 
 #[test]
@@ -229,6 +254,15 @@ fn the_contract_command_gives_the_page_a_label_for_every_audit_action() {
     );
     assert_eq!(contract["limits"]["message_max"], MESSAGE_MAX);
     assert_eq!(contract["admin_events"], json!(AdminEvent::EVENT_NAMES));
+    for code in ["invalid_credentials", "account_deactivated", "maintenance"] {
+        let words = contract["sign_in_refusals"][code]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            !words.is_empty() && !words.contains('_'),
+            "{code}: {words:?}"
+        );
+    }
     assert_eq!(
         contract["channels"],
         json!({

@@ -7,6 +7,7 @@
 #[allow(dead_code, unused_imports)]
 mod support;
 
+mod accounts;
 mod connection;
 mod console;
 mod driver;

@@ -42,6 +42,11 @@ export const state = Object.seal({
   searchTimer: 0,
   lastSearch: -Infinity,
 
+  // accounts
+  /** The user whose detail dialog is open, and how many sessions it lists (null until loaded). */
+  detailUser: null,
+  detailSessions: null,
+
   // maintenance
   /** The windows as last loaded (to name a window by its times, never its id). */
   windows: [],
@@ -51,6 +56,8 @@ export const state = Object.seal({
   // activity
   /** Where the next page of audit entries starts. */
   auditCursor: null,
+  /** Which entries the log shows: "admin" (administrators' actions), "sign_in" or "all". */
+  auditCategory: "admin",
 });
 
 /** Whether the signed-in admin has a permission ("force_logout", "manage_users"). */

@@ -1,6 +1,6 @@
-// Activity: the audit log, who did what to whom and when. The words for each action come
-// from the Rust side (`state.contract.audit_actions`), so every action reads as a phrase,
-// never as its code.
+// Activity: the audit log, who did what to whom and when: administrators' actions (the
+// default), sign-ins, or both. The words for each action and each refused sign-in's reason
+// come from the Rust side (`state.contract`), so every row reads as a phrase, never a code.
 
 import { $, el } from "../lib/dom.js";
 import { localTime, numbers, plural, relativeTime } from "../lib/format.js";
@@ -16,6 +16,17 @@ export async function reloadAudit() {
   await loadMoreAudit();
 }
 
+/** Where a sign-in came from and, when refused, why: "web · 10.0.0.7 · wrong username or password". */
+function signInDetail(entry) {
+  const parts = [];
+  if (entry.client) parts.push(entry.client === "app" ? "app" : "web");
+  if (entry.address) parts.push(entry.address);
+  if (entry.reason && entry.action === "sign_in_failed") {
+    parts.push(state.contract.sign_in_refusals[entry.reason] ?? entry.reason.replaceAll("_", " "));
+  }
+  return parts.join(" · ");
+}
+
 function auditRow(entry) {
   const when = el("td", { text: relativeTime(entry.at) });
   when.title = localTime(entry.at);
@@ -29,17 +40,21 @@ function auditRow(entry) {
     el("td", { class: "action", text: detail }),
     el("td", { text: target }),
     el("td", { class: "num", text: numbers.format(entry.sessions_revoked) }),
+    el("td", { class: "from", text: signInDetail(entry) }),
   );
 }
 
 async function loadMoreAudit() {
   $("audit-status").textContent = "Loading…";
   try {
-    const page = await call("audit", { cursor: state.auditCursor });
+    const category = state.auditCategory;
+    const page = await call("audit", { cursor: state.auditCursor, category });
+    if (category !== state.auditCategory) return; // another filter was chosen meanwhile
     $("audit-body").append(...page.entries.map(auditRow));
     state.auditCursor = page.next_cursor;
     $("audit-more").hidden = !page.next_cursor;
-    $("audit-status").textContent = $("audit-body").rows.length ? "" : "Nothing has happened yet.";
+    $("audit-status").textContent = $("audit-body").rows.length ? ""
+      : state.auditCategory === "sign_in" ? "No one has signed in yet." : "Nothing has happened yet.";
   } catch (failure) {
     $("audit-status").textContent = failure.message;
   }
@@ -47,4 +62,13 @@ async function loadMoreAudit() {
 
 export function wireActivity() {
   $("audit-more").addEventListener("click", loadMoreAudit);
+  for (const chip of document.querySelectorAll(".audit-chip")) {
+    chip.addEventListener("click", () => {
+      for (const other of document.querySelectorAll(".audit-chip")) other.setAttribute("aria-pressed", String(other === chip));
+      state.auditCategory = chip.dataset.category;
+      // Who acted: on sign-ins it is the user who signed in.
+      $("audit-actor-head").textContent = state.auditCategory === "admin" ? "Administrator" : "Who";
+      reloadAudit();
+    });
+  }
 }

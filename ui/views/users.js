@@ -1,12 +1,13 @@
 // Settings › User Settings: the users list with search, filters and endless scrolling (only
-// the rows in view are in the page), Logout per user, Deactivate / Activate, and Logout All
-// Users.
+// the rows in view are in the page), Details per user (their sessions and account: see
+// accounts.js), Logout per user, Deactivate / Activate, and Logout All Users.
 
 import { $, el, showMessage, withButton } from "../lib/dom.js";
 import { confirmAction } from "../lib/dialog.js";
 import { localTime, numbers, plural, relativeTime } from "../lib/format.js";
 import { call, isOffline } from "../lib/ipc.js";
 import { can, state } from "../lib/state.js";
+import { enterAccounts, openDetail, refreshThrottles, wireAccounts } from "./accounts.js";
 
 const SEARCH_DEBOUNCE_MS = 200;
 /** Rows rendered beyond each edge of the users viewport, so fast scrolling shows no gaps. */
@@ -35,7 +36,7 @@ function logoutOffered(user) {
 
 /** Whether a row has a button the keyboard can reach. */
 function hasEnabledButton(user) {
-  return (logoutOffered(user) && can("force_logout"))
+  return can("force_logout")
     || (can("manage_users") && user.username !== state.session.username);
 }
 
@@ -117,6 +118,11 @@ function userRow(user, index) {
   const actions = el("div", { class: "row-actions" });
   cell.append(actions);
   const own = user.username === state.session.username;
+  const details = el("button", { type: "button", class: "secondary details", text: "Details" });
+  details.setAttribute("aria-label", `Sessions and account of ${user.display_name}`);
+  details.disabled = !can("force_logout");
+  details.addEventListener("click", () => openDetail(user));
+  actions.append(details);
   if (!logoutOffered(user)) {
     // Nothing to end: no Logout to press, and the reason in plain sight.
     actions.append(el("span", { class: "no-session", text: own ? "Signed in here" : "No session" }));
@@ -247,6 +253,7 @@ const REFRESH_PAGES_MAX = 10;
 export async function refreshUsers({ force = true } = {}) {
   if (!state.session) return;
   refreshSummary();
+  refreshThrottles();
   const wanted = Math.max(state.users.length, 1);
   state.generation += 1;
   const generation = state.generation;
@@ -425,12 +432,13 @@ export function enterUsers(session) {
   note.textContent = !can("force_logout")
     ? `Your role (${session.role}) cannot log users out or deactivate them; ask an administrator.`
     : !can("manage_users")
-      ? `Your role (${session.role}) can log users out but cannot deactivate or activate them; ask an administrator.`
+      ? `Your role (${session.role}) can log users out and end sessions but cannot deactivate, activate, add, edit or delete users; ask an administrator.`
       : "";
   note.hidden = !note.textContent;
   const logoutAllButton = $("logout-all");
   logoutAllButton.disabled = !can("force_logout");
   logoutAllButton.title = logoutAllButton.disabled ? `Your role (${session.role}) cannot log users out.` : "";
+  enterAccounts(session);
 }
 
 export function wireUsers() {
@@ -448,14 +456,16 @@ export function wireUsers() {
     if (performance.now() - state.lastSearch > SEARCH_DEBOUNCE_MS) search();
     else state.searchTimer = setTimeout(search, SEARCH_DEBOUNCE_MS);
   });
-  for (const chip of document.querySelectorAll(".chip")) {
+  for (const chip of document.querySelectorAll("#users-view .chip")) {
     chip.addEventListener("click", () => {
-      for (const other of document.querySelectorAll(".chip")) other.setAttribute("aria-pressed", String(other === chip));
+      for (const other of document.querySelectorAll("#users-view .chip")) other.setAttribute("aria-pressed", String(other === chip));
       state.filter = chip.dataset.filter;
       reloadUsers();
     });
   }
   $("logout-all").addEventListener("click", logoutAll);
+  // After an account change the rows and counts follow (the users_changed event does too).
+  wireAccounts(() => refreshUsers());
   // Both: the observer covers resizes and zoom, the scroll listener fast flinging.
   $("users-scroll").addEventListener("scroll", () => {
     queueRender();
