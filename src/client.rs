@@ -246,6 +246,26 @@ impl Client {
         self.send_once(req).await
     }
 
+    /// A POST or DELETE answered with no body (204): sent exactly once.
+    async fn send_no_content(
+        &self,
+        route: Route,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<()> {
+        let mut req = self.request(route, path);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = req
+            .timeout(self.options.request_timeout)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        self.check(resp).await?;
+        Ok(())
+    }
+
     // End users.
 
     /// Signs in; the returned client carries the new session's token.
@@ -262,14 +282,8 @@ impl Client {
 
     /// Ends this client's own session.
     pub async fn logout(&self) -> Result<()> {
-        let resp = self
-            .request(routes::LOGOUT, routes::LOGOUT.path)
-            .timeout(self.options.request_timeout)
-            .send()
+        self.send_no_content(routes::LOGOUT, routes::LOGOUT.path, None::<&()>)
             .await
-            .map_err(|e| self.transport_error(e))?;
-        self.check(resp).await?;
-        Ok(())
     }
 
     pub async fn notices(&self) -> Result<NoticeList> {
@@ -444,15 +458,12 @@ impl Client {
 
     /// Changes this session's own password; the user's other sessions end.
     pub async fn change_password(&self, change: &PasswordChange) -> Result<()> {
-        let resp = self
-            .request(routes::CHANGE_PASSWORD, routes::CHANGE_PASSWORD.path)
-            .json(change)
-            .timeout(self.options.request_timeout)
-            .send()
-            .await
-            .map_err(|e| self.transport_error(e))?;
-        self.check(resp).await?;
-        Ok(())
+        self.send_no_content(
+            routes::CHANGE_PASSWORD,
+            routes::CHANGE_PASSWORD.path,
+            Some(change),
+        )
+        .await
     }
 
     /// A user's live sessions with their devices and addresses, newest first.
@@ -482,20 +493,14 @@ impl Client {
 
     /// Lets a throttled account try again at once.
     pub async fn clear_sign_in_throttle(&self, username: &str) -> Result<()> {
-        let resp = self
-            .request(
-                routes::CLEAR_SIGN_IN_THROTTLE,
-                routes::CLEAR_SIGN_IN_THROTTLE.path,
-            )
-            .json(&ClearThrottle {
+        self.send_no_content(
+            routes::CLEAR_SIGN_IN_THROTTLE,
+            routes::CLEAR_SIGN_IN_THROTTLE.path,
+            Some(&ClearThrottle {
                 username: username.to_owned(),
-            })
-            .timeout(self.options.request_timeout)
-            .send()
-            .await
-            .map_err(|e| self.transport_error(e))?;
-        self.check(resp).await?;
-        Ok(())
+            }),
+        )
+        .await
     }
 
     /// The contract's OpenAPI document, as the server generates it.

@@ -6,7 +6,25 @@
 //! dropped when its [`PgDatabase`] guard goes; `cargo xtask test` drops any that a crashed
 //! run left behind.
 
+use std::path::PathBuf;
 use std::process::Command;
+
+/// The curfewd binary: `CURFEWD_BIN` (set by `cargo xtask test`), else the workspace's
+/// debug build.
+pub fn curfewd_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("CURFEWD_BIN") {
+        return PathBuf::from(path);
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/debug")
+        .join(format!("curfewd{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "no curfewd at {}: run `cargo xtask test`, or `cargo build -p curfew-server --bin curfewd` first",
+        path.display()
+    );
+    path
+}
 
 /// A new, empty database on the backend `CURFEW_TEST_BACKEND` names: `sqlite` (the
 /// default) puts a file in `dir`; `postgres` creates a database on the server at

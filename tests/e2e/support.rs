@@ -8,21 +8,7 @@ use std::time::{Duration, Instant};
 use curfew::api::{ClientKind, LoginRequest, LoginResponse};
 use curfew::Client;
 
-/// The curfewd binary: `CURFEWD_BIN` (set by `cargo xtask test`), else the debug build.
-pub fn curfewd_bin() -> PathBuf {
-    if let Some(path) = std::env::var_os("CURFEWD_BIN") {
-        return PathBuf::from(path);
-    }
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target/debug")
-        .join(format!("curfewd{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "no curfewd at {}: run `cargo xtask test`, or `cargo build -p curfew-server` first",
-        path.display()
-    );
-    path
-}
+pub use curfew_testkit::curfewd_bin;
 
 pub struct Server {
     child: Option<Child>,

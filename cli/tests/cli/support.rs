@@ -12,22 +12,7 @@ use curfew_testkit::{test_database, PgDatabase};
 
 pub const PASSWORD: &str = "correct horse battery";
 
-/// The curfewd binary: `CURFEWD_BIN` (set by `cargo xtask test`), else the workspace's
-/// debug build.
-pub fn curfewd_bin() -> PathBuf {
-    if let Some(path) = std::env::var_os("CURFEWD_BIN") {
-        return PathBuf::from(path);
-    }
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/debug")
-        .join(format!("curfewd{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "no curfewd at {}: run `cargo xtask test`, or `cargo build -p curfew-server --bin curfewd` first",
-        path.display()
-    );
-    path
-}
+pub use curfew_testkit::curfewd_bin;
 
 pub struct Server {
     child: Child,
