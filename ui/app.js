@@ -45,7 +45,14 @@ function enterShell(session) {
 }
 
 function wire() {
-  onSignedOut((message) => showSignIn(message));
+  // A call that finds the app signed out ("not_signed_in") may come before or after the
+  // event with the server's sentence (who signed the admin out): that sentence wins.
+  let generic = false;
+  onSignedOut((message, code) => {
+    if (code === "not_signed_in" && !state.session) return; // the sign-in screen says why already
+    showSignIn(message);
+    generic = code === "not_signed_in";
+  });
   // While the server cannot be reached, one bar says so above the view, which keeps what it
   // last showed; Retry loads everything again.
   onConnection((message) => {
@@ -87,7 +94,8 @@ function wire() {
   });
   listen(channels.signed_out, (event) => {
     // The payload is the server's sentence: who signed the admin out, and what to do next.
-    if (state.session) showSignIn(event.payload);
+    if (state.session || generic) showSignIn(event.payload);
+    generic = false;
   });
   window.addEventListener("hashchange", () => state.session && route());
 }

@@ -26,7 +26,8 @@ export function onConnection(handler) {
   connection = handler;
 }
 
-/** Who handles "the server signed you out" (the sign-in screen, given the sentence). */
+/** Who handles "the server signed you out" (the sign-in screen, given the sentence and
+ *  the code: "not_signed_in" says only that the app was signed out, not by whom). */
 export function onSignedOut(handler) {
   signedOut = handler;
 }
@@ -49,7 +50,7 @@ export async function call(command, args = {}) {
   } catch (error) {
     const failure = failureOf(error);
     if (failure.error === "signed_out" || failure.error === "not_signed_in") {
-      signedOut(failure.message);
+      signedOut(failure.message, failure.error);
     }
     if (OFFLINE.has(failure.error)) connection(failure.message);
     else if (failure.error !== "not_signed_in") connection(null); // the server answered

@@ -9,6 +9,8 @@ import { state } from "../lib/state.js";
 
 /** Everyone-at-once actions: their "User" cell counts the users instead of naming one. */
 const ON_EVERYONE = new Set(["logout_all", "maintenance_logout"]);
+/** Sign-ins and refused sign-ins: the actor is the user, and no session ends. */
+const SIGN_INS = new Set(["sign_in", "sign_in_failed"]);
 
 export async function reloadAudit() {
   state.auditCursor = null;
@@ -39,7 +41,8 @@ function auditRow(entry) {
     el("td", { text: entry.actor_username }),
     el("td", { class: "action", text: detail }),
     el("td", { text: target }),
-    el("td", { class: "num", text: numbers.format(entry.sessions_revoked) }),
+    // A sign-in ends no session: its cell stays empty rather than saying 0.
+    el("td", { class: "num", text: SIGN_INS.has(entry.action) ? "" : numbers.format(entry.sessions_revoked) }),
     el("td", { class: "from", text: signInDetail(entry) }),
   );
 }

@@ -52,8 +52,11 @@ function focusRow(index, last) {
   const row = $("users-body").querySelector(`tr[data-user-id="${state.users[index].id}"]`);
   const buttons = row ? [...row.querySelectorAll("button:enabled")] : [];
   const button = last ? buttons.at(-1) : buttons[0];
-  if (!button) return;
-  // Focus moved by the keyboard shows its ring (a scripted focus may not be :focus-visible).
+  if (button) keyboardFocus(button);
+}
+
+/** Focus moved by the keyboard shows its ring (a scripted focus may not be :focus-visible). */
+function keyboardFocus(button) {
   button.classList.add("keyboard-focus");
   button.addEventListener("blur", () => button.classList.remove("keyboard-focus"), { once: true });
   button.focus({ preventScroll: true });
@@ -67,7 +70,12 @@ function tabBetweenRows(event) {
   const row = event.target.closest("tr");
   const buttons = [...row.querySelectorAll("button:enabled")];
   const at = buttons.indexOf(event.target);
-  if (event.shiftKey ? at > 0 : at < buttons.length - 1) return; // within the row
+  if (event.shiftKey ? at > 0 : at < buttons.length - 1) {
+    // Within the row, moved here too, so the ring shows after focus the script gave.
+    event.preventDefault();
+    keyboardFocus(buttons[at + (event.shiftKey ? -1 : 1)]);
+    return;
+  }
   const step = event.shiftKey ? -1 : 1;
   const index = state.users.indexOf(state.rowUser.get(row));
   for (let i = index + step; i >= 0 && i < state.users.length; i += step) {
