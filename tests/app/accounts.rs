@@ -223,7 +223,7 @@ async fn a_users_sessions_end_one_at_a_time_and_ones_own_is_marked() {
     app.visible("#user-detail").await;
     app.count_is("#ud-sessions tr", 1).await;
     let own = app.text("#ud-sessions tr[data-current=true]").await;
-    assert!(own.contains("This is you"), "{own}");
+    assert!(own.contains("Your session"), "{own}");
     assert_eq!(
         app.count("#ud-sessions tr[data-current=true] button.end-session")
             .await,

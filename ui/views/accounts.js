@@ -232,7 +232,7 @@ function sessionRow(user, session) {
   seen.title = localTime(session.last_seen_at);
   const cell = el("td");
   if (session.current) {
-    cell.append(el("span", { class: "no-session current", text: "This is you" }));
+    cell.append(el("span", { class: "no-session current", text: "Your session: Sign out ends it" }));
   } else {
     const end = el("button", { type: "button", class: "secondary end-session", text: "End this session" });
     end.setAttribute("aria-label", `End the session on ${session.device}`);
