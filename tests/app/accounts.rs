@@ -330,3 +330,55 @@ async fn throttled_sign_ins_are_shown_and_let_through_and_activity_shows_sign_in
     app.find("#audit-body tr[data-action=sign_in_failed]").await;
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_without_a_password_gets_a_typed_one_and_the_last_admin_stays() {
+    let server = Server::start();
+    server.add_user("root", "admin");
+    let config_home = tempfile::tempdir().unwrap();
+    let mut app = App::launch("accounts-typed", config_home.path(), 0).await;
+    app.sign_in_as(&server.url, "root").await;
+
+    // No password: bob exists but cannot sign in.
+    app.click("#add-user").await;
+    app.fill("#uf-username", "bob").await;
+    app.click("#uf-password-none").await;
+    app.click("#uf-submit").await;
+    app.find(&row("bob", "button.details")).await;
+    app.text_containing("#messages", "without a password").await;
+    assert!(login_with(&server, "bob", PASSWORD).await.is_err());
+
+    // A typed password that is too short is refused beside it; a good one lets bob in.
+    app.click(&row("bob", "button.details")).await;
+    app.click("#ud-reset").await;
+    app.click("#rp-typed").await;
+    app.fill("#rp-password", "short").await;
+    app.click("#rp-submit").await;
+    let said = visible_text(&app, "#rp-password-error").await;
+    assert!(!said.is_empty());
+    app.shot("reset-typed-too-short").await;
+    app.fill("#rp-password", "a long enough passphrase").await;
+    app.click("#rp-submit").await;
+    app.text_containing("#rp-done-text", "was changed").await;
+    assert_eq!(
+        app.script("return document.getElementById('rp-generated-box').hidden")
+            .await,
+        true
+    );
+    app.click("#rp-close").await;
+    login_with(&server, "bob", "a long enough passphrase")
+        .await
+        .expect("bob signs in with the typed password");
+    app.click("#ud-close").await;
+
+    // The last administrator cannot become a member: said beside the role.
+    app.click(&row("root", "button.details")).await;
+    app.click("#ud-edit").await;
+    app.script("document.getElementById('uf-role').value = 'member'; return true;")
+        .await;
+    app.click("#uf-submit").await;
+    let said = visible_text(&app, "#uf-role-error").await;
+    assert!(said.to_lowercase().contains("admin"), "{said}");
+    app.shot("last-admin").await;
+    app.quit().await;
+}
