@@ -5,8 +5,9 @@
 //! administrator (by a role change or a deletion; checked inside the store's transaction);
 //! nobody deletes their own account; a role change takes effect at the user's next
 //! request, and a demoted administrator's event streams end at once; a password reset
-//! signs the user out everywhere unless asked not to; changing one's own password ends
-//! one's other sessions; a generated password is answered once and never stored.
+//! signs the user out everywhere unless asked not to, and is never of one's own password
+//! (that takes the current one); changing one's own password ends one's other sessions;
+//! a generated password is answered once and never stored.
 
 use curfew::api::{
     AdminUser, AuditAction, NewUserRequest, PasswordChange, PasswordReset, PasswordResetResult,
@@ -181,6 +182,14 @@ impl AppState {
         id: Uuid,
         reset: &PasswordReset,
     ) -> AppResult<PasswordResetResult> {
+        if id == actor.user_id {
+            // Without the current password, a stolen administrator's token could lock
+            // its owner out.
+            return Err(AppError::conflict(
+                "own_password",
+                "Change your own password with your current one (POST /auth/password), not by a reset.",
+            ));
+        }
         let target = self.target_user(id).await?;
         let (password, generated) = match &reset.password {
             Some(password) => {

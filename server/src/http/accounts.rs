@@ -60,7 +60,8 @@ pub async fn update_user(
     responses((status = 200, body = PasswordResetResult),
               (status = 400, body = ErrorBody, description = "invalid_id, invalid_password"),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 404, body = ErrorBody, description = "user_not_found")),
+              (status = 404, body = ErrorBody, description = "user_not_found"),
+              (status = 409, body = ErrorBody, description = "own_password: change it with POST /auth/password")),
     security(("bearer" = [])))]
 pub async fn reset_password(
     State(state): State<AppState>,

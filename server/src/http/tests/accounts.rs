@@ -217,6 +217,16 @@ async fn a_password_reset_is_shown_once_and_signs_out_unless_asked_not_to() {
         json!({"generated_password": null, "sessions_revoked": 0})
     );
     ok(t.get("/api/v1/auth/session", &web).await);
+    // One's own password takes the current one: no reset of it.
+    let root = t.store.user_by_username("root").await.unwrap().unwrap().id;
+    let own = post(
+        &t,
+        &format!("/api/v1/admin/users/{root}/password"),
+        &admin,
+        json!({}),
+    )
+    .await;
+    assert_code(&own, StatusCode::CONFLICT, "own_password");
     let short = post(
         &t,
         &format!("/api/v1/admin/users/{alice}/password"),
