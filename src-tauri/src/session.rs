@@ -194,7 +194,7 @@ impl AppState {
                 username: username.to_owned(),
                 password: password.to_owned(),
                 client: ClientKind::App,
-                device_name: None,
+                device_name: Some("Curfew desktop app".into()),
             })
             .await?;
         let me = match client.admin_me().await {

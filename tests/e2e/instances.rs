@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use curfew::api::{
-    AdminEvent, ClientKind, Notice, RevocationReason, StepKind, StepState, WindowState,
+    AdminEvent, AuditAction, ClientKind, Notice, RevocationReason, StepKind, StepState, WindowState,
 };
 use curfew::{Client, ClientOptions, EventStream, NoticeStream};
 
@@ -81,6 +81,13 @@ async fn what_one_instance_does_reaches_streams_on_the_other_within_a_second() {
     )
     .await;
     assert_rejected(&on(&b, &m1), "session_revoked").await;
+    // B's administrator hears of it too, so its lists follow.
+    match next_event(&mut events_b, Duration::from_secs(1)).await {
+        AdminEvent::UsersChanged {
+            action, user_id, ..
+        } => assert_eq!((action, user_id), (AuditAction::LogoutUser, Some(m1_id))),
+        other => panic!("expected users_changed on B, got {other:?}"),
+    }
 
     // A warning, run by whichever instance claims it, reaches streams on both.
     let created = root_a
