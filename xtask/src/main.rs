@@ -135,17 +135,43 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     let home = target_dir().join("test-home");
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home)?;
-    let mut test = cargo();
-    test.args(["test", "--workspace"])
-        .args(args)
-        .env("CURFEWD_BIN", &curfewd)
-        .env("CURFEW_APP_BIN", &app)
-        .env("TAURI_DRIVER_BIN", &tauri_driver)
-        .env("CURFEW_TEST_POSTGRES", &postgres);
-    let (mut passed, mut failed) = cargo_test(
-        "unit, router and end-to-end tests on SQLite, several instances on PostgreSQL",
-        &mut setup::desktop_session(&home, &mut test),
-    )?;
+    // Three runs in one desktop session each: the app's WebKit windows are tested one at
+    // a time (two at once on two cores made their timing flaky), everything else in
+    // parallel. Every binary runs even when an earlier one failed.
+    let (mut passed, mut failed) = (0, 0);
+    for (what, targets, one_at_a_time) in [
+        (
+            "unit, router, command-line and app-unit tests",
+            &["--workspace", "--exclude", "curfew"][..],
+            false,
+        ),
+        (
+            "the library and end-to-end tests on SQLite, several instances on PostgreSQL",
+            &["--package", "curfew", "--lib", "--test", "e2e"][..],
+            false,
+        ),
+        (
+            "the desktop app in its webview, one test at a time",
+            &["--package", "curfew", "--test", "app"][..],
+            true,
+        ),
+    ] {
+        let mut test = cargo();
+        test.arg("test")
+            .args(targets)
+            .arg("--no-fail-fast")
+            .args(args)
+            .env("CURFEWD_BIN", &curfewd)
+            .env("CURFEW_APP_BIN", &app)
+            .env("TAURI_DRIVER_BIN", &tauri_driver)
+            .env("CURFEW_TEST_POSTGRES", &postgres);
+        if one_at_a_time {
+            test.env("RUST_TEST_THREADS", "1");
+        }
+        let (p, f) = cargo_test(what, &mut setup::desktop_session(&home, &mut test))?;
+        passed += p;
+        failed += f;
+    }
     // The whole server suite again with every database on PostgreSQL (the two-instance
     // tests already ran there).
     for (target, skip) in [
