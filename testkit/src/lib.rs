@@ -94,6 +94,37 @@ impl Drop for PgDatabase {
     }
 }
 
+/// Creates a user with `curfewd user add`, the password given on standard input.
+pub fn add_user(database_url: &str, username: &str, role: &str, password: &str) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(curfewd_bin())
+        .args([
+            "user",
+            "add",
+            "--database-url",
+            database_url,
+            "--username",
+            username,
+            "--role",
+            role,
+            "--password-stdin",
+        ])
+        .env("CURFEW_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("curfewd user add");
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "user add {username} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A TCP port on loopback that nothing listens on right now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

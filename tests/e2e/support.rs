@@ -208,34 +208,7 @@ impl Drop for Server {
 
 pub use curfew_testkit::{free_port, postgres_database, test_database, PgDatabase};
 
-pub fn add_user(database_url: &str, username: &str, role: &str, password: &str) {
-    use std::io::Write;
-    let mut child = Command::new(curfewd_bin())
-        .args([
-            "user",
-            "add",
-            "--database-url",
-            database_url,
-            "--username",
-            username,
-            "--role",
-            role,
-            "--password-stdin",
-        ])
-        .env("CURFEW_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("curfewd user add");
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "user add {username} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+pub use curfew_testkit::add_user;
 
 /// Panics unless `client`'s token now gets 401 with `code`.
 pub async fn assert_rejected(client: &Client, code: &str) {

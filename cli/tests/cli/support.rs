@@ -76,22 +76,7 @@ impl Server {
 
     /// `curfewd user add`, through curfewd's own command line.
     pub fn add_user(&self, username: &str, role: &str) {
-        let mut child = Command::new(curfewd_bin())
-            .args(["user", "add", "--database-url", &self.database_url])
-            .args(["--username", username, "--role", role, "--password-stdin"])
-            .env("CURFEW_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("curfewd user add");
-        writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "user add {username}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        curfew_testkit::add_user(&self.database_url, username, role, PASSWORD);
     }
 
     pub fn client(&self) -> Client {
