@@ -9,6 +9,7 @@
 pub mod api;
 mod client;
 mod error;
+pub mod gate;
 pub mod limits;
 pub mod routes;
 

@@ -106,6 +106,18 @@ enum Command {
         /// (default: two per core).
         #[arg(long, env = "CURFEW_LOGIN_QUEUE")]
         login_queue: Option<usize>,
+        /// The gate: a host (`name` or `name:port`, as the browser writes it) whose web
+        /// app the reverse proxy puts behind curfewd's /.curfew/ routes; repeat it (or
+        /// separate with commas) for several apps. Without one the gate is off.
+        #[arg(long = "gate-host", env = "CURFEW_GATE_HOSTS", value_delimiter = ',')]
+        gate_hosts: Vec<String>,
+        /// The organisation's name on the gate's sign-in and maintenance pages.
+        #[arg(long, env = "CURFEW_BRAND_NAME", default_value = "Curfew")]
+        brand_name: String,
+        /// One gate cookie for every subdomain of this domain (e.g. example.org), instead
+        /// of one per host.
+        #[arg(long, env = "CURFEW_COOKIE_DOMAIN")]
+        cookie_domain: Option<String>,
     },
     /// Manage accounts.
     User {
@@ -203,6 +215,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             max_connections,
             streams_per_session,
             streams_per_user,
+            gate_hosts,
+            brand_name,
+            cookie_domain,
         } => {
             let open_files = crate::daemon::raise_open_file_limit();
             let max_connections =
@@ -227,6 +242,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 },
                 login_concurrency: login_concurrency.unwrap_or_else(crate::core::cores),
                 login_queue: login_queue.unwrap_or(2 * crate::core::cores()),
+                gate: crate::core::gate::GateConfig {
+                    hosts: gate_hosts
+                        .into_iter()
+                        .map(|h| h.trim().to_owned())
+                        .filter(|h| !h.is_empty())
+                        .collect(),
+                    brand_name,
+                    cookie_domain,
+                },
                 ..Config::default()
             };
             let listener = tokio::net::TcpListener::bind(bind)

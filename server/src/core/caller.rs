@@ -1,17 +1,22 @@
 //! Who is calling: a bearer token checked against its session row on every request, so a
-//! revoked session fails its very next request, and what the caller's role permits.
+//! revoked session fails its very next request, and what the caller's role permits. A
+//! service token (see [`super::tokens`]) is checked against its own row the same way, and
+//! opens only the routes its scopes name.
 
 use std::net::IpAddr;
 
-use curfew::api::{ClientKind, Permission, RevocationReason, Role, Session, UserStatus};
+use curfew::api::{
+    ClientKind, Permission, RevocationReason, Role, Session, TokenScope, UserStatus,
+};
 use uuid::Uuid;
 
 use super::secrets::hash_token;
 use super::{AppError, AppResult, AppState};
 use crate::store::{from_millis, Actor};
 
-/// Activity is written at most this often per session, so session checks stay reads.
-const TOUCH_EVERY_MS: i64 = 60_000;
+/// Activity is written at most this often per session (and per service token), so
+/// session checks stay reads.
+pub(crate) const TOUCH_EVERY_MS: i64 = 60_000;
 
 /// The signed-in session making the request.
 #[derive(Debug, Clone)]
@@ -20,10 +25,15 @@ pub struct Caller {
     pub user_id: Uuid,
     pub username: String,
     pub display_name: String,
+    /// For the gate's `Remote-Email`; not part of the contract's session.
+    pub email: Option<String>,
     pub role: Role,
     pub client: ClientKind,
     pub created_at: i64,
     pub expires_at: i64,
+    /// For a service token, its scopes (`user_id` and `session_id` are then the token's
+    /// id and `username` its name); `None` for a person's session.
+    pub scopes: Option<Vec<TokenScope>>,
 }
 
 impl Caller {
@@ -32,7 +42,13 @@ impl Caller {
             user_id: self.user_id,
             username: self.username.clone(),
             session_id: self.session_id,
+            service_token: self.scopes.is_some(),
         }
+    }
+
+    /// Whether a service token is calling rather than a person.
+    pub fn is_service_token(&self) -> bool {
+        self.scopes.is_some()
     }
 
     /// The caller's session, as the contract shows it.
@@ -50,8 +66,10 @@ impl Caller {
     }
 
     /// The caller, if their role has `permission`; 403 `forbidden` otherwise.
+    /// A service token passes: its scope was checked against the route
+    /// ([`Caller::permit_route`]) before any handler runs.
     pub fn require(self, permission: Permission) -> AppResult<Self> {
-        if self.role.has(permission) {
+        if self.is_service_token() || self.role.has(permission) {
             Ok(self)
         } else {
             Err(AppError::forbidden(
@@ -68,7 +86,7 @@ impl Caller {
 
     /// The caller, if they are an administrator (admin or support); 403 otherwise.
     pub fn require_administrator(self) -> AppResult<Self> {
-        if self.role.is_administrator() {
+        if self.is_service_token() || self.role.is_administrator() {
             return Ok(self);
         }
         Err(AppError::forbidden(
@@ -87,6 +105,11 @@ impl AppState {
     /// The live session `token` belongs to, or 401 with why it is not.
     /// `address` is where this request came from: a session's last address follows it.
     pub async fn authenticate(&self, token: &str, address: Option<IpAddr>) -> AppResult<Caller> {
+        // A service token is never a person's session: it passes only through
+        // `authenticate_for_route`, on the routes its scopes open.
+        if token.starts_with(curfew::api::tokens::SERVICE_TOKEN_PREFIX) {
+            return Err(super::tokens::not_for_people());
+        }
         // Tokens are 43 characters; anything far longer is not one of ours.
         let record = if token.len() > 256 {
             None
@@ -161,10 +184,12 @@ impl AppState {
             user_id: record.user_id,
             username: record.username,
             display_name: record.display_name,
+            email: record.email,
             role: record.role,
             client: record.client,
             created_at: record.created_at,
             expires_at: record.expires_at,
+            scopes: None,
         })
     }
 }

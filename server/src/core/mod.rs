@@ -10,6 +10,7 @@ pub mod auth;
 pub mod caller;
 pub mod devices;
 pub mod error;
+pub mod gate;
 pub mod hashing;
 pub mod hub;
 pub mod listing;
@@ -21,6 +22,7 @@ pub mod signal;
 pub mod steps;
 mod streams;
 pub mod throttles;
+pub mod tokens;
 pub mod users;
 pub mod validate;
 
@@ -57,6 +59,8 @@ pub struct Config {
     pub login_concurrency: usize,
     /// Password checks allowed to wait; past that, sign-ins get 503 `busy`.
     pub login_queue: usize,
+    /// The gate in front of existing web apps (off without hosts).
+    pub gate: gate::GateConfig,
 }
 
 impl Default for Config {
@@ -72,6 +76,7 @@ impl Default for Config {
             stream_limits: StreamLimits::default(),
             login_concurrency: cores(),
             login_queue: 2 * cores(),
+            gate: gate::GateConfig::default(),
         }
     }
 }

@@ -79,9 +79,17 @@ pub async fn notice_stream(
     State(state): State<AppState>,
     caller: Caller,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let (subscription, receiver) = state
-        .open_stream(caller.session_id, caller.user_id, true)
-        .await?;
+    stream_notices(state, caller.session_id, caller.user_id).await
+}
+
+/// The notices in force, then each new one, until the caller's session ends (the gate's
+/// banner reads the same stream, authenticated by its cookie).
+pub(super) async fn stream_notices(
+    state: AppState,
+    session_id: uuid::Uuid,
+    user_id: uuid::Uuid,
+) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let (subscription, receiver) = state.open_stream(session_id, user_id, true).await?;
     let current: Vec<Result<Event, Infallible>> = state
         .current_notices()
         .await?

@@ -45,8 +45,24 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let address = client_address(parts, state);
-        state.authenticate(bearer(parts)?, Some(address)).await
+        let route = contract_route(parts);
+        state
+            .authenticate_for_route(bearer(parts)?, Some(address), route)
+            .await
     }
+}
+
+/// The route of the contract a request matched, for the scopes of service tokens.
+fn contract_route(parts: &Parts) -> Option<curfew::routes::Route> {
+    let matched = parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()?
+        .as_str();
+    let path = matched.strip_prefix(curfew::routes::API_PREFIX)?;
+    curfew::routes::ALL
+        .iter()
+        .find(|r| r.path == path && r.verb.as_str() == parts.method.as_str())
+        .copied()
 }
 
 /// An extractor for a caller that passes `$check` (a `Caller -> AppResult<Caller>`).
@@ -95,7 +111,7 @@ impl FromRequestParts<AppState> for ClientAddress {
 }
 
 /// The client's address: the peer, or behind a trusted proxy the entry it appended.
-fn client_address(parts: &Parts, state: &AppState) -> IpAddr {
+pub(super) fn client_address(parts: &Parts, state: &AppState) -> IpAddr {
     if state.config.trust_forwarded_for {
         if let Some(ip) = last_forwarded_for(&parts.headers) {
             return ip;

@@ -10,11 +10,13 @@ pub mod admin;
 pub mod end_user;
 pub mod error;
 mod extract;
+mod gate;
 pub mod maintenance;
 pub mod openapi;
 mod oversized;
 #[cfg(test)]
 mod tests;
+pub mod tokens;
 mod web;
 
 use axum::extract::{DefaultBodyLimit, State};
@@ -65,6 +67,9 @@ pub fn contract_routes() -> Vec<(Route, MethodRouter<AppState>)> {
             routes::CLEAR_SIGN_IN_THROTTLE,
             admin::clear_sign_in_throttle,
         ),
+        handle(routes::SERVICE_TOKENS, tokens::list),
+        handle(routes::CREATE_SERVICE_TOKEN, tokens::create),
+        handle(routes::REVOKE_SERVICE_TOKEN, tokens::revoke),
         handle(routes::OPENAPI, openapi_json),
     ]
 }
@@ -105,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(web::index))
         .route("/web/page.js", get(web::script))
         .route("/web/style.css", get(web::style))
+        .merge(gate::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(SetResponseHeaderLayer::if_not_present(

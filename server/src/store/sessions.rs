@@ -23,6 +23,7 @@ pub struct SessionRecord {
     pub user_id: Uuid,
     pub username: String,
     pub display_name: String,
+    pub email: Option<String>,
     pub role: Role,
     pub user_status: UserStatus,
     pub client: ClientKind,
@@ -188,8 +189,8 @@ impl Store {
     ) -> sqlx::Result<Option<SessionRecord>> {
         sqlx::query(
             "SELECT s.id, s.user_id, s.client, s.created_at, s.last_seen_at, s.expires_at, \
-             s.revoked_at, s.revoked_reason, s.last_address, u.username, u.display_name, u.role, \
-             u.status \
+             s.revoked_at, s.revoked_reason, s.last_address, u.username, u.display_name, u.email, \
+             u.role, u.status \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
         )
         .bind(token_hash)
@@ -201,6 +202,7 @@ impl Store {
                 user_id: uuid_col(&row, "user_id")?,
                 username: row.try_get("username")?,
                 display_name: row.try_get("display_name")?,
+                email: row.try_get("email")?,
                 role: enum_col(&row, "role", Role::parse)?,
                 user_status: enum_col(&row, "status", UserStatus::parse)?,
                 client: enum_col(&row, "client", ClientKind::parse)?,

@@ -11,12 +11,14 @@ mod accounts;
 mod bad_input;
 mod contract;
 mod forced_logouts;
+mod gate;
 mod hardening;
 mod listing;
 mod login;
 mod maintenance;
 mod permissions;
 mod sessions;
+mod tokens;
 
 use std::num::NonZeroU32;
 use std::sync::OnceLock;
