@@ -503,6 +503,34 @@ impl Client {
         .await
     }
 
+    /// Every service token (never the tokens themselves).
+    pub async fn service_tokens(&self) -> Result<crate::api::ServiceTokenList> {
+        self.get(routes::SERVICE_TOKENS, &()).await
+    }
+
+    /// Makes a service token; the answer holds the token, shown this once.
+    pub async fn create_service_token(
+        &self,
+        request: &crate::api::NewServiceToken,
+    ) -> Result<crate::api::CreatedServiceToken> {
+        self.send(
+            routes::CREATE_SERVICE_TOKEN,
+            routes::CREATE_SERVICE_TOKEN.path,
+            Some(request),
+        )
+        .await
+    }
+
+    /// Revokes a service token: its next request is refused.
+    pub async fn revoke_service_token(&self, id: Uuid) -> Result<crate::api::ServiceToken> {
+        self.send(
+            routes::REVOKE_SERVICE_TOKEN,
+            &routes::REVOKE_SERVICE_TOKEN.with_id(id),
+            None::<&()>,
+        )
+        .await
+    }
+
     /// The contract's OpenAPI document, as the server generates it.
     pub async fn openapi(&self) -> Result<serde_json::Value> {
         self.get(routes::OPENAPI, &()).await

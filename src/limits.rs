@@ -6,6 +6,10 @@ use serde::Serialize;
 
 /// Request bodies are small JSON documents; anything larger is refused with 413.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+/// A CSV file of users to import (`POST /admin/users/import`) may be this large.
+pub const IMPORT_BODY_LIMIT_BYTES: usize = 8 * 1024 * 1024;
+/// A CSV import holds at most this many rows.
+pub const IMPORT_ROWS_MAX: usize = 100_000;
 
 /// A username, 1 to this many characters.
 pub const USERNAME_MAX: usize = 64;

@@ -91,6 +91,9 @@ pub const END_MAINTENANCE: Route = Route::new(Post, "/admin/maintenance/{id}/end
 pub const ADMIN_EVENTS: Route = Route::new(Get, "/admin/events");
 pub const SIGN_IN_THROTTLES: Route = Route::new(Get, "/admin/sign-in-throttles");
 pub const CLEAR_SIGN_IN_THROTTLE: Route = Route::new(Post, "/admin/sign-in-throttles/clear");
+pub const SERVICE_TOKENS: Route = Route::new(Get, "/admin/tokens");
+pub const CREATE_SERVICE_TOKEN: Route = Route::new(Post, "/admin/tokens");
+pub const REVOKE_SERVICE_TOKEN: Route = Route::new(Delete, "/admin/tokens/{id}");
 
 // The document itself.
 pub const OPENAPI: Route = Route::new(Get, "/openapi.json");
@@ -124,6 +127,9 @@ pub const ALL: &[Route] = &[
     ADMIN_EVENTS,
     SIGN_IN_THROTTLES,
     CLEAR_SIGN_IN_THROTTLE,
+    SERVICE_TOKENS,
+    CREATE_SERVICE_TOKEN,
+    REVOKE_SERVICE_TOKEN,
     OPENAPI,
 ];
 

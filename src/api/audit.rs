@@ -42,11 +42,18 @@ pub enum AuditAction {
     DeleteUser,
     /// A user changed their own password.
     ChangePassword,
+    /// An administrator imported a CSV file of users (the counts; each account's change
+    /// has an entry of its own).
+    ImportUsers,
+    /// An administrator made a service token (`reason` names it and its scopes).
+    CreateServiceToken,
+    /// An administrator revoked a service token (`reason` names it).
+    RevokeServiceToken,
 }
 
 impl AuditAction {
     /// Every action, in the order the Activity view explains them.
-    pub const ALL: [AuditAction; 17] = [
+    pub const ALL: [AuditAction; 20] = [
         AuditAction::LogoutUser,
         AuditAction::LogoutAll,
         AuditAction::Deactivate,
@@ -64,6 +71,9 @@ impl AuditAction {
         AuditAction::ResetPassword,
         AuditAction::DeleteUser,
         AuditAction::ChangePassword,
+        AuditAction::ImportUsers,
+        AuditAction::CreateServiceToken,
+        AuditAction::RevokeServiceToken,
     ];
 
     /// What the actor did, as the Activity view says it after the actor's name
@@ -87,6 +97,9 @@ impl AuditAction {
             AuditAction::ResetPassword => "reset the password of",
             AuditAction::DeleteUser => "deleted the account of",
             AuditAction::ChangePassword => "changed their own password",
+            AuditAction::ImportUsers => "imported users from a CSV file",
+            AuditAction::CreateServiceToken => "made a service token",
+            AuditAction::RevokeServiceToken => "revoked a service token",
         }
     }
 
@@ -125,6 +138,9 @@ impl AuditAction {
             AuditAction::ResetPassword => "reset_password",
             AuditAction::DeleteUser => "delete_user",
             AuditAction::ChangePassword => "change_password",
+            AuditAction::ImportUsers => "import_users",
+            AuditAction::CreateServiceToken => "create_service_token",
+            AuditAction::RevokeServiceToken => "revoke_service_token",
         }
     }
 
@@ -147,6 +163,9 @@ impl AuditAction {
             "reset_password" => Some(AuditAction::ResetPassword),
             "delete_user" => Some(AuditAction::DeleteUser),
             "change_password" => Some(AuditAction::ChangePassword),
+            "import_users" => Some(AuditAction::ImportUsers),
+            "create_service_token" => Some(AuditAction::CreateServiceToken),
+            "revoke_service_token" => Some(AuditAction::RevokeServiceToken),
             _ => None,
         }
     }
@@ -158,8 +177,12 @@ impl AuditAction {
 pub struct AuditEntry {
     pub id: Uuid,
     pub at: DateTime<Utc>,
+    /// The user who acted, or the service token (then `actor_username` is its name).
     pub actor_id: Uuid,
     pub actor_username: String,
+    /// Whether a person or a service token acted; `user` when absent.
+    #[serde(default)]
+    pub actor_kind: ActorKind,
     pub action: AuditAction,
     /// Absent for actions on everyone.
     pub target_user_id: Option<Uuid>,
@@ -178,6 +201,18 @@ pub struct AuditEntry {
     /// For maintenance entries: the window, and when it starts (or started).
     pub window_id: Option<Uuid>,
     pub window_starts_at: Option<DateTime<Utc>>,
+}
+
+/// Who an audit entry's actor is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    /// A person signed in (or the scheduler, on behalf of the one who scheduled).
+    #[default]
+    User,
+    /// A service token: `actor_id` is the token's id, `actor_username` its name.
+    ServiceToken,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -8,16 +8,22 @@ pub use crate::routes::API_PREFIX;
 
 mod audit;
 mod auth;
+mod import;
 mod maintenance;
 mod notices;
 #[cfg(feature = "openapi")]
 pub mod schemas;
+pub mod tokens;
 mod users;
 
 pub use audit::*;
 pub use auth::*;
+pub use import::*;
 pub use maintenance::*;
 pub use notices::*;
+pub use tokens::{
+    CreatedServiceToken, NewServiceToken, ServiceToken, ServiceTokenList, TokenScope,
+};
 pub use users::*;
 
 #[cfg(test)]

@@ -300,3 +300,54 @@ pub fn account_password() -> Schema {
     .max_length(Some(PASSWORD_MAX))
     .into()
 }
+
+/// `NewServiceToken.name`.
+pub fn token_name() -> Schema {
+    use super::tokens::TOKEN_NAME_MAX;
+    string(&format!(
+        "1 to {TOKEN_NAME_MAX} of the letters, digits, spaces and . _ - @, starting and \
+         ending with a letter or digit or . _ - @; unique among tokens not revoked."
+    ))
+    .pattern(Some(format!(
+        "^[A-Za-z0-9](?:[A-Za-z0-9 ._@-]{{0,{}}}[A-Za-z0-9._@-])?$",
+        TOKEN_NAME_MAX - 2
+    )))
+    .into()
+}
+
+/// `NewServiceToken.scopes`.
+pub fn token_scopes() -> Schema {
+    let names: Vec<&str> = super::TokenScope::ALL.iter().map(|s| s.as_str()).collect();
+    ArrayBuilder::new()
+        .items(RefOr::T(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(names))
+                .into(),
+        ))
+        .min_items(Some(1))
+        .unique_items(true)
+        .description(Some(
+            "What the token may do, at least one, each once: scim, read, force_logout, \
+             maintenance.",
+        ))
+        .into()
+}
+
+/// `NewServiceToken.expires_in_days`.
+pub fn token_expiry() -> Schema {
+    use super::tokens::TOKEN_EXPIRY_DAYS_MAX;
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::Integer,
+            Type::Null,
+        ]))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+        .minimum(Some(1))
+        .maximum(Some(TOKEN_EXPIRY_DAYS_MAX))
+        .description(Some(format!(
+            "Days until it stops working, 1 to {TOKEN_EXPIRY_DAYS_MAX}; absent or null: it \
+             works until revoked."
+        )))
+        .into()
+}

@@ -24,6 +24,9 @@ fn ordinal(action: AuditAction) -> usize {
         AuditAction::ResetPassword => 14,
         AuditAction::DeleteUser => 15,
         AuditAction::ChangePassword => 16,
+        AuditAction::ImportUsers => 17,
+        AuditAction::CreateServiceToken => 18,
+        AuditAction::RevokeServiceToken => 19,
     }
 }
 

@@ -115,6 +115,7 @@ impl AppState {
             user_id: user.id,
             username: user.username.clone(),
             session_id,
+            service_token: false,
         };
         self.record_attempt(&attempt, &actor, AuditAction::SignIn, None)
             .await;
@@ -165,6 +166,7 @@ impl AppState {
                 .filter(|c| !c.is_control())
                 .collect(),
             session_id: Uuid::nil(),
+            service_token: false,
         };
         self.record_attempt(attempt, &actor, AuditAction::SignInFailed, Some(reason))
             .await;

@@ -189,5 +189,6 @@ fn scheduler_actor(window: &StepWindow) -> Actor {
         user_id: window.created_by,
         username: window.created_by_username.clone(),
         session_id: Uuid::nil(),
+        service_token: false,
     }
 }

@@ -4,7 +4,7 @@
 //! ([`insert_audit`] takes that transaction), so there is no change without its entry
 //! and no entry without its change.
 
-use curfew::api::{AdminUser, AuditAction, AuditEntry, ClientKind};
+use curfew::api::{ActorKind, AdminUser, AuditAction, AuditEntry, ClientKind};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -13,9 +13,14 @@ use super::db::{enum_col, from_millis, parse_uuid, uuid_col, Store, Tx};
 /// The administrator a forced action is recorded against.
 #[derive(Debug, Clone)]
 pub struct Actor {
+    /// The user, or the service token's id.
     pub user_id: Uuid,
+    /// The username, or the service token's name.
     pub username: String,
+    /// The session acted through (a service token's id for a token).
     pub session_id: Uuid,
+    /// Whether the actor is a service token rather than a person.
+    pub service_token: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +110,7 @@ impl Store {
         let mut sql = String::from(
             "SELECT id, at, actor_id, actor_username, action, target_user_id, \
              target_username, sessions_revoked, users_affected, keep_admins, address, \
-             client, reason, window_id, (SELECT w.starts_at FROM maintenance_windows w \
+             client, reason, window_id, actor_kind, (SELECT w.starts_at FROM maintenance_windows w \
              WHERE w.id = audit.window_id) AS window_starts_at FROM audit WHERE action IN (",
         );
         let placeholders: Vec<String> = (1..=actions.len()).map(|i| format!("${i}")).collect();
@@ -135,6 +140,10 @@ impl Store {
                     at: from_millis(row.try_get("at")?),
                     actor_id: uuid_col(row, "actor_id")?,
                     actor_username: row.try_get("actor_username")?,
+                    actor_kind: match row.try_get::<Option<String>, _>("actor_kind")?.as_deref() {
+                        Some("service_token") => ActorKind::ServiceToken,
+                        _ => ActorKind::User,
+                    },
                     action: enum_col(row, "action", AuditAction::parse)?,
                     target_user_id: row
                         .try_get::<Option<String>, _>("target_user_id")?
@@ -169,7 +178,8 @@ pub async fn insert_audit(tx: &mut Tx, record: &AuditRecord<'_>) -> sqlx::Result
     sqlx::query(
         "INSERT INTO audit (id, at, actor_id, actor_username, action, target_user_id, \
          target_username, sessions_revoked, users_affected, keep_admins, address, client, \
-         reason, window_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         reason, window_id, actor_kind) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     // Time-ordered ids keep entries of the same millisecond in the order they happened.
     .bind(Uuid::now_v7().to_string())
@@ -196,6 +206,7 @@ pub async fn insert_audit(tx: &mut Tx, record: &AuditRecord<'_>) -> sqlx::Result
             .or_else(|| record.reason_text.clone()),
     )
     .bind(record.window_id.map(|w| w.to_string()))
+    .bind(record.actor.service_token.then_some("service_token"))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -18,12 +18,14 @@ mod db;
 pub mod maintenance;
 pub mod sessions;
 mod sqlite_file;
+pub mod tokens;
 pub mod users;
 
 pub use accounts::{AccountOutcome, UserChange};
 pub use audit::{Actor, AuditCursor, AuditRecord};
 pub use maintenance::{DueStep, Freeze, NewWindow, StepTx, StepWindow, WindowError};
 pub use sessions::{EndedSession, MassRevocation, NewSession, SessionRecord, SessionRow, Spared};
+pub use tokens::{NewServiceTokenRow, ServiceTokenRecord, TokenStoreError};
 pub use users::{NewUser, StoreError, UserCursor, UserRecord};
 
 pub use db::{from_millis, millis, redact_url, serve_lock, Backend, Store, Tx};

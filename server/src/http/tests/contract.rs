@@ -200,6 +200,19 @@ async fn the_client_calls_every_route() {
     admin.sign_in_throttles().await.unwrap();
     // Nothing to clear: refused, but the request was the contract's.
     assert!(admin.clear_sign_in_throttle("nobody").await.is_err());
+    let made = admin
+        .create_service_token(&curfew::api::NewServiceToken {
+            name: "contract".into(),
+            scopes: vec![curfew::api::TokenScope::Read],
+            expires_in_days: Some(1),
+        })
+        .await
+        .unwrap();
+    admin.service_tokens().await.unwrap();
+    admin
+        .revoke_service_token(made.service_token.id)
+        .await
+        .unwrap();
     admin.logout_all(false).await.unwrap();
     admin.openapi().await.unwrap();
     admin.logout().await.unwrap();
