@@ -12,6 +12,7 @@
 //! administrators pass.
 
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 
 use curfew::gate;
 
@@ -51,6 +52,36 @@ pub struct MaintenanceNow {
     pub retry_after: u64,
 }
 
+/// How long the gate's copy of the maintenance windows is trusted, in milliseconds: a
+/// window another instance schedules freezes this one's gate at most this late.
+pub const FREEZES_FRESH_MS: i64 = 1_000;
+
+/// The maintenance windows that freeze sign-ins now or later (freeze from, ends at,
+/// message), as last read.
+type Spans = Arc<Vec<(i64, Option<i64>, String)>>;
+
+/// The gate's copy of the freezing windows.
+#[derive(Default)]
+pub struct FreezeCache(Mutex<Option<(i64, Spans)>>);
+
+impl FreezeCache {
+    fn fresh(&self, now: i64) -> Option<Spans> {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept.as_ref()
+            .filter(|(at, _)| now - at < FREEZES_FRESH_MS && now >= *at)
+            .map(|(_, spans)| spans.clone())
+    }
+
+    fn keep(&self, now: i64, spans: Spans) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, spans));
+    }
+
+    /// A window was scheduled, cancelled or ended: read them again at the next check.
+    pub fn forget(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
 /// Which session cookie a request uses, by scheme and host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CookieKind {
@@ -82,18 +113,26 @@ impl AppState {
         Ok(Verdict::Pass(caller))
     }
 
-    /// The maintenance freezing sign-ins now, if any.
+    /// The maintenance freezing sign-ins now, if any. The windows come from a copy at
+    /// most [`FREEZES_FRESH_MS`] old (dropped at once when a window changes here or on
+    /// another instance), so the gate's check costs one query, the session's.
     pub async fn maintenance_now(&self) -> AppResult<Option<MaintenanceNow>> {
         let now = crate::now_ms();
-        Ok(self
-            .store
-            .active_freeze(now)
-            .await?
-            .map(|freeze| MaintenanceNow {
-                message: freeze.message,
-                ends_at: freeze.ends_at,
-                retry_after: freeze
-                    .ends_at
+        let spans = match self.freezes.fresh(now) {
+            Some(spans) => spans,
+            None => {
+                let spans = Arc::new(self.store.freeze_spans(now).await?);
+                self.freezes.keep(now, spans.clone());
+                spans
+            }
+        };
+        Ok(spans
+            .iter()
+            .find(|(from, ends_at, _)| *from <= now && ends_at.is_none_or(|end| end > now))
+            .map(|(_, ends_at, message)| MaintenanceNow {
+                message: message.clone(),
+                ends_at: *ends_at,
+                retry_after: ends_at
                     .map(|end| ((end - now) / 1000).max(1) as u64)
                     .unwrap_or(300),
             }))

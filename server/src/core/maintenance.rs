@@ -187,6 +187,7 @@ impl AppState {
             .await
             .map_err(|e| window_error(e, Uuid::nil()))?;
         self.scheduler_wake.notify_one();
+        self.freezes.forget();
         tracing::info!(actor = %actor.username, window = %id, "scheduled maintenance");
         self.window(id).await
     }

@@ -100,6 +100,8 @@ pub struct AppState {
     pub scheduler_wake: Arc<tokio::sync::Notify>,
     /// This process, to tell its own signals from other instances' (see [`signal`]).
     pub instance: Uuid,
+    /// The gate's copy of the maintenance windows (see [`gate::FreezeCache`]).
+    pub freezes: Arc<gate::FreezeCache>,
 }
 
 impl AppState {
@@ -119,6 +121,7 @@ impl AppState {
             events: tokio::sync::broadcast::channel(256).0,
             scheduler_wake: Arc::new(tokio::sync::Notify::new()),
             instance: Uuid::new_v4(),
+            freezes: Arc::default(),
         }
     }
 

@@ -114,7 +114,11 @@ impl AppState {
                 at,
             } => self.end_revoked_streams(*revocation, *reason, *at).await,
             Signal::Notice { notice } => Ok(self.hub.broadcast(notice)),
-            Signal::Admin { event } => Ok(self.events.send(event.clone()).unwrap_or(0)),
+            Signal::Admin { event } => {
+                // Maintenance events change what the gate lets through.
+                self.freezes.forget();
+                Ok(self.events.send(event.clone()).unwrap_or(0))
+            }
             Signal::NoLongerAdministrator { user } => Ok(self.hub.end_admin_streams(*user)),
         }
     }

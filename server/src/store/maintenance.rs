@@ -484,6 +484,28 @@ impl Store {
         .transpose()
     }
 
+    /// Every window that freezes sign-ins now or later, as (freeze from, ends at,
+    /// message): few rows, which the gate keeps for a moment instead of asking per request.
+    pub async fn freeze_spans(&self, now: i64) -> sqlx::Result<Vec<(i64, Option<i64>, String)>> {
+        sqlx::query(
+            "SELECT starts_at - freeze_before * 1000 AS freeze_from, ends_at, message \
+             FROM maintenance_windows WHERE state IN ('scheduled', 'running') \
+             AND (ends_at IS NULL OR ends_at > $1) ORDER BY starts_at",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get("freeze_from")?,
+                row.try_get("ends_at")?,
+                row.try_get("message")?,
+            ))
+        })
+        .collect()
+    }
+
     /// Windows not yet started whose first warning has gone out: the notices in force.
     pub async fn announced_windows(
         &self,
