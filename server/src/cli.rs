@@ -1,4 +1,4 @@
-//! The `curfewd` command line: `serve`, `user add`, `demo-seed`.
+//! The `curfewd` command line: `serve`, `user add`, `token`, `demo-seed`.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -8,43 +8,23 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use curfew::api::{Role, UserStatus};
 
 use crate::core::{secrets, validate, AppState, Config};
+
+mod database;
+mod tokens;
+
 use crate::seed;
 use crate::store::{NewUser, Store, StoreError};
+use database::Database;
 
 #[derive(Parser)]
 #[command(name = "curfewd", version, about = "Curfew's session authority")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Args)]
-struct Database {
-    /// sqlite://PATH (default: curfew.db in the platform data directory) or postgres://…
-    #[arg(long, env = "CURFEW_DATABASE_URL")]
-    database_url: Option<String>,
-}
-
-impl Database {
-    fn url(&self) -> anyhow::Result<String> {
-        if let Some(url) = &self.database_url {
-            return Ok(url.clone());
-        }
-        let dirs = directories::ProjectDirs::from("dev", "curfew", "curfewd")
-            .context("cannot find a data directory for this user; pass --database-url")?;
-        Ok(format!(
-            "sqlite://{}",
-            dirs.data_dir().join("curfew.db").display()
-        ))
-    }
-
-    async fn open(&self, max_connections: u32) -> anyhow::Result<Store> {
-        Store::connect(&self.url()?, max_connections).await
-    }
 }
 
 #[derive(Subcommand)]
@@ -123,6 +103,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Service tokens for scripts and provisioning: create (printed once), list, revoke.
+    Token {
+        #[command(subcommand)]
+        command: tokens::TokenCommand,
     },
     /// Fill an empty database with demo users and live sessions.
     DemoSeed {
@@ -318,6 +303,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 Err(e) => Err(e.into()),
             }
         }
+        Command::Token { command } => tokens::run(command).await,
         Command::DemoSeed {
             database,
             users,

@@ -101,6 +101,15 @@ impl Caller {
     }
 }
 
+/// The refusal of a service token where only a person's session will do.
+pub(crate) fn not_for_people() -> AppError {
+    AppError::forbidden(
+        "service_token_not_allowed",
+        "Service tokens are for scripts on administrator routes; this route needs a person \
+         signed in. Sign in with an account instead.",
+    )
+}
+
 impl AppState {
     /// The live session `token` belongs to, or 401 with why it is not.
     /// `address` is where this request came from: a session's last address follows it.
@@ -108,7 +117,7 @@ impl AppState {
         // A service token is never a person's session: it passes only through
         // `authenticate_for_route`, on the routes its scopes open.
         if token.starts_with(curfew::api::tokens::SERVICE_TOKEN_PREFIX) {
-            return Err(super::tokens::not_for_people());
+            return Err(not_for_people());
         }
         // Tokens are 43 characters; anything far longer is not one of ours.
         let record = if token.len() > 256 {

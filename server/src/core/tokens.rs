@@ -17,7 +17,7 @@ use curfew::api::{
 use curfew::routes::Route;
 use uuid::Uuid;
 
-use super::caller::{Caller, TOUCH_EVERY_MS};
+use super::caller::{not_for_people, Caller, TOUCH_EVERY_MS};
 use super::secrets::{hash_token, new_token};
 use super::{AppError, AppResult, AppState};
 use crate::store::{from_millis, Actor, NewServiceTokenRow, TokenStoreError};
@@ -43,15 +43,6 @@ pub fn valid_name(name: &str) -> Result<&str, String> {
         );
     }
     Ok(name)
-}
-
-/// The refusal of a service token where only a person's session will do.
-pub(crate) fn not_for_people() -> AppError {
-    AppError::forbidden(
-        "service_token_not_allowed",
-        "Service tokens are for scripts on administrator routes; this route needs a person \
-         signed in. Sign in with an account instead.",
-    )
 }
 
 impl Caller {
