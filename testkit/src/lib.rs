@@ -9,6 +9,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+pub mod gate;
+
 /// The curfewd binary: `CURFEWD_BIN` (set by `cargo xtask test`), else the workspace's
 /// debug build.
 pub fn curfewd_bin() -> PathBuf {

@@ -6,6 +6,7 @@ mod support;
 
 mod client;
 mod connections;
+mod gate;
 mod instances;
 mod maintenance;
 mod security;
