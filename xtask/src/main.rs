@@ -4,8 +4,10 @@
 mod appbench;
 mod attackbench;
 mod bench;
+mod bundle;
 mod contract;
 mod fanout;
+mod gatebench;
 mod layers;
 mod pgbench;
 mod setup;
@@ -21,6 +23,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("bundle") => bundle::run(&args[1..]),
         Some("layers") => layers::run(&args[1..]),
         Some("contract") => build_curfewd(false).and_then(|curfewd| contract::run(&curfewd)),
         _ => {
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
                  demo    start curfewd on SQLite with demo users and live sessions\n\
                  test    run every check and test (fmt, clippy, unit, end-to-end)\n\
                  bench   measure curfewd (SQLite, PostgreSQL, fan-out) and the app (release build)\n\
+                 bundle  the packages: the desktop app (Tauri's bundler) and curfewd's .deb (--release for release builds)\n\
                  layers  check curfewd's module graph: no cycle, layers one way (--print shows it)\n\
                  contract  test the OpenAPI document from outside (schemathesis against a real curfewd)"
             );
@@ -106,6 +110,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     let tauri_driver = setup::ensure_tauri_driver()?;
     let postgres = setup::ensure_postgres()?;
     setup::drop_test_databases(&postgres)?;
+    let gate_python = setup::ensure_gate_venv()?;
     run_step(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--check"]),
@@ -164,6 +169,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
             .env("CURFEWD_BIN", &curfewd)
             .env("CURFEW_APP_BIN", &app)
             .env("TAURI_DRIVER_BIN", &tauri_driver)
+            .env("CURFEW_GATE_PYTHON", &gate_python)
             .env("CURFEW_TEST_POSTGRES", &postgres);
         if one_at_a_time {
             test.env("RUST_TEST_THREADS", "1");
@@ -185,6 +191,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
             .args(args)
             .args(skip.map(|s| ["--", "--skip", s]).into_iter().flatten())
             .env("CURFEWD_BIN", &curfewd)
+            .env("CURFEW_GATE_PYTHON", &gate_python)
             .env("CURFEW_TEST_POSTGRES", &postgres)
             .env("CURFEW_TEST_BACKEND", "postgres");
         let (pg_passed, pg_failed) =
