@@ -503,6 +503,21 @@ impl Client {
         .await
     }
 
+    /// Previews (`dry_run`) or applies a CSV file of users; with any row in error nothing
+    /// is applied (a 400 `invalid_import` listing the first errors).
+    pub async fn import_users(
+        &self,
+        csv: impl Into<Vec<u8>>,
+        dry_run: bool,
+    ) -> Result<crate::api::ImportReport> {
+        let req = self
+            .request(routes::IMPORT_USERS, routes::IMPORT_USERS.path)
+            .query(&crate::api::ImportQuery { dry_run })
+            .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
+            .body(csv.into());
+        self.send_once(req).await
+    }
+
     /// Every service token (never the tokens themselves).
     pub async fn service_tokens(&self) -> Result<crate::api::ServiceTokenList> {
         self.get(routes::SERVICE_TOKENS, &()).await

@@ -91,6 +91,7 @@ pub const END_MAINTENANCE: Route = Route::new(Post, "/admin/maintenance/{id}/end
 pub const ADMIN_EVENTS: Route = Route::new(Get, "/admin/events");
 pub const SIGN_IN_THROTTLES: Route = Route::new(Get, "/admin/sign-in-throttles");
 pub const CLEAR_SIGN_IN_THROTTLE: Route = Route::new(Post, "/admin/sign-in-throttles/clear");
+pub const IMPORT_USERS: Route = Route::new(Post, "/admin/users/import");
 pub const SERVICE_TOKENS: Route = Route::new(Get, "/admin/tokens");
 pub const CREATE_SERVICE_TOKEN: Route = Route::new(Post, "/admin/tokens");
 pub const REVOKE_SERVICE_TOKEN: Route = Route::new(Delete, "/admin/tokens/{id}");
@@ -127,6 +128,7 @@ pub const ALL: &[Route] = &[
     ADMIN_EVENTS,
     SIGN_IN_THROTTLES,
     CLEAR_SIGN_IN_THROTTLE,
+    IMPORT_USERS,
     SERVICE_TOKENS,
     CREATE_SERVICE_TOKEN,
     REVOKE_SERVICE_TOKEN,

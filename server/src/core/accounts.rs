@@ -43,7 +43,7 @@ fn bad(code: &'static str) -> impl Fn(String) -> AppError {
 
 /// An email address as far as the server checks it: one `@`, something on each side, no
 /// space or control character, at most 254 characters.
-fn email(input: &str) -> AppResult<String> {
+pub(crate) fn email(input: &str) -> AppResult<String> {
     let well_formed = input.chars().count() <= curfew::limits::EMAIL_MAX;
     let email = input.trim();
     let well_formed = well_formed
@@ -63,7 +63,7 @@ fn email(input: &str) -> AppResult<String> {
     Ok(email.to_owned())
 }
 
-fn last_admin() -> AppError {
+pub(crate) fn last_admin() -> AppError {
     AppError::conflict(
         "last_admin",
         "This would leave no active administrator. Make another user an administrator first.",
@@ -72,7 +72,7 @@ fn last_admin() -> AppError {
 
 impl AppState {
     /// Hashes a password on the bounded hashing threads.
-    async fn hash(&self, password: String) -> AppResult<String> {
+    pub(crate) async fn hash(&self, password: String) -> AppResult<String> {
         self.hashing
             .run(move || secrets::hash_password(&password))
             .await?

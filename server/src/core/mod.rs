@@ -13,6 +13,8 @@ pub mod error;
 pub mod gate;
 pub mod hashing;
 pub mod hub;
+pub mod import;
+mod import_csv;
 pub mod listing;
 pub mod maintenance;
 pub mod notices;

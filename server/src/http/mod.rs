@@ -10,6 +10,7 @@ pub mod admin;
 pub mod end_user;
 pub mod error;
 mod extract;
+pub mod import;
 mod gate;
 pub mod maintenance;
 pub mod openapi;
@@ -68,6 +69,12 @@ pub fn contract_routes() -> Vec<(Route, MethodRouter<AppState>)> {
             admin::clear_sign_in_throttle,
         ),
         handle(routes::SERVICE_TOKENS, tokens::list),
+        (
+            routes::IMPORT_USERS,
+            handle(routes::IMPORT_USERS, import::import_users)
+                .1
+                .layer(DefaultBodyLimit::max(curfew::limits::IMPORT_BODY_LIMIT_BYTES)),
+        ),
         handle(routes::CREATE_SERVICE_TOKEN, tokens::create),
         handle(routes::REVOKE_SERVICE_TOKEN, tokens::revoke),
         handle(routes::OPENAPI, openapi_json),

@@ -26,7 +26,14 @@ pub async fn refuse_oversized(request: Request, next: Next) -> Response {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let Some(length) = declared.filter(|n| *n > curfew::limits::BODY_LIMIT_BYTES as u64) else {
+    // An import's CSV file may be larger than a JSON body.
+    let import = request.uri().path() == curfew::routes::IMPORT_USERS.full_path();
+    let limit = if import {
+        curfew::limits::IMPORT_BODY_LIMIT_BYTES
+    } else {
+        curfew::limits::BODY_LIMIT_BYTES
+    };
+    let Some(length) = declared.filter(|n| *n > limit as u64) else {
         return next.run(request).await;
     };
     if length <= DRAIN_MAX {
@@ -36,7 +43,12 @@ pub async fn refuse_oversized(request: Request, next: Next) -> Response {
         })
         .await;
     }
-    let mut response = too_large().into_response();
+    let refusal = if import {
+        super::import::too_large()
+    } else {
+        too_large()
+    };
+    let mut response = refusal.into_response();
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));

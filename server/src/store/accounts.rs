@@ -35,7 +35,7 @@ pub enum AccountOutcome<T> {
 }
 
 /// Takes the administrators' lock (PostgreSQL; SQLite serialises writers already).
-async fn lock_admins(store: &Store, tx: &mut Tx) -> sqlx::Result<()> {
+pub(super) async fn lock_admins(store: &Store, tx: &mut Tx) -> sqlx::Result<()> {
     if store.backend() == Backend::Postgres {
         sqlx::query("SELECT COUNT(*) AS n FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
             .bind(ADMINS_LOCK)
@@ -45,7 +45,7 @@ async fn lock_admins(store: &Store, tx: &mut Tx) -> sqlx::Result<()> {
     Ok(())
 }
 
-async fn active_admins(tx: &mut Tx) -> sqlx::Result<i64> {
+pub(super) async fn active_admins(tx: &mut Tx) -> sqlx::Result<i64> {
     sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND status = 'active'")
         .fetch_one(&mut **tx)
         .await?

@@ -209,6 +209,11 @@ async fn the_client_calls_every_route() {
         .await
         .unwrap();
     admin.service_tokens().await.unwrap();
+    let preview = admin
+        .import_users("username\nimported\n", true)
+        .await
+        .unwrap();
+    assert_eq!(preview.new, 1);
     admin
         .revoke_service_token(made.service_token.id)
         .await

@@ -13,6 +13,7 @@ mod contract;
 mod forced_logouts;
 mod gate;
 mod hardening;
+mod import;
 mod listing;
 mod login;
 mod maintenance;
