@@ -12,6 +12,7 @@ mod error;
 pub mod gate;
 pub mod limits;
 pub mod routes;
+pub mod scim;
 
 pub use client::{parse_server_url, Client, ClientOptions, EventStream, NoticeStream};
 pub use error::{Error, Result};

@@ -19,6 +19,7 @@ pub mod listing;
 pub mod maintenance;
 pub mod notices;
 pub mod ratelimit;
+pub mod scim;
 pub mod secrets;
 pub mod signal;
 pub mod steps;

@@ -88,6 +88,39 @@ impl AppState {
         Ok(caller)
     }
 
+    /// The service token `token`, if it is live and has `scope`: for routes outside the
+    /// contract (SCIM), which only service tokens may call.
+    pub async fn authenticate_with_scope(
+        &self,
+        token: &str,
+        address: Option<IpAddr>,
+        scope: TokenScope,
+    ) -> AppResult<Caller> {
+        if !token.starts_with(SERVICE_TOKEN_PREFIX) {
+            return Err(AppError::unauthorized(
+                "service_token_required",
+                format!(
+                    "This route takes a service token with the {} scope, not a person's \
+                     sign-in. Make one in Settings › Service tokens or with curfewd token create.",
+                    scope.as_str()
+                ),
+            ));
+        }
+        let caller = self.authenticate_service_token(token, address).await?;
+        if caller.scopes.as_ref().is_some_and(|s| s.contains(&scope)) {
+            return Ok(caller);
+        }
+        Err(AppError::forbidden(
+            "missing_scope",
+            format!(
+                "The service token {} does not have the {} scope this route needs. Make a \
+                 token with that scope (Settings › Service tokens, or curfewd token create).",
+                caller.username,
+                scope.as_str()
+            ),
+        ))
+    }
+
     /// The service token `token` is, if it is live; 401 with why it is not.
     async fn authenticate_service_token(
         &self,

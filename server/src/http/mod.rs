@@ -10,11 +10,12 @@ pub mod admin;
 pub mod end_user;
 pub mod error;
 mod extract;
-pub mod import;
 mod gate;
+pub mod import;
 pub mod maintenance;
 pub mod openapi;
 mod oversized;
+mod scim;
 #[cfg(test)]
 mod tests;
 pub mod tokens;
@@ -68,13 +69,15 @@ pub fn contract_routes() -> Vec<(Route, MethodRouter<AppState>)> {
             routes::CLEAR_SIGN_IN_THROTTLE,
             admin::clear_sign_in_throttle,
         ),
-        handle(routes::SERVICE_TOKENS, tokens::list),
         (
             routes::IMPORT_USERS,
             handle(routes::IMPORT_USERS, import::import_users)
                 .1
-                .layer(DefaultBodyLimit::max(curfew::limits::IMPORT_BODY_LIMIT_BYTES)),
+                .layer(DefaultBodyLimit::max(
+                    curfew::limits::IMPORT_BODY_LIMIT_BYTES,
+                )),
         ),
+        handle(routes::SERVICE_TOKENS, tokens::list),
         handle(routes::CREATE_SERVICE_TOKEN, tokens::create),
         handle(routes::REVOKE_SERVICE_TOKEN, tokens::revoke),
         handle(routes::OPENAPI, openapi_json),
@@ -118,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         .route("/web/page.js", get(web::script))
         .route("/web/style.css", get(web::style))
         .merge(gate::routes())
+        .merge(scim::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -17,6 +17,7 @@ pub mod audit;
 mod db;
 pub mod import;
 pub mod maintenance;
+pub mod scim;
 pub mod sessions;
 mod sqlite_file;
 pub mod tokens;
@@ -24,8 +25,8 @@ pub mod users;
 
 pub use accounts::{AccountOutcome, UserChange};
 pub use audit::{Actor, AuditCursor, AuditRecord};
-pub use maintenance::{DueStep, Freeze, NewWindow, StepTx, StepWindow, WindowError};
 pub use import::{ExistingUser, ImportOutcome, ImportUpdate};
+pub use maintenance::{DueStep, Freeze, NewWindow, StepTx, StepWindow, WindowError};
 pub use sessions::{EndedSession, MassRevocation, NewSession, SessionRecord, SessionRow, Spared};
 pub use tokens::{NewServiceTokenRow, ServiceTokenRecord, TokenStoreError};
 pub use users::{NewUser, StoreError, UserCursor, UserRecord};

@@ -18,6 +18,7 @@ mod listing;
 mod login;
 mod maintenance;
 mod permissions;
+mod scim;
 mod sessions;
 mod tokens;
 
