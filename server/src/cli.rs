@@ -14,6 +14,7 @@ use curfew::api::{Role, UserStatus};
 use crate::core::{secrets, validate, AppState, Config};
 
 mod database;
+mod import;
 mod tokens;
 
 use crate::seed;
@@ -149,6 +150,9 @@ enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Create and change accounts from a CSV file (one transaction: with any row in error,
+    /// nothing changes). New accounts have no password.
+    Import(import::ImportArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -304,6 +308,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Token { command } => tokens::run(command).await,
+        Command::User {
+            command: UserCommand::Import(args),
+        } => import::run(args).await,
         Command::DemoSeed {
             database,
             users,
