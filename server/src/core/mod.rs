@@ -63,7 +63,7 @@ pub struct Config {
     /// Password checks allowed to wait; past that, sign-ins get 503 `busy`.
     pub login_queue: usize,
     /// The gate in front of existing web apps (off without hosts).
-    pub gate: gate::GateConfig,
+    pub gate: gate::config::GateConfig,
 }
 
 impl Default for Config {
@@ -79,7 +79,7 @@ impl Default for Config {
             stream_limits: StreamLimits::default(),
             login_concurrency: cores(),
             login_queue: 2 * cores(),
-            gate: gate::GateConfig::default(),
+            gate: gate::config::GateConfig::default(),
         }
     }
 }
@@ -103,8 +103,8 @@ pub struct AppState {
     pub scheduler_wake: Arc<tokio::sync::Notify>,
     /// This process, to tell its own signals from other instances' (see [`signal`]).
     pub instance: Uuid,
-    /// The gate's copy of the maintenance windows (see [`gate::FreezeCache`]).
-    pub freezes: Arc<gate::FreezeCache>,
+    /// The gate's copy of the maintenance windows (see [`gate::freezes::FreezeCache`]).
+    pub freezes: Arc<gate::freezes::FreezeCache>,
 }
 
 impl AppState {

@@ -17,10 +17,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::client_address;
-use crate::core::scim::{resource, ScimError};
+use crate::core::caller::Caller;
+use crate::core::scim::{resource, ScimError, ScimUserRow};
 use crate::core::AppState;
-use crate::store::scim::ScimUserRow;
-use crate::store::Actor;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -97,7 +96,7 @@ fn user_response(status: StatusCode, row: &ScimUserRow) -> Response {
 }
 
 /// The service token calling, with the `scim` scope.
-struct Provisioner(Actor);
+struct Provisioner(Caller);
 
 impl FromRequestParts<AppState> for Provisioner {
     type Rejection = Scim;
@@ -123,7 +122,7 @@ impl FromRequestParts<AppState> for Provisioner {
             .authenticate_with_scope(&token, Some(address), TokenScope::Scim)
             .await
             .map_err(|e| Scim(e.into()))?;
-        Ok(Provisioner(caller.actor()))
+        Ok(Provisioner(caller))
     }
 }
 
@@ -210,51 +209,51 @@ async fn read(
 
 async fn create(
     State(state): State<AppState>,
-    Provisioner(actor): Provisioner,
+    Provisioner(caller): Provisioner,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> ScimResult {
     let body = body(&headers, &bytes)?;
-    let row = state.scim_create(&actor, &body).await?;
+    let row = state.scim_create(&caller.actor(), &body).await?;
     Ok(user_response(StatusCode::CREATED, &row))
 }
 
 async fn replace(
     State(state): State<AppState>,
-    Provisioner(actor): Provisioner,
+    Provisioner(caller): Provisioner,
     Path(id): Path<String>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> ScimResult {
     let body = body(&headers, &bytes)?;
     let row = state
-        .scim_replace(&actor, &id, &body, if_match(&headers).as_deref())
+        .scim_replace(&caller.actor(), &id, &body, if_match(&headers).as_deref())
         .await?;
     Ok(user_response(StatusCode::OK, &row))
 }
 
 async fn patch(
     State(state): State<AppState>,
-    Provisioner(actor): Provisioner,
+    Provisioner(caller): Provisioner,
     Path(id): Path<String>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> ScimResult {
     let body = body(&headers, &bytes)?;
     let row = state
-        .scim_patch(&actor, &id, &body, if_match(&headers).as_deref())
+        .scim_patch(&caller.actor(), &id, &body, if_match(&headers).as_deref())
         .await?;
     Ok(user_response(StatusCode::OK, &row))
 }
 
 async fn delete(
     State(state): State<AppState>,
-    Provisioner(actor): Provisioner,
+    Provisioner(caller): Provisioner,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ScimResult {
     state
-        .scim_delete(&actor, &id, if_match(&headers).as_deref())
+        .scim_delete(&caller.actor(), &id, if_match(&headers).as_deref())
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

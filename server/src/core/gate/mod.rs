@@ -11,25 +11,19 @@
 //! during a maintenance freeze or window non-administrators get the maintenance answer,
 //! administrators pass.
 
+pub mod config;
+pub mod freezes;
+
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use curfew::gate;
 
+pub use config::GateConfig;
+pub use freezes::{FreezeCache, FREEZES_FRESH_MS};
+
 use super::caller::Caller;
 use super::{AppError, AppResult, AppState, ErrorKind};
-
-/// How the gate is set up, from the command line.
-#[derive(Debug, Clone, Default)]
-pub struct GateConfig {
-    /// Hosts (`name` or `name:port`, as the browser writes them) the gate serves; empty:
-    /// the gate is off.
-    pub hosts: Vec<String>,
-    /// The organisation's name, on the sign-in and maintenance pages.
-    pub brand_name: String,
-    /// One cookie for several subdomains (then `__Secure-`, not `__Host-`).
-    pub cookie_domain: Option<String>,
-}
 
 /// What the proxy is told about one request.
 #[derive(Debug)]
@@ -50,36 +44,6 @@ pub struct MaintenanceNow {
     pub ends_at: Option<i64>,
     /// Seconds, for `Retry-After`.
     pub retry_after: u64,
-}
-
-/// How long the gate's copy of the maintenance windows is trusted, in milliseconds: a
-/// window another instance schedules freezes this one's gate at most this late.
-pub const FREEZES_FRESH_MS: i64 = 1_000;
-
-/// The maintenance windows that freeze sign-ins now or later (freeze from, ends at,
-/// message), as last read.
-type Spans = Arc<Vec<(i64, Option<i64>, String)>>;
-
-/// The gate's copy of the freezing windows.
-#[derive(Default)]
-pub struct FreezeCache(Mutex<Option<(i64, Spans)>>);
-
-impl FreezeCache {
-    fn fresh(&self, now: i64) -> Option<Spans> {
-        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        kept.as_ref()
-            .filter(|(at, _)| now - at < FREEZES_FRESH_MS && now >= *at)
-            .map(|(_, spans)| spans.clone())
-    }
-
-    fn keep(&self, now: i64, spans: Spans) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, spans));
-    }
-
-    /// A window was scheduled, cancelled or ended: read them again at the next check.
-    pub fn forget(&self) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    }
 }
 
 /// Which session cookie a request uses, by scheme and host.

@@ -10,6 +10,7 @@
 //! nothing (412). Errors are [`ScimError`]s: SCIM's own shape and `scimType`, which is
 //! protocol data, so the status travels with them.
 
+pub mod error;
 pub mod filter;
 pub mod patch;
 pub mod resource;
@@ -20,77 +21,12 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::signal::Signal;
-use super::{accounts, validate, AppError, AppState, ErrorKind};
-use crate::store::scim::{ScimChange, ScimQuery, ScimStoreError, ScimUserRow};
+use super::{accounts, validate, AppState};
+pub use crate::store::scim::ScimUserRow;
+use crate::store::scim::{ScimChange, ScimQuery, ScimStoreError};
 use crate::store::{Actor, NewUser};
+pub use error::ScimError;
 use resource::Desired;
-
-/// A SCIM error response: status, `scimType` where RFC 7644 §3.12 has one, a sentence.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScimError {
-    pub status: u16,
-    pub scim_type: Option<&'static str>,
-    pub detail: String,
-}
-
-impl ScimError {
-    pub fn new(status: u16, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
-        ScimError {
-            status,
-            scim_type,
-            detail: detail.into(),
-        }
-    }
-
-    pub fn invalid_value(detail: impl Into<String>) -> Self {
-        Self::new(400, Some("invalidValue"), detail)
-    }
-
-    pub fn invalid_syntax(detail: impl Into<String>) -> Self {
-        Self::new(400, Some("invalidSyntax"), detail)
-    }
-
-    fn not_found(id: &str) -> Self {
-        Self::new(404, None, format!("No user has the id {id}."))
-    }
-}
-
-impl From<AppError> for ScimError {
-    fn from(error: AppError) -> Self {
-        match error {
-            AppError::Client { kind, message, .. } => {
-                let (status, scim_type) = match kind {
-                    ErrorKind::BadInput => (400, Some("invalidValue")),
-                    ErrorKind::Unauthenticated => (401, None),
-                    ErrorKind::Forbidden => (403, None),
-                    ErrorKind::NotFound => (404, None),
-                    ErrorKind::Conflict => (409, None),
-                    ErrorKind::TooLarge => (413, None),
-                    ErrorKind::UnsupportedMediaType => (415, None),
-                    ErrorKind::MethodNotAllowed => (405, None),
-                    ErrorKind::RateLimited => (429, None),
-                    ErrorKind::Maintenance | ErrorKind::Unavailable => (503, None),
-                };
-                ScimError::new(status, scim_type, message)
-            }
-            AppError::Internal(cause) => {
-                tracing::error!(error = ?cause, "SCIM request failed");
-                ScimError::new(
-                    500,
-                    None,
-                    "Something went wrong on the server; the identity provider will retry. \
-                     If it keeps happening, check the curfewd log.",
-                )
-            }
-        }
-    }
-}
-
-impl From<sqlx::Error> for ScimError {
-    fn from(error: sqlx::Error) -> Self {
-        AppError::from(error).into()
-    }
-}
 
 fn store_error(error: ScimStoreError, desired: &Desired) -> ScimError {
     match error {

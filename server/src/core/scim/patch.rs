@@ -11,8 +11,8 @@ use curfew::api::Role;
 use curfew::scim::{MAX_OPERATIONS, PATCH_OP, USER_SCHEMA};
 use serde_json::Value;
 
+use super::error::ScimError;
 use super::resource::{self, Desired, ENTERPRISE_SCHEMA};
-use super::ScimError;
 
 /// `user` after the operations of a PatchOp `body`.
 pub fn apply(body: &Value, mut user: Desired) -> Result<Desired, ScimError> {

@@ -13,7 +13,7 @@ use curfew::scim::{USERS, USER_SCHEMA};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::ScimError;
+use super::error::ScimError;
 use crate::store::from_millis;
 use crate::store::scim::ScimUserRow;
 

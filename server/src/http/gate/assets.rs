@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
-use super::GateRequest;
+use super::request::GateRequest;
 use crate::core::{AppError, AppState};
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

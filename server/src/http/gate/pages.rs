@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use curfew::gate;
 
 use crate::core::gate::MaintenanceNow;
-use crate::store::from_millis;
 
 /// The pages load nothing but the gate's style sheet and post only to the gate.
 const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
@@ -126,7 +125,9 @@ pub fn maintenance(brand: &str, now: &MaintenanceNow) -> Response {
     let until = match now.ends_at {
         Some(ends_at) => format!(
             "It is expected to end at {} UTC.",
-            from_millis(ends_at).format("%H:%M on %-d %B")
+            chrono::DateTime::from_timestamp_millis(ends_at)
+                .unwrap_or_default()
+                .format("%H:%M on %-d %B")
         ),
         None => "An administrator will end it; try again in a few minutes.".to_owned(),
     };

@@ -14,7 +14,7 @@ use curfew::gate;
 use serde::Deserialize;
 
 use super::pages::{self, SignInPage};
-use super::{page_for, GateRequest};
+use super::request::{page_for, GateRequest};
 use crate::core::gate::CookieKind;
 use crate::core::{AppError, AppState, ErrorKind};
 
@@ -141,7 +141,7 @@ pub async fn submit(
             retry_after,
             ..
         }) => {
-            let status = super::super::error::status_of(kind);
+            let status = crate::http::error::status_of(kind);
             let mut response = pages::sign_in(
                 status,
                 brand,
