@@ -224,6 +224,19 @@ async fn refuses_forgeries(proxy: Proxy) {
         location(&anonymous).starts_with("/.curfew/sign-in?rd="),
         "{anonymous:?}"
     );
+    // The return address whole, query included.
+    let deep = gate.get("/notes/?tab=mine&sort=new", None).await;
+    let to = url::Url::parse("http://x")
+        .unwrap()
+        .join(&location(&deep))
+        .unwrap();
+    assert_eq!(to.path(), "/.curfew/sign-in", "{deep:?}");
+    let rd: Vec<String> = to
+        .query_pairs()
+        .filter(|(k, _)| k == "rd")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    assert_eq!(rd, ["/notes/?tab=mine&sort=new"], "{proxy:?}: {to}");
 
     // Signed in: the cookie's shape, and only Curfew's identity reaches the app.
     let signed_in = gate
@@ -242,9 +255,8 @@ async fn refuses_forgeries(proxy: Proxy) {
     assert_eq!(seen["name"], "wendy", "{proxy:?}: {seen}");
     assert_ne!(seen["session"], "forged", "{proxy:?}: {seen}");
     // wendy has no email: the app gets none (or an empty one), not the forged one nor a
-    // proxy's unfilled placeholder.
-    let email = seen["email"].as_str().unwrap_or_default();
-    assert!(email.is_empty(), "{proxy:?}: Remote-Email {email:?}");
+    // proxy's unfilled placeholder (checked last, so the checks below run regardless).
+    let email = seen["email"].as_str().unwrap_or_default().to_owned();
 
     // Return addresses off-site are refused, on the page and by the form.
     for rd in [
@@ -314,8 +326,28 @@ async fn refuses_forgeries(proxy: Proxy) {
     );
     let after = gate.get("/", Some(&cookie)).await;
     assert_eq!(after.status(), 302, "{proxy:?}: after sign-out");
+
+    assert!(email.is_empty(), "{proxy:?}: Remote-Email {email:?}");
 }
 
 fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The README shows the very files the tests run.
+#[test]
+fn the_readme_shows_the_deploy_files_verbatim() {
+    let root = curfew_testkit::gate::repo_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    for (file, fence) in [
+        (curfew_testkit::gate::nginx_site_file(), "```nginx\n"),
+        (curfew_testkit::gate::caddyfile(), "```caddyfile\n"),
+    ] {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            readme.contains(&format!("{fence}{text}```\n")),
+            "README.md does not show {} verbatim",
+            file.display()
+        );
+    }
 }

@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: logout-all against the per-user loop other systems use, and
 //! session-check throughput, on SQLite at 1k, 10k and 100k live sessions; the same on
 //! PostgreSQL with one and two instances ([`crate::pgbench`]); maintenance fan-out
-//! ([`crate::fanout`]); the desktop app ([`crate::appbench`]). Release build, loopback
-//! only, every loop bounded in count and time.
+//! ([`crate::fanout`]); the desktop app ([`crate::appbench`]); the gate behind nginx
+//! ([`crate::gatebench`]). Release build, loopback only, every loop bounded in count and
+//! time.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -116,6 +117,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut sizes = vec![1_000usize, 10_000, 100_000];
     let (mut server_part, mut app_part, mut fanout_part, mut postgres_part, mut attack_part) =
         (true, true, true, true, true);
+    let mut gate_part = true;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         match (flag.as_str(), rest.next()) {
@@ -126,8 +128,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                     .collect::<anyhow::Result<_>>()?
             }
             ("--only", Some(part))
-                if ["server", "app", "fanout", "postgres", "attack"].contains(&part.as_str()) =>
+                if ["server", "app", "fanout", "postgres", "attack", "gate"].contains(&part.as_str()) =>
             {
+                gate_part = part == "gate";
                 server_part = part == "server";
                 app_part = part == "app";
                 fanout_part = part == "fanout";
@@ -135,7 +138,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                 attack_part = part == "attack";
             }
             _ => bail!(
-                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout|postgres|attack]"
+                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout|postgres|attack|gate]"
             ),
         }
     }
@@ -207,6 +210,12 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     } else {
         None
     };
+    let gate = if gate_part {
+        eprintln!("==> the gate: nginx alone, nginx + the gate, the check direct (wrk)");
+        Some(crate::gatebench::run(&bin)?)
+    } else {
+        None
+    };
     let fanout = if fanout_part {
         eprintln!("==> maintenance fan-out to 10,000 notice streams");
         Some(runtime.block_on(crate::fanout::run(&bin))?)
@@ -215,6 +224,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     };
     if let Some(attack) = &attack {
         crate::attackbench::print(attack);
+    }
+    if let Some(gate) = &gate {
+        crate::gatebench::print(gate);
     }
     if let Some(f) = &fanout {
         println!();

@@ -7,6 +7,7 @@ mod bench;
 mod bundle;
 mod contract;
 mod fanout;
+mod gatebench;
 mod layers;
 mod pgbench;
 mod setup;
@@ -109,6 +110,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     let tauri_driver = setup::ensure_tauri_driver()?;
     let postgres = setup::ensure_postgres()?;
     setup::drop_test_databases(&postgres)?;
+    let gate_python = setup::ensure_gate_venv()?;
     run_step(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--check"]),
@@ -167,6 +169,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
             .env("CURFEWD_BIN", &curfewd)
             .env("CURFEW_APP_BIN", &app)
             .env("TAURI_DRIVER_BIN", &tauri_driver)
+            .env("CURFEW_GATE_PYTHON", &gate_python)
             .env("CURFEW_TEST_POSTGRES", &postgres);
         if one_at_a_time {
             test.env("RUST_TEST_THREADS", "1");
@@ -188,6 +191,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
             .args(args)
             .args(skip.map(|s| ["--", "--skip", s]).into_iter().flatten())
             .env("CURFEWD_BIN", &curfewd)
+            .env("CURFEW_GATE_PYTHON", &gate_python)
             .env("CURFEW_TEST_POSTGRES", &postgres)
             .env("CURFEW_TEST_BACKEND", "postgres");
         let (pg_passed, pg_failed) =

@@ -1,7 +1,8 @@
 //! What `cargo xtask test` needs from the machine: Debian packages (WebKitGTK, Xvfb, a
 //! D-Bus session, GNOME Keyring, WebKitWebDriver), tauri-driver, and the services the
-//! tests run inside (a private D-Bus session with an unlocked keyring, and a display), and
-//! a PostgreSQL server the tests create their databases on.
+//! tests run inside (a private D-Bus session with an unlocked keyring, and a display), a
+//! PostgreSQL server the tests create their databases on, and the gate tests' web app
+//! (Django in a virtualenv; nginx, Caddy and wrk are Debian packages).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,6 +34,10 @@ pub const PACKAGES: &[&str] = &[
     "libnotify-bin",
     "postgresql",
     "sqlite3",
+    // The gate's tests and bench: the reverse proxies in front of the web app, and wrk.
+    "nginx",
+    "caddy",
+    "wrk",
 ];
 
 fn installed(package: &str) -> bool {
@@ -207,4 +212,39 @@ pub fn psql(url: &str, sql: &str) -> anyhow::Result<String> {
         bail!("psql: {}", String::from_utf8_lossy(&out.stderr).trim());
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The Python of the gate tests' web app (`tests/gate/webapp/`: Django and waitress, as
+/// pinned in its `requirements.txt`), in a virtualenv under `target/`; installed with pip
+/// when missing or when the pins changed.
+pub fn ensure_gate_venv() -> anyhow::Result<PathBuf> {
+    let venv = crate::target_dir().join("gate-venv");
+    let python = venv.join("bin").join("python");
+    let requirements = crate::root().join("tests/gate/webapp/requirements.txt");
+    let installed = venv.join("installed-requirements.txt");
+    let wanted = std::fs::read(&requirements).context("tests/gate/webapp/requirements.txt")?;
+    if python.exists() && std::fs::read(&installed).ok().as_ref() == Some(&wanted) {
+        return Ok(python);
+    }
+    if !python.exists() {
+        crate::run_step(
+            "create the gate tests' virtualenv",
+            Command::new("python3").arg("-m").arg("venv").arg(&venv),
+        )?;
+    }
+    crate::run_step(
+        "install the gate tests' web app (Django, waitress)",
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(&requirements),
+    )?;
+    std::fs::write(&installed, wanted)?;
+    Ok(python)
 }

@@ -6,5 +6,6 @@ mod support;
 
 mod commands;
 mod keychain;
+mod service_tokens;
 mod sessions;
 mod usage;

@@ -79,6 +79,23 @@ impl Server {
         curfew_testkit::add_user(&self.database_url, username, role, PASSWORD);
     }
 
+    /// `curfewd ARGS --database-url <this server's database>`: curfewd's own command line
+    /// on the same database, as an operator on the server runs it.
+    pub fn curfewd(&self, args: &[&str]) -> Run {
+        let out = Command::new(curfewd_bin())
+            .args(args)
+            .args(["--database-url", &self.database_url])
+            .env("CURFEW_LOG", "warn")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run curfewd");
+        Run {
+            code: out.status.code().expect("exited"),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     pub fn client(&self) -> Client {
         Client::new(&self.url).expect("client")
     }
