@@ -41,19 +41,40 @@ async function api(path, options = {}) {
   return body;
 }
 
-function renderBanner() {
+/** "3 min 06 s", "45 s", "2 h 05 min": the time left in words, as the admin's app says it. */
+function timeLeft(seconds) {
+  const pad = (n) => String(n).padStart(2, "0");
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${pad(seconds % 60)} s`;
+  return `${Math.floor(seconds / 3600)} h ${pad(Math.floor((seconds % 3600) / 60))} min`;
+}
+
+const clock = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+let cancelledTimer = 0;
+
+function renderBanner(cancelled) {
   clearInterval(countdown);
+  clearTimeout(cancelledTimer);
   const next = [...warnings.values()].sort((a, b) => new Date(a.starts_at) - new Date(b.starts_at))[0];
+  $("banner").classList.toggle("cancelled", !next && Boolean(cancelled));
+  if (!next && cancelled) {
+    // Say it was cancelled rather than just removing the warning; then it goes.
+    $("banner").hidden = false;
+    $("banner-title").textContent = "Maintenance cancelled";
+    $("banner-message").textContent = `The maintenance planned for ${clock.format(new Date(cancelled.starts_at))} was cancelled.`;
+    $("banner-countdown").textContent = "";
+    cancelledTimer = setTimeout(() => { $("banner").hidden = true; }, 20000);
+    return;
+  }
   $("banner").hidden = !next;
   if (!next) return;
+  $("banner-title").textContent = "Scheduled maintenance";
   $("banner-message").textContent = next.message;
   const tick = () => {
     const left = Math.max(0, Math.round((new Date(next.starts_at) - Date.now()) / 1000));
-    const minutes = Math.floor(left / 60);
-    const seconds = String(left % 60).padStart(2, "0");
     $("banner-countdown").textContent = left > 0
-      ? `Starts in ${minutes}:${seconds}. Save your work.`
-      : "Starting now.";
+      ? `Maintenance in ${timeLeft(left)} (at ${clock.format(new Date(next.starts_at))}) — save your work.`
+      : "Maintenance is starting now — save your work.";
   };
   tick();
   countdown = setInterval(tick, 1000);
@@ -64,10 +85,12 @@ function handle(event, data) {
     warnings.set(data.window_id, data);
     renderBanner();
   } else if (event === "maintenance_cancelled") {
+    const was = warnings.get(data.window_id);
     warnings.delete(data.window_id);
-    renderBanner();
+    renderBanner(was);
   } else if (event === "session_revoked") {
-    signedOut(`An administrator signed you out. ${data.message}`);
+    // The server's sentence says who and why, once.
+    signedOut(data.message);
   }
 }
 
@@ -86,7 +109,7 @@ async function listen() {
       });
       if (response.status === 401) {
         const body = await response.json().catch(() => ({}));
-        signedOut(`You are signed out. ${body.message ?? ""}`);
+        signedOut(body.message ?? "You are signed out. Sign in again.");
         return;
       }
       delay = 500;
@@ -127,7 +150,7 @@ async function enter() {
     show("home");
     listen();
   } catch (error) {
-    signedOut(error.status === 401 ? `You are signed out. ${error.message}` : error.message);
+    signedOut(error.message);
   }
 }
 

@@ -160,15 +160,27 @@ async fn the_web_page_warns_then_shows_the_sign_out_and_the_freeze() {
         .text_containing("#banner-message", "Payroll update tonight")
         .await;
     let countdown = browser
-        .text_containing("#banner-countdown", "Starts in 0:0")
+        .text_containing("#banner-countdown", "Maintenance in ")
         .await;
-    assert!(countdown.contains("Save your work"), "{countdown}");
+    assert!(
+        countdown.contains(" s (at "),
+        "seconds, then the local time: {countdown}"
+    );
+    assert!(countdown.contains("save your work"), "{countdown}");
     browser.shot("maintenance-warning").await;
 
     let notice = browser
-        .text_containing("#signin-notice", "An administrator signed you out")
+        .text_containing("#signin-notice", "signed out for scheduled maintenance")
         .await;
-    assert!(notice.contains("maintenance"), "{notice}");
+    assert!(
+        !notice.contains("An administrator signed you out"),
+        "a maintenance logout is not reported as an administrator's: {notice}"
+    );
+    assert_eq!(
+        notice.matches("signed out").count(),
+        1,
+        "one sentence: {notice}"
+    );
     browser.shot("signed-out-at-start").await;
 
     browser.sign_in("wendy").await;

@@ -235,18 +235,27 @@ pub async fn refuse_if_frozen(state: &AppState, role: Role, now: i64) -> AppResu
     let Some(freeze) = state.store.active_freeze(now).await? else {
         return Ok(());
     };
-    let (retry_after, until) = match freeze.ends_at {
-        Some(ends_at) => (
-            ((ends_at - now) / 1000).max(1) as u64,
-            format!(" until {}", from_millis(ends_at).format("%H:%M UTC")),
+    let (retry_after, until, next) = match freeze.ends_at {
+        Some(ends_at) => {
+            let at = from_millis(ends_at).format("%H:%M UTC");
+            (
+                ((ends_at - now) / 1000).max(1) as u64,
+                format!(" until {at}"),
+                format!("Try again after {at}."),
+            )
+        }
+        None => (
+            300,
+            String::new(),
+            "It has no set end: an administrator will end it; try again in a few minutes."
+                .to_owned(),
         ),
-        None => (300, String::new()),
     };
     Err(AppError::retry(
         ErrorKind::Maintenance,
         "maintenance",
         format!(
-            "Sign-in is paused for maintenance{until}: {} Try again later.",
+            "Sign-in is paused for maintenance{until}: {} {next}",
             freeze.message
         ),
         retry_after,
