@@ -2,7 +2,7 @@
 //! session-check throughput, on SQLite at 1k, 10k and 100k live sessions; the same on
 //! PostgreSQL with one and two instances ([`crate::pgbench`]); maintenance fan-out
 //! ([`crate::fanout`]); the desktop app ([`crate::appbench`]); the gate behind nginx
-//! ([`crate::gatebench`]). Release build, loopback only, every loop bounded in count and
+//! ([`crate::gatebench`]); the CSV import ([`crate::importbench`]). Release build, loopback only, every loop bounded in count and
 //! time.
 
 use std::io::{BufRead, BufReader};
@@ -118,6 +118,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let (mut server_part, mut app_part, mut fanout_part, mut postgres_part, mut attack_part) =
         (true, true, true, true, true);
     let mut gate_part = true;
+    let mut import_part = true;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         match (flag.as_str(), rest.next()) {
@@ -128,9 +129,10 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                     .collect::<anyhow::Result<_>>()?
             }
             ("--only", Some(part))
-                if ["server", "app", "fanout", "postgres", "attack", "gate"].contains(&part.as_str()) =>
+                if ["server", "app", "fanout", "postgres", "attack", "gate", "import"].contains(&part.as_str()) =>
             {
                 gate_part = part == "gate";
+                import_part = part == "import";
                 server_part = part == "server";
                 app_part = part == "app";
                 fanout_part = part == "fanout";
@@ -138,7 +140,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                 attack_part = part == "attack";
             }
             _ => bail!(
-                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout|postgres|attack|gate]"
+                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout|postgres|attack|gate|import]"
             ),
         }
     }
@@ -216,6 +218,11 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     } else {
         None
     };
+    let import = if import_part {
+        Some(runtime.block_on(crate::importbench::run(&bin))?)
+    } else {
+        None
+    };
     let fanout = if fanout_part {
         eprintln!("==> maintenance fan-out to 10,000 notice streams");
         Some(runtime.block_on(crate::fanout::run(&bin))?)
@@ -227,6 +234,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     if let Some(gate) = &gate {
         crate::gatebench::print(gate);
+    }
+    if let Some(import) = &import {
+        crate::importbench::print(import);
     }
     if let Some(f) = &fanout {
         println!();
