@@ -131,6 +131,7 @@ async fn in_the_browser(proxy: Proxy) {
         )
         .await;
     let took = ended_at.elapsed();
+    eprintln!("{proxy:?}: the overlay showed {took:?} after the DELETE was sent");
     assert!(took < Duration::from_secs(1), "the overlay took {took:?}");
     assert!(overlay.contains("Sign in again"), "{overlay}");
     b.shot("signed-out-overlay").await;
@@ -149,11 +150,11 @@ async fn in_the_browser(proxy: Proxy) {
     b.text("#hello", "Hello, wendy").await;
 
     // The freeze: a member gets the maintenance page (503 with Retry-After), an admin
-    // still gets through; at the start the member is signed out; after the end, signing
-    // in works again.
+    // still gets through; the page left open is told at the start why the member was
+    // signed out; after the end, signing in works again.
     let root_cookie = gate.sign_in_cookie("root").await;
     let wendy_cookie = b.session_cookie().await.expect("the browser's cookie");
-    let starts_at = Utc::now() + chrono::Duration::seconds(8);
+    let starts_at = Utc::now() + chrono::Duration::seconds(10);
     let window = admin
         .schedule_maintenance(&MaintenanceRequest {
             starts_at,
@@ -177,13 +178,28 @@ async fn in_the_browser(proxy: Proxy) {
     let through = gate.get("/", Some(&root_cookie)).await;
     assert_eq!(through.status(), 200, "an admin during the freeze");
     assert!(through.text().await.unwrap().contains("Hello, root"));
+    // In a second tab (the same cookie), the app answers the maintenance page.
+    let app_tab = b.client.window().await.unwrap();
+    let tab = b.client.new_window(true).await.unwrap();
+    b.client.switch_to_window(tab.handle).await.unwrap();
     b.goto(&format!("{}/notes/", gate.url)).await;
     b.text("body", "Server move").await;
     b.shot("maintenance-page").await;
+    b.client.close_window().await.unwrap();
+    b.client.switch_to_window(app_tab).await.unwrap();
     assert!(
         Utc::now() < starts_at,
         "the freeze checks ran past the window's start: make the lead time longer"
     );
+    let overlay = b
+        .until_banner(
+            "[role=dialog], [role=alertdialog]",
+            "scheduled maintenance",
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(overlay.contains("Sign in again"), "{overlay}");
+    b.shot("maintenance-overlay").await;
 
     gate.until("the window ends", Duration::from_secs(30), || async {
         let list = admin.maintenance().await.unwrap();

@@ -20,6 +20,14 @@ pub struct Browser {
 
 impl Browser {
     pub async fn open(prefix: &str) -> Browser {
+        // This run's screenshots only.
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
+        let mine = format!("gate-{prefix}-");
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&mine) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
         let port = curfew_testkit::free_port();
         let driver =
             Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
