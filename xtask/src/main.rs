@@ -9,6 +9,8 @@ mod contract;
 mod fanout;
 mod gatebench;
 mod importbench;
+mod install_app;
+mod install_test;
 mod layers;
 mod pgbench;
 mod setup;
@@ -25,6 +27,8 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("bundle") => bundle::run(&args[1..]),
+        Some("install-test") => install_test::run_step(),
+        Some("install-test-app") => install_app::app_signs_in(&args[1..]),
         Some("layers") => layers::run(&args[1..]),
         Some("contract") => build_curfewd(false).and_then(|curfewd| contract::run(&curfewd)),
         _ => {
@@ -34,6 +38,7 @@ fn main() -> ExitCode {
                  test    run every check and test (fmt, clippy, unit, end-to-end)\n\
                  bench   measure curfewd (SQLite, PostgreSQL, fan-out) and the app (release build)\n\
                  bundle  the packages: the desktop app (Tauri's bundler) and curfewd's .deb (--release for release builds)\n\
+                 install-test  install, use, upgrade, remove and purge the packages (root, Debian)\n\
                  layers  check curfewd's module graph: no cycle, layers one way (--print shows it)\n\
                  contract  test the OpenAPI document from outside (schemathesis against a real curfewd)"
             );
@@ -201,6 +206,9 @@ fn test(args: &[String]) -> anyhow::Result<()> {
         failed += pg_failed;
     }
     let _ = setup::drop_test_databases(&postgres);
+    // Last, as it rebuilds the app for bundling: the packages installed, used and purged
+    // as an administrator would (as root; otherwise it says why and skips).
+    install_test::run_step()?;
     // One closing line for the whole run: cargo's own last line is the doc tests of the
     // last crate, which says "0 passed" even when hundreds ran.
     println!("tests: {passed} passed, {failed} failed");
