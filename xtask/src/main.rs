@@ -12,6 +12,7 @@ mod importbench;
 mod install_app;
 mod install_test;
 mod layers;
+mod oidc_provider;
 mod pgbench;
 mod setup;
 
@@ -117,6 +118,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     let postgres = setup::ensure_postgres()?;
     setup::drop_test_databases(&postgres)?;
     let gate_python = setup::ensure_gate_venv()?;
+    let oidc_provider = oidc_provider::ensure()?;
     run_step(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--check"]),
@@ -176,6 +178,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
             .env("CURFEW_APP_BIN", &app)
             .env("TAURI_DRIVER_BIN", &tauri_driver)
             .env("CURFEW_GATE_PYTHON", &gate_python)
+            .env("CURFEW_OIDC_PROVIDER_DIR", &oidc_provider)
             .env("CURFEW_TEST_POSTGRES", &postgres);
         if one_at_a_time {
             test.env("RUST_TEST_THREADS", "1");
@@ -198,6 +201,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
             .args(skip.map(|s| ["--", "--skip", s]).into_iter().flatten())
             .env("CURFEWD_BIN", &curfewd)
             .env("CURFEW_GATE_PYTHON", &gate_python)
+            .env("CURFEW_OIDC_PROVIDER_DIR", &oidc_provider)
             .env("CURFEW_TEST_POSTGRES", &postgres)
             .env("CURFEW_TEST_BACKEND", "postgres");
         let (pg_passed, pg_failed) =

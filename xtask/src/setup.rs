@@ -38,6 +38,8 @@ pub const PACKAGES: &[&str] = &[
     "nginx",
     "caddy",
     "wrk",
+    // The sign-in tests' OpenID Provider (oidc-provider, installed with npm).
+    "nodejs",
 ];
 
 fn installed(package: &str) -> bool {
@@ -48,7 +50,7 @@ fn installed(package: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
