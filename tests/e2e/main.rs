@@ -9,6 +9,7 @@ mod connections;
 mod gate;
 mod instances;
 mod maintenance;
+mod oidc;
 mod security;
 mod sessions;
 mod web_page;

@@ -17,8 +17,8 @@
 //   OIDC_BACKCHANNEL_LOGOUT_URI   where logout tokens are posted
 //
 // The first line on standard output is `oidc-provider listening on http://127.0.0.1:PORT`
-// (the issuer). Every later line is one event (a sign-in, a back-channel logout and its
-// outcome), for the test's log.
+// (the issuer). Every later line is one event as JSON (a sign-in, each redirect back to
+// the client with its code and state, a back-channel logout and its outcome).
 //
 // Besides the provider's own endpoints: `POST /testing/end-session` with the form
 // `account=ID` ends that person's sessions at the provider as its own logout page would
@@ -172,6 +172,15 @@ provider.on('backchannel.error', (ctx, err, client, account, sid) => log('backch
 for (const name of ['server_error', 'grant.error', 'authorization.error', 'end_session.error', 'userinfo.error']) {
   provider.on(name, (ctx, err) => log(name, { error: err.message, description: err.error_description }));
 }
+
+// Every redirect back to the client, with its code and state: a test replays one.
+provider.use(async (ctx, next) => {
+  await next();
+  const location = ctx.response.get('location');
+  if (location && list('OIDC_REDIRECT_URIS').some((uri) => location.startsWith(`${uri}?`))) {
+    log('redirect', { location });
+  }
+});
 
 const readForm = async (req) => {
   let body = '';

@@ -1,0 +1,340 @@
+//! Signing in through the organisation's identity provider, with real parts: the
+//! certified `oidc-provider` for Node (`tests/oidc/provider.mjs`), curfewd as its relying
+//! party, and the gate's nginx in front of the Django office app, in headless Chromium.
+//! maria (provisioned with her email) signs in through the provider and lands in the app
+//! with `Remote-User`; the admin's logout shows the overlay and the next click goes back
+//! to sign in (and straight through, as her provider session lives); her sign-out at the
+//! provider's own logout page ends the Curfew session by back-channel logout and the open
+//! page shows it; deactivated, she is refused. olga gets the admin role from her group;
+//! a replayed callback is refused; signing out of the gate signs out at the provider;
+//! nobody (not provisioned) is told to ask the administrator. Screenshots are
+//! `target/e2e-screenshots/oidc-*.png`.
+
+// The gate tests' browser, compiled here too (it is private to their module).
+#[allow(dead_code, clippy::duplicate_mod)]
+#[path = "gate/browser.rs"]
+mod browser;
+mod provider;
+mod stack;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use curfew::api::{ClientKind, Role};
+
+use browser::Browser;
+use stack::{OidcGate, DISPLAY_NAME, OVERLAY_WITHIN, PROVIDER};
+
+const OVERLAY: &str = "[role=dialog], [role=alertdialog]";
+
+/// Screenshots named `oidc-NN-name.png`, after two animation frames.
+struct Shots {
+    test: &'static str,
+    step: usize,
+}
+
+impl Shots {
+    async fn take(&mut self, b: &Browser, name: &str) {
+        let _ = b
+            .client
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+                vec![],
+            )
+            .await;
+        self.step += 1;
+        let png = b.client.screenshot().await.unwrap();
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = format!("oidc-{}-{:02}-{name}.png", self.test, self.step);
+        std::fs::write(dir.join(file), png).unwrap();
+    }
+}
+
+/// The HTTP status of the page the browser shows (Navigation Timing's `responseStatus`).
+async fn page_status(b: &Browser) -> u64 {
+    b.js("return performance.getEntriesByType('navigation')[0]?.responseStatus ?? 0;")
+        .await
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// On the gate's sign-in page: the provider's button, clicked; returns its text.
+async fn click_provider(b: &Browser) -> String {
+    let css = format!("a.provider[data-provider=\"{PROVIDER}\"]");
+    let text = b.text(&css, &format!("Sign in with {DISPLAY_NAME}")).await;
+    b.click(&css).await;
+    text
+}
+
+/// At the provider's login page: types the account and signs in.
+async fn provider_login(b: &Browser, account: &str) {
+    b.until_path("/interaction/").await;
+    b.fill("#op-login", account).await;
+    b.click("#op-login-submit").await;
+}
+
+/// Waits until the browser is back on the gate (any page of `gate.url`).
+async fn until_on(b: &Browser, base: &str) -> url::Url {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let url = b.url().await;
+        if url.as_str().starts_with(base) {
+            return url;
+        }
+        assert!(Instant::now() < deadline, "never back on {base}; at {url}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_sign_in_and_every_way_out() {
+    let gate = OidcGate::start();
+    let admin = gate.admin().await;
+    let maria = gate
+        .provision(
+            &admin,
+            "maria",
+            "Maria Chen",
+            "maria@example.org",
+            Role::Member,
+        )
+        .await;
+    let b = Browser::open("oidc").await;
+    let mut shots = Shots {
+        test: "maria",
+        step: 0,
+    };
+
+    // (1) Without a session: the gate's sign-in page offers the provider (and, as
+    // configured, the password form); the provider's login page; back in the app.
+    b.goto(&format!("{}/notes/", gate.url)).await;
+    b.until_path("/.curfew/sign-in").await;
+    let has_password = b
+        .js("return !!document.querySelector('input[name=password]');")
+        .await;
+    assert_eq!(
+        has_password.as_bool(),
+        Some(true),
+        "password_sign_in = true shows the form"
+    );
+    shots.take(&b, "sign-in-page").await;
+    let button = click_provider(&b).await;
+    assert_eq!(button.trim(), format!("Sign in with {DISPLAY_NAME}"));
+    b.until_path("/interaction/").await;
+    let at = b.url().await;
+    assert!(
+        at.as_str().starts_with(&gate.idp.issuer),
+        "the provider's login page, not {at}"
+    );
+    shots.take(&b, "provider-login").await;
+    provider_login(&b, "maria").await;
+    b.text("#notes-title", "Notes of maria").await;
+    assert_eq!(b.url().await.path(), "/notes/", "back where she was going");
+    b.click("#nav-hello").await;
+    b.text("#hello", "Hello, maria").await;
+    b.text("#remote-email", "maria@example.org").await;
+    b.text("#remote-groups", "member").await;
+    let page_session = b.text("#remote-session", "-").await;
+    shots.take(&b, "signed-in").await;
+    let sessions = admin.user_sessions(maria).await.unwrap().sessions;
+    let web = sessions
+        .iter()
+        .find(|s| s.client == ClientKind::Web)
+        .unwrap_or_else(|| panic!("no web session for maria in {sessions:?}"));
+    assert_eq!(web.id.to_string(), page_session, "the app got the session");
+    assert_eq!(gate.idp.events("login").len(), 1);
+
+    // (2) The admin logs maria out in Curfew: the open page says so at once; the next
+    // navigation goes back through the sign-in page; her provider session still lives,
+    // so the button brings her straight back without the provider's login page.
+    let ended_at = Instant::now();
+    admin.logout_user(maria).await.unwrap();
+    let overlay = b
+        .until_banner(OVERLAY, "An administrator signed you out", OVERLAY_WITHIN)
+        .await;
+    eprintln!("the admin's logout showed after {:?}", ended_at.elapsed());
+    assert!(overlay.contains("Sign in again"), "{overlay}");
+    shots.take(&b, "admin-logout-overlay").await;
+    b.goto(&format!("{}/", gate.url)).await;
+    b.until_path("/.curfew/sign-in").await;
+    click_provider(&b).await;
+    b.text("#hello", "Hello, maria").await;
+    assert_eq!(
+        gate.idp.events("login").len(),
+        1,
+        "the provider's session signed her in again without its login page"
+    );
+
+    // (3) maria signs out at the provider's own logout page, in another tab: its
+    // back-channel logout ends the Curfew session and the app's page shows it.
+    let app_tab = b.client.window().await.unwrap();
+    let tab = b.client.new_window(true).await.unwrap();
+    b.client.switch_to_window(tab.handle.clone()).await.unwrap();
+    b.goto(&format!("{}/session/end", gate.idp.issuer)).await;
+    b.text("body", "Sign out of Test IdP?").await;
+    shots.take(&b, "provider-logout-page").await;
+    let backchannels = gate.idp.events("backchannel.success").len();
+    let clicked_at = Instant::now();
+    b.click("#op-logout-yes").await;
+    b.text("#op-signed-out", "signed out").await;
+    let sent = gate.idp.events("backchannel.error");
+    assert!(
+        sent.is_empty(),
+        "curfewd refused the logout token: {sent:?}\n{}",
+        gate.logs()
+    );
+    let event = gate
+        .idp
+        .until_event("backchannel.success", backchannels, Duration::from_secs(5))
+        .await;
+    assert_eq!(event["account"], "maria", "{event}");
+    b.client.close_window().await.unwrap();
+    b.client.switch_to_window(app_tab).await.unwrap();
+    let overlay = b
+        .until_banner(OVERLAY, "Sign in again", OVERLAY_WITHIN)
+        .await;
+    eprintln!(
+        "the provider's logout showed after {:?}: {overlay:?}",
+        clicked_at.elapsed()
+    );
+    shots.take(&b, "provider-logout-overlay").await;
+    let left = admin.user_sessions(maria).await.unwrap().sessions;
+    assert!(
+        left.iter().all(|s| s.client != ClientKind::Web),
+        "the back-channel logout left {left:?}"
+    );
+    // Signed out at the provider too: its login page this time.
+    b.goto(&format!("{}/", gate.url)).await;
+    b.until_path("/.curfew/sign-in").await;
+    click_provider(&b).await;
+    b.until_path("/interaction/").await;
+
+    // Deactivated in Curfew, she cannot sign in through the provider.
+    admin.deactivate(maria).await.unwrap();
+    provider_login(&b, "maria").await;
+    until_on(&b, &gate.url).await;
+    b.text("body", "").await;
+    let status = page_status(&b).await;
+    let body = b.text("body", "").await;
+    shots.take(&b, "deactivated").await;
+    assert_eq!(status, 403, "a deactivated user: {body}");
+    assert!(!body.contains("Hello"), "{body}");
+    assert!(b.session_cookie().await.is_none(), "no session cookie");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_roles_replays_and_refusals() {
+    let gate = OidcGate::start();
+    let admin = gate.admin().await;
+    // olga is a member in Curfew: her provider group makes her an admin.
+    gate.provision(
+        &admin,
+        "olga",
+        "Olga Berg",
+        "olga@example.org",
+        Role::Member,
+    )
+    .await;
+    let b = Browser::open("oidc").await;
+    let mut shots = Shots {
+        test: "olga",
+        step: 0,
+    };
+
+    // (6) olga's group `curfew-admins` maps to the role admin.
+    b.goto(&format!("{}/", gate.url)).await;
+    b.until_path("/.curfew/sign-in").await;
+    click_provider(&b).await;
+    let redirects = gate.idp.events("redirect").len();
+    provider_login(&b, "olga").await;
+    b.text("#hello", "Hello, olga").await;
+    let groups = b.text("#remote-groups", "").await;
+    shots.take(&b, "signed-in-as-admin").await;
+    assert_eq!(
+        groups.trim(),
+        "admin",
+        "Remote-Groups from the group mapping"
+    );
+
+    // (5) The same callback (code and state) a second time, in the same browser: refused
+    // with a page, and olga stays who she was.
+    let callback = gate
+        .idp
+        .until_event("redirect", redirects, Duration::from_secs(5))
+        .await;
+    let callback = callback["location"].as_str().expect("location").to_owned();
+    assert!(
+        callback.starts_with(&format!("{}/.curfew/oidc/{PROVIDER}/callback?", gate.url)),
+        "{callback}"
+    );
+    b.goto(&callback).await;
+    let body = b.text("body", "").await;
+    let status = page_status(&b).await;
+    shots.take(&b, "replayed-callback").await;
+    assert_eq!(status, 400, "a replayed callback: {body}");
+    assert!(
+        !body.trim().is_empty() && !body.contains("Hello"),
+        "a page that says why: {body:?}"
+    );
+
+    // Signing out of the gate signs out at the provider too (RP-initiated logout): the
+    // provider's end-session endpoint with the client and where to come back.
+    b.goto(&format!("{}/", gate.url)).await;
+    b.text("#hello", "Hello, olga").await;
+    b.js(
+        "const f = document.createElement('form'); f.method = 'post'; \
+          f.action = '/.curfew/sign-out'; document.body.append(f); f.submit(); return null;",
+    )
+    .await;
+    let end = b.until_path("/session/end").await;
+    assert!(end.as_str().starts_with(&gate.idp.issuer), "{end}");
+    let param = |name: &str| {
+        end.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(param("client_id").as_deref(), Some("curfew"), "{end}");
+    let back = param("post_logout_redirect_uri").unwrap_or_default();
+    assert!(
+        back.starts_with(&gate.url),
+        "post_logout_redirect_uri {back:?}"
+    );
+    b.text("body", "Sign out of Test IdP?").await;
+    shots.take(&b, "rp-logout-confirm").await;
+    b.click("#op-logout-yes").await;
+    until_on(&b, &gate.url).await;
+    shots.take(&b, "rp-logout-back").await;
+    b.goto(&format!("{}/", gate.url)).await;
+    b.until_path("/.curfew/sign-in").await;
+
+    // (4) nobody is at the provider but not in Curfew (create_users = false).
+    click_provider(&b).await;
+    provider_login(&b, "nobody").await;
+    until_on(&b, &gate.url).await;
+    let body = b.text("body", "").await;
+    let status = page_status(&b).await;
+    shots.take(&b, "not-provisioned").await;
+    assert!(
+        body.to_lowercase().contains("ask your administrator"),
+        "{body:?}"
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(b.session_cookie().await.is_none(), "no session cookie");
+    let users = admin
+        .users(&curfew::api::UserQuery {
+            q: Some("nobody".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(users.users.is_empty(), "nobody was created: {users:?}");
+
+    // The provider ends nobody's session from its side: curfewd answers the logout token
+    // of a session it never opened with 200 (Back-Channel Logout 1.0, 2.8).
+    let (status, ended) = gate.idp.end_sessions_of("nobody").await;
+    assert_eq!(status, 200, "{ended}\n{}", gate.logs());
+    assert_eq!(ended["ended"], 1, "{ended}");
+    b.close().await;
+}
