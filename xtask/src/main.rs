@@ -15,6 +15,7 @@ mod layers;
 mod oidc_provider;
 mod pgbench;
 mod setup;
+mod workflows;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("bundle") => bundle::run(&args[1..]),
         Some("install-test") => install_test::run_step(),
+        Some("workflows") => workflows::lint(),
         Some("install-test-app") => install_app::app_signs_in(&args[1..]),
         Some("layers") => layers::run(&args[1..]),
         Some("contract") => build_curfewd(false).and_then(|curfewd| contract::run(&curfewd)),
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
                  bench   measure curfewd (SQLite, PostgreSQL, fan-out) and the app (release build)\n\
                  bundle  the packages: the desktop app (Tauri's bundler) and curfewd's .deb (--release for release builds)\n\
                  install-test  install, use, upgrade, remove and purge the packages (root, Debian)\n\
+                 workflows  lint .github/workflows with actionlint\n\
                  layers  check curfewd's module graph: no cycle, layers one way (--print shows it)\n\
                  contract  test the OpenAPI document from outside (schemathesis against a real curfewd)"
             );
@@ -136,6 +139,8 @@ fn test(args: &[String]) -> anyhow::Result<()> {
             "warnings",
         ]),
     )?;
+    eprintln!("==> the release workflow");
+    workflows::lint()?;
     let curfewd = build_curfewd(false)?;
     contract::run(&curfewd)?;
     run_step(

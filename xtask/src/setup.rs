@@ -34,6 +34,8 @@ pub const PACKAGES: &[&str] = &[
     "libnotify-bin",
     "postgresql",
     "sqlite3",
+    // actionlint checks the workflows' run: scripts with it.
+    "shellcheck",
     // The gate's tests and bench: the reverse proxies in front of the web app, and wrk.
     "nginx",
     "caddy",
