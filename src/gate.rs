@@ -27,6 +27,19 @@ pub const NOTICES: &str = "/.curfew/notices";
 /// The page non-administrators get during maintenance.
 pub const MAINTENANCE: &str = "/.curfew/maintenance";
 
+/// Signing in through an identity provider: `/.curfew/oidc/<provider>/start` sends the
+/// browser there, `…/callback` takes it back (the redirect URI to register),
+/// `…/backchannel-logout` is where the provider ends sessions (the back-channel logout
+/// URI to register).
+pub const OIDC_START: &str = "/.curfew/oidc/{provider}/start";
+pub const OIDC_CALLBACK: &str = "/.curfew/oidc/{provider}/callback";
+pub const OIDC_BACKCHANNEL_LOGOUT: &str = "/.curfew/oidc/{provider}/backchannel-logout";
+
+/// A gate path with its `{provider}` filled in.
+pub fn for_provider(path: &str, provider: &str) -> String {
+    path.replace("{provider}", provider)
+}
+
 /// The query parameter of the sign-in page that says where to go back to.
 pub const RETURN_TO: &str = "rd";
 

@@ -99,6 +99,10 @@ enum Command {
         /// of one per host.
         #[arg(long, env = "CURFEW_COOKIE_DOMAIN")]
         cookie_domain: Option<String>,
+        /// Identity providers people sign in through (OpenID Connect): a TOML file; client
+        /// secrets come from the environment or files it names, never from here.
+        #[arg(long, env = "CURFEW_OIDC_CONFIG")]
+        oidc_config: Option<PathBuf>,
     },
     /// Manage accounts.
     User {
@@ -207,6 +211,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             gate_hosts,
             brand_name,
             cookie_domain,
+            oidc_config,
         } => {
             let open_files = crate::daemon::raise_open_file_limit();
             let max_connections =
@@ -239,6 +244,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                         .collect(),
                     brand_name,
                     cookie_domain,
+                },
+                oidc: match &oidc_config {
+                    Some(path) => {
+                        crate::core::oidc::config::load(path, |var| std::env::var(var).ok())?
+                    }
+                    None => crate::core::oidc::OidcConfig::default(),
                 },
                 ..Config::default()
             };

@@ -304,6 +304,7 @@ async fn insert_batch(
                     address: Some(address.to_owned()),
                     user_agent: Some(user_agent.to_owned()),
                     device_name: None,
+                    idp: None,
                 },
             )
             .await?;

@@ -34,6 +34,8 @@ pub enum RevocationReason {
     Deleted,
     /// The password was reset or changed.
     PasswordChanged,
+    /// The organisation's identity provider ended the session (back-channel logout).
+    ProviderLogout,
 }
 
 impl RevocationReason {
@@ -60,6 +62,9 @@ impl RevocationReason {
             RevocationReason::PasswordChanged => {
                 "Your password was changed, so you were signed out. Sign in with the new one."
             }
+            RevocationReason::ProviderLogout => {
+                "You signed out at your organisation's sign-in service, so you were signed out here too."
+            }
         }
     }
 
@@ -74,6 +79,7 @@ impl RevocationReason {
             RevocationReason::SessionLimit => "session_limit",
             RevocationReason::Deleted => "deleted",
             RevocationReason::PasswordChanged => "password_changed",
+            RevocationReason::ProviderLogout => "provider_logout",
         }
     }
 
@@ -88,6 +94,7 @@ impl RevocationReason {
             "session_limit" => Some(RevocationReason::SessionLimit),
             "deleted" => Some(RevocationReason::Deleted),
             "password_changed" => Some(RevocationReason::PasswordChanged),
+            "provider_logout" => Some(RevocationReason::ProviderLogout),
             _ => None,
         }
     }

@@ -111,6 +111,7 @@ fn every_revocation_reason_says_one_sentence() {
         RevocationReason::SessionLimit,
         RevocationReason::Deleted,
         RevocationReason::PasswordChanged,
+        RevocationReason::ProviderLogout,
     ] {
         let message = reason.message();
         assert!(message.ends_with('.'), "{message}");

@@ -19,14 +19,15 @@ use uuid::Uuid;
 
 use super::signal::Signal;
 use super::{devices, maintenance, notices, secrets, validate, AppError, AppResult, AppState};
-use crate::store::{from_millis, Actor, AuditRecord, NewSession};
+use crate::store::sessions::IdpSession;
+use crate::store::{from_millis, Actor, AuditRecord, NewSession, UserRecord};
 
 /// Who tried to sign in, from where: what the log line and the audit entry record.
-struct Attempt<'a> {
+pub(crate) struct Attempt<'a> {
     /// As typed, folded; attacker-chosen, so logged with escapes (`?`).
-    username: &'a str,
-    address: IpAddr,
-    client: ClientKind,
+    pub username: &'a str,
+    pub address: IpAddr,
+    pub client: ClientKind,
 }
 
 impl AppState {
@@ -90,6 +91,22 @@ impl AppState {
         if let Err(frozen) = maintenance::refuse_if_frozen(self, user.role, now).await {
             return Err(self.refused(&attempt, Some(user.id), frozen).await);
         }
+        self.open_session(&user, &attempt, user_agent, device_name, None)
+            .await
+    }
+
+    /// Opens a session for `user`, who proved who they are (a password here, or the
+    /// organisation's identity provider, see [`super::oidc`]): the oldest sessions past
+    /// the limit end in the same transaction; the sign-in is logged and audited.
+    pub(crate) async fn open_session(
+        &self,
+        user: &UserRecord,
+        attempt: &Attempt<'_>,
+        user_agent: Option<&str>,
+        device_name: Option<String>,
+        idp: Option<IdpSession>,
+    ) -> AppResult<LoginResponse> {
+        let now = crate::now_ms();
         let (token, token_hash) = secrets::new_token();
         let expires_at = now + self.config.session_ttl.as_millis() as i64;
         let session_id = Uuid::new_v4();
@@ -99,25 +116,26 @@ impl AppState {
                 &NewSession {
                     id: session_id,
                     user_id: user.id,
-                    client: request.client,
+                    client: attempt.client,
                     token_hash: &token_hash,
                     at: now,
                     expires_at,
-                    address: Some(address.to_string()),
+                    address: Some(attempt.address.to_string()),
                     user_agent: user_agent.map(|a| devices::plain(a, devices::USER_AGENT_MAX)),
                     device_name,
+                    idp,
                 },
                 self.config.sessions_per_user,
             )
             .await?;
-        tracing::info!(username = ?user.username, %address, client = request.client.as_str(), session = %session_id, "signed in");
+        tracing::info!(username = ?user.username, address = %attempt.address, client = attempt.client.as_str(), session = %session_id, "signed in");
         let actor = Actor {
             user_id: user.id,
             username: user.username.clone(),
             session_id,
             service_token: false,
         };
-        self.record_attempt(&attempt, &actor, AuditAction::SignIn, None)
+        self.record_attempt(attempt, &actor, AuditAction::SignIn, None)
             .await;
         if ended > 0 {
             tracing::info!(user = %user.username, sessions = ended, limit = self.config.sessions_per_user, "ended the oldest sessions past the limit");
@@ -131,10 +149,10 @@ impl AppState {
             session: Session {
                 id: session_id,
                 user_id: user.id,
-                username: user.username,
-                display_name: user.display_name,
+                username: user.username.clone(),
+                display_name: user.display_name.clone(),
                 role: user.role,
-                client: request.client,
+                client: attempt.client,
                 created_at: from_millis(now),
                 expires_at: from_millis(expires_at),
             },
@@ -142,7 +160,7 @@ impl AppState {
     }
 
     /// Logs and audits a refused sign-in, and gives back the refusal.
-    async fn refused(
+    pub(crate) async fn refused(
         &self,
         attempt: &Attempt<'_>,
         user_id: Option<Uuid>,

@@ -140,6 +140,9 @@ impl AppState {
                 Some(RevocationReason::SessionLimit) => {
                     "This oldest session ended when you signed in on another device."
                 }
+                Some(RevocationReason::ProviderLogout) => {
+                    "You signed out at your organisation's sign-in service."
+                }
                 Some(RevocationReason::PasswordChanged) => {
                     "The password was changed, so this session ended; use the new password."
                 }

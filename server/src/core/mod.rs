@@ -18,6 +18,7 @@ mod import_csv;
 pub mod listing;
 pub mod maintenance;
 pub mod notices;
+pub mod oidc;
 pub mod ratelimit;
 pub mod scim;
 pub mod secrets;
@@ -64,6 +65,8 @@ pub struct Config {
     pub login_queue: usize,
     /// The gate in front of existing web apps (off without hosts).
     pub gate: gate::config::GateConfig,
+    /// Identity providers people may sign in through.
+    pub oidc: oidc::config::OidcConfig,
 }
 
 impl Default for Config {
@@ -80,6 +83,7 @@ impl Default for Config {
             login_concurrency: cores(),
             login_queue: 2 * cores(),
             gate: gate::config::GateConfig::default(),
+            oidc: oidc::config::OidcConfig::default(),
         }
     }
 }
@@ -105,6 +109,8 @@ pub struct AppState {
     pub instance: Uuid,
     /// The gate's copy of the maintenance windows (see [`gate::freezes::FreezeCache`]).
     pub freezes: Arc<gate::freezes::FreezeCache>,
+    /// The identity providers, as discovered (see [`oidc`]).
+    pub oidc: Arc<oidc::Oidc>,
 }
 
 impl AppState {
@@ -120,6 +126,7 @@ impl AppState {
                 config.login_concurrency,
                 config.login_queue,
             )),
+            oidc: Arc::new(oidc::Oidc::new(&config.oidc)),
             config: Arc::new(config),
             events: tokio::sync::broadcast::channel(256).0,
             scheduler_wake: Arc::new(tokio::sync::Notify::new()),

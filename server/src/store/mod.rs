@@ -17,6 +17,7 @@ pub mod audit;
 mod db;
 pub mod import;
 pub mod maintenance;
+pub mod oidc;
 pub mod scim;
 pub mod sessions;
 mod sqlite_file;

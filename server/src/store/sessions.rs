@@ -546,14 +546,25 @@ pub struct NewSession<'a> {
     pub address: Option<String>,
     pub user_agent: Option<String>,
     pub device_name: Option<String>,
+    /// The identity provider's session this one came from (back-channel logout ends it).
+    pub idp: Option<IdpSession>,
+}
+
+/// A provider's session: which provider, whose (`sub`), and its `sid` if it sent one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdpSession {
+    pub provider: String,
+    pub subject: String,
+    pub sid: Option<String>,
 }
 
 /// Writes one session row inside `tx`: the only `INSERT INTO sessions`.
 pub async fn insert_session_in(tx: &mut Tx, session: &NewSession<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO sessions (id, token_hash, user_id, client, created_at, last_seen_at, \
-         expires_at, address, last_address, user_agent, device_name) \
-         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $7, $8, $9)",
+         expires_at, address, last_address, user_agent, device_name, idp_provider, \
+         idp_subject, idp_sid) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $7, $8, $9, $10, $11, $12)",
     )
     .bind(session.id.to_string())
     .bind(session.token_hash)
@@ -564,6 +575,9 @@ pub async fn insert_session_in(tx: &mut Tx, session: &NewSession<'_>) -> sqlx::R
     .bind(session.address.clone())
     .bind(session.user_agent.clone())
     .bind(session.device_name.clone())
+    .bind(session.idp.as_ref().map(|i| i.provider.clone()))
+    .bind(session.idp.as_ref().map(|i| i.subject.clone()))
+    .bind(session.idp.as_ref().and_then(|i| i.sid.clone()))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -8,6 +8,7 @@
 //! session token travels only in the cookie and is never logged.
 
 mod assets;
+mod oidc;
 mod pages;
 mod request;
 mod sign_in;
@@ -34,6 +35,12 @@ pub fn routes() -> Router<AppState> {
         .route(gate::STYLE, get(assets::style))
         .route(gate::NOTICES, get(assets::notices))
         .route(gate::MAINTENANCE, get(maintenance))
+        .route(gate::OIDC_START, get(oidc::start))
+        .route(gate::OIDC_CALLBACK, get(oidc::callback))
+        .route(
+            gate::OIDC_BACKCHANNEL_LOGOUT,
+            post(oidc::backchannel_logout),
+        )
 }
 
 /// The identity headers the app receives.

@@ -71,6 +71,10 @@ pub struct SignInPage<'a> {
     pub error: Option<&'a str>,
     /// Something to know first (signed out, maintenance).
     pub notice: Option<String>,
+    /// (name, display name) of each identity provider: a button each.
+    pub providers: Vec<(String, String)>,
+    /// Whether the password form shows.
+    pub password: bool,
 }
 
 pub fn sign_in(status: StatusCode, brand: &str, form: &SignInPage<'_>) -> Response {
@@ -100,23 +104,52 @@ pub fn sign_in(status: StatusCode, brand: &str, form: &SignInPage<'_>) -> Respon
             ""
         }
     };
-    let body = format!(
-        "{notice}<form method=\"post\" action=\"{action}\">\n\
-         <input type=\"hidden\" name=\"{rd}\" value=\"{return_to}\">\n\
-         <label for=\"username\">Username</label>\n\
-         <input id=\"username\" name=\"username\" value=\"{username}\" autocomplete=\"username\" \
-         autocapitalize=\"off\" spellcheck=\"false\" required{focus_user}>\n\
-         <label for=\"password\">Password</label>\n\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" \
-         required{focus_password}>\n{error}\
-         <button type=\"submit\">Sign in</button>\n</form>",
-        action = gate::SIGN_IN,
-        rd = gate::RETURN_TO,
-        return_to = escape(form.return_to),
-        username = escape(form.username),
-        focus_user = autofocus("username"),
-        focus_password = autofocus("password"),
-    );
+    let rd = url::form_urlencoded::byte_serialize(form.return_to.as_bytes()).collect::<String>();
+    let buttons: String = form
+        .providers
+        .iter()
+        .map(|(name, display)| {
+            format!(
+                "<a class=\"provider button\" data-provider=\"{name}\" href=\"{path}?{param}={rd}\">Sign in with {display}</a>\n",
+                name = escape(name),
+                path = escape(&gate::for_provider(gate::OIDC_START, name)),
+                param = gate::RETURN_TO,
+                display = escape(display),
+            )
+        })
+        .collect();
+    let providers = if buttons.is_empty() {
+        String::new()
+    } else {
+        format!("<div class=\"providers\">\n{buttons}</div>\n")
+    };
+    let separator = if !buttons.is_empty() && form.password {
+        "<p class=\"or\">or with your Curfew password</p>\n"
+    } else {
+        ""
+    };
+    let password_form = if form.password {
+        format!(
+            "<form method=\"post\" action=\"{action}\">\n\
+             <input type=\"hidden\" name=\"{rd_name}\" value=\"{return_to}\">\n\
+             <label for=\"username\">Username</label>\n\
+             <input id=\"username\" name=\"username\" value=\"{username}\" autocomplete=\"username\" \
+             autocapitalize=\"off\" spellcheck=\"false\" required{focus_user}>\n\
+             <label for=\"password\">Password</label>\n\
+             <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" \
+             required{focus_password}>\n\
+             <button type=\"submit\">Sign in</button>\n</form>",
+            action = gate::SIGN_IN,
+            rd_name = gate::RETURN_TO,
+            return_to = escape(form.return_to),
+            username = escape(form.username),
+            focus_user = autofocus("username"),
+            focus_password = autofocus("password"),
+        )
+    } else {
+        String::new()
+    };
+    let body = format!("{notice}{error}{providers}{separator}{password_form}");
     page(status, brand, "Sign in", &body)
 }
 

@@ -21,6 +21,8 @@ pub struct GateRequest {
     pub host: String,
     pub cookie: CookieKind,
     pub token: Option<String>,
+    /// The cookie of a sign-in on its way through an identity provider.
+    pub sign_in_browser: Option<String>,
     pub address: IpAddr,
     pub user_agent: Option<String>,
     origin: Option<String>,
@@ -69,14 +71,22 @@ impl FromRequestParts<AppState> for GateRequest {
         let cookie = state
             .gate_cookie(&host, secure)
             .map_err(|e| page_for(e, brand))?;
-        let token = headers
+        let cookies: Vec<(String, String)> = headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(cookie::Cookie::split_parse)
             .filter_map(Result::ok)
-            .find(|c| c.name() == cookie.name)
-            .map(|c| c.value().to_owned());
+            .map(|c| (c.name().to_owned(), c.value().to_owned()))
+            .collect();
+        let find = |name: &str| {
+            cookies
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        let token = find(cookie.name);
+        let sign_in_browser = find(&sign_in_cookie_name(cookie));
         let UserAgent(user_agent) = UserAgent::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
@@ -84,11 +94,30 @@ impl FromRequestParts<AppState> for GateRequest {
             host,
             cookie,
             token,
+            sign_in_browser,
             address: client_address(parts, state),
             user_agent,
             origin: text(&parts.headers, header::ORIGIN.as_str()),
             fetch_site: text(&parts.headers, "sec-fetch-site"),
         })
+    }
+}
+
+/// The cookie that binds a sign-in through a provider to the browser that started it:
+/// `__Host-` like the session's over HTTPS.
+pub(super) fn sign_in_cookie_name(session: CookieKind) -> String {
+    if session.secure {
+        "__Host-curfew_oidc".to_owned()
+    } else {
+        "curfew_oidc".to_owned()
+    }
+}
+
+impl GateRequest {
+    /// `https://host` or `http://host`: this request's origin as the browser sees it.
+    pub fn origin_url(&self) -> String {
+        let scheme = if self.cookie.secure { "https" } else { "http" };
+        format!("{scheme}://{}", self.host)
     }
 }
 

@@ -43,7 +43,7 @@ pub fn redirect_to_sign_in(uri: &str) -> Response {
     redirect(StatusCode::FOUND, &target)
 }
 
-fn redirect(status: StatusCode, location: &str) -> Response {
+pub(super) fn redirect(status: StatusCode, location: &str) -> Response {
     let mut response = status.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
@@ -52,6 +52,17 @@ fn redirect(status: StatusCode, location: &str) -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// The sign-in page's buttons and whether it has the password form.
+fn choices(state: &AppState) -> (Vec<(String, String)>, bool) {
+    let providers = state
+        .oidc
+        .providers
+        .iter()
+        .map(|p| (p.config.name.clone(), p.config.display_name.clone()))
+        .collect();
+    (providers, state.oidc.password_sign_in)
 }
 
 /// The sign-in page; straight back when the cookie is still a live session.
@@ -88,6 +99,8 @@ pub async fn page(
         &SignInPage {
             return_to: &return_to,
             notice,
+            providers: choices(&state).0,
+            password: choices(&state).1,
             ..SignInPage::default()
         },
     )
@@ -116,6 +129,15 @@ pub async fn submit(
         Ok(to) => to,
         Err(refused) => return page_for(refused, brand),
     };
+    if !state.oidc.password_sign_in {
+        return page_for(
+            AppError::forbidden(
+                "password_sign_in_off",
+                "Curfew passwords are not used here: sign in with your organisation's account (the button on the sign-in page).",
+            ),
+            brand,
+        );
+    }
     let login = LoginRequest {
         username: form.username.clone(),
         password: form.password,
@@ -150,6 +172,8 @@ pub async fn submit(
                     username: &form.username,
                     error: Some(&message),
                     notice: None,
+                    providers: choices(&state).0,
+                    password: choices(&state).1,
                 },
             );
             if let Some(seconds) = retry_after.filter(|_| kind != ErrorKind::BadInput) {
@@ -169,12 +193,29 @@ pub async fn sign_out(State(state): State<AppState>, request: GateRequest) -> Re
     if let Err(refused) = request.require_same_origin() {
         return page_for(refused, brand);
     }
+    let mut at_provider = None;
     if let Some(token) = request.token.as_deref() {
         if let Ok(caller) = state.authenticate(token, Some(request.address)).await {
             if let Err(fault) = state.logout_own(caller.session_id).await {
                 return page_for(fault, brand);
             }
+            let back = format!("{}{}", request.origin_url(), gate::SIGN_IN);
+            match state.provider_sign_out_url(caller.session_id, &back).await {
+                Ok(url) => at_provider = url,
+                Err(e) => {
+                    tracing::warn!(error = ?e, "could not send the browser to sign out at its provider")
+                }
+            }
         }
+    }
+    if let Some(url) = at_provider {
+        // Signed out here; the provider signs the browser out there, then sends it back.
+        let mut response = redirect(StatusCode::SEE_OTHER, &url);
+        let cleared = session_cookie(request.cookie, &state, "", 0);
+        if let Ok(value) = HeaderValue::from_str(&cleared) {
+            response.headers_mut().insert(header::SET_COOKIE, value);
+        }
+        return response;
     }
     let mut response = pages::sign_in(
         StatusCode::OK,
@@ -182,6 +223,8 @@ pub async fn sign_out(State(state): State<AppState>, request: GateRequest) -> Re
         &SignInPage {
             return_to: "/",
             notice: Some("You signed out.".into()),
+            providers: choices(&state).0,
+            password: choices(&state).1,
             ..SignInPage::default()
         },
     );
@@ -194,7 +237,12 @@ pub async fn sign_out(State(state): State<AppState>, request: GateRequest) -> Re
 
 /// The `Set-Cookie` value: `HttpOnly`, `SameSite=Lax`, on the whole host (or the
 /// configured domain), `Secure` whenever the name's prefix demands it.
-fn session_cookie(kind: CookieKind, state: &AppState, token: &str, max_age: u64) -> String {
+pub(super) fn session_cookie(
+    kind: CookieKind,
+    state: &AppState,
+    token: &str,
+    max_age: u64,
+) -> String {
     let mut cookie = format!(
         "{}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax",
         kind.name
