@@ -23,6 +23,10 @@ const COMMANDS: &[&str] = &[
     "end_session",
     "sign_in_throttles",
     "clear_sign_in_throttle",
+    "list_service_tokens",
+    "create_service_token",
+    "revoke_service_token",
+    "import_users",
 ];
 
 fn main() {

@@ -1,6 +1,6 @@
 // Curfew's admin UI, the entry module: it loads the contract's facts from the Rust side,
 // wires the views, routes between them and opens the shell after sign-in. The views live
-// in views/ (signin, users, accounts, maintenance, activity); what they share in lib/ (ipc, dom,
+// in views/ (signin, users, accounts, import, tokens, maintenance, activity); what they share in lib/ (ipc, dom,
 // format, dialog, state). The page talks only to the Rust side through Tauri commands:
 // the server token never reaches it.
 
@@ -12,16 +12,19 @@ import { enterMaintenance, reloadMaintenance, showMaintenance, wireMaintenance }
 import { showSignIn, wireSignIn } from "./views/signin.js";
 import { clearUsers, enterUsers, refreshUsers, reloadUsers, wireUsers } from "./views/users.js";
 import { refreshDetail, refreshThrottles } from "./views/accounts.js";
+import { enterImport, wireImport } from "./views/import.js";
+import { reloadTokens, wireTokens } from "./views/tokens.js";
 
-const VIEWS = ["users", "maintenance", "activity"];
+const VIEWS = ["users", "tokens", "maintenance", "activity"];
 
 function route() {
-  const view = { "#activity": "activity", "#maintenance": "maintenance" }[location.hash] ?? "users";
+  const view = { "#activity": "activity", "#maintenance": "maintenance", "#tokens": "tokens" }[location.hash] ?? "users";
   for (const name of VIEWS) {
     $(`${name}-view`).hidden = name !== view;
     $(`nav-${name}`).toggleAttribute("aria-current", name === view);
   }
   if (view === "activity") reloadAudit();
+  if (view === "tokens") reloadTokens();
   if (view === "users") refreshThrottles();
   if (view === "maintenance") {
     showMaintenance();
@@ -37,6 +40,7 @@ function enterShell(session) {
   $("whoami").textContent = `${host} · signed in as ${session.username} (${session.role})`;
   enterUsers(session);
   enterMaintenance(session);
+  enterImport();
   route();
   clearUsers();
   $("summary").textContent = "";
@@ -72,6 +76,8 @@ function wire() {
   wireUsers();
   wireMaintenance();
   wireActivity();
+  wireTokens();
+  wireImport(() => refreshUsers());
   $("signout").addEventListener("click", async () => {
     try {
       await withButton($("signout"), () => call("sign_out"));

@@ -8,6 +8,9 @@ use curfew::api::{
     SessionSummary, SignInThrottles, UserDeleted, UserFilter, UserPage, UserQuery, UserSessions,
     UserStatusChange, UserUpdate,
 };
+use curfew::api::{
+    CreatedServiceToken, ImportReport, NewServiceToken, ServiceToken, ServiceTokenList,
+};
 use curfew::limits::{MESSAGE_MAX, SEARCH_MAX};
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
@@ -298,5 +301,56 @@ pub async fn end_maintenance(state: State<'_, AppState>, id: Uuid) -> Result<Mai
     let client = state.client().await?;
     state
         .checked(&client, client.end_maintenance(id).await)
+        .await
+}
+
+#[tauri::command]
+#[instrument(skip_all, err(Debug))]
+pub async fn list_service_tokens(state: State<'_, AppState>) -> Result<ServiceTokenList> {
+    let client = state.client().await?;
+    state.checked(&client, client.service_tokens().await).await
+}
+
+/// Makes a service token. Unlike the administrator's own token, this one is for the
+/// administrator to copy into a script: it goes to the page once, to be shown once.
+#[tauri::command]
+#[instrument(skip(state, request), fields(name = %request.name, scopes = ?request.scopes), err(Debug))]
+pub async fn create_service_token(
+    state: State<'_, AppState>,
+    request: NewServiceToken,
+) -> Result<CreatedServiceToken> {
+    let client = state.client().await?;
+    state
+        .checked(&client, client.create_service_token(&request).await)
+        .await
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub async fn revoke_service_token(state: State<'_, AppState>, id: Uuid) -> Result<ServiceToken> {
+    let client = state.client().await?;
+    state
+        .checked(&client, client.revoke_service_token(id).await)
+        .await
+}
+
+/// Previews (`dry_run`) or applies a CSV file the page read; its rows (names, emails)
+/// are not traced, only its size.
+#[tauri::command]
+#[instrument(skip(state, csv), fields(bytes = csv.len()), err(Debug))]
+pub async fn import_users(
+    state: State<'_, AppState>,
+    csv: String,
+    dry_run: bool,
+) -> Result<ImportReport> {
+    if csv.len() > curfew::limits::IMPORT_BODY_LIMIT_BYTES {
+        return Err(Error::InvalidInput(format!(
+            "The file is larger than {} MiB; split it into smaller files.",
+            curfew::limits::IMPORT_BODY_LIMIT_BYTES / (1024 * 1024)
+        )));
+    }
+    let client = state.client().await?;
+    state
+        .checked(&client, client.import_users(csv, dry_run).await)
         .await
 }

@@ -20,6 +20,12 @@ pub struct Contract {
     pub admin_events: &'static [&'static str],
     /// A refused sign-in's `reason` code (as the audit records it) → why, in words.
     pub sign_in_refusals: BTreeMap<&'static str, &'static str>,
+    /// Each service token scope, in order, with what it allows in words.
+    pub token_scopes: Vec<(&'static str, &'static str)>,
+    /// A service token's name: at most this many characters.
+    pub token_name_max: usize,
+    /// The columns a CSV import may have (`username` is required).
+    pub import_columns: &'static [&'static str],
     pub channels: Channels,
 }
 
@@ -50,6 +56,12 @@ impl Contract {
                 .collect(),
             admin_events: &AdminEvent::EVENT_NAMES,
             sign_in_refusals: SIGN_IN_REFUSALS.into_iter().collect(),
+            token_scopes: curfew::api::TokenScope::ALL
+                .iter()
+                .map(|scope| (scope.as_str(), scope.describe()))
+                .collect(),
+            token_name_max: curfew::api::tokens::TOKEN_NAME_MAX,
+            import_columns: &curfew::api::IMPORT_COLUMNS,
             channels: Channels {
                 admin_event: ADMIN_EVENT,
                 signed_out: SIGNED_OUT,

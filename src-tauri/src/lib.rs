@@ -43,6 +43,10 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         commands::end_session,
         commands::sign_in_throttles,
         commands::clear_sign_in_throttle,
+        commands::list_service_tokens,
+        commands::create_service_token,
+        commands::revoke_service_token,
+        commands::import_users,
     ])
 }
 

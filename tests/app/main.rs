@@ -14,5 +14,6 @@ mod driver;
 mod journeys;
 mod maintenance;
 mod many_users;
+mod tokens_import;
 mod tray;
 mod trust;

@@ -38,7 +38,7 @@ function auditRow(entry) {
     ?? (ON_EVERYONE.has(entry.action) ? plural(entry.users_affected, "user", "users") : "");
   return el("tr", { "data-action": entry.action },
     when,
-    el("td", { text: entry.actor_username }),
+    el("td", { text: entry.actor_kind === "service_token" ? `${entry.actor_username} (service token)` : entry.actor_username }),
     el("td", { class: "action", text: detail }),
     el("td", { text: target }),
     // A sign-in ends no session: its cell stays empty rather than saying 0.
