@@ -110,7 +110,7 @@ pub struct AppState {
     /// The gate's copy of the maintenance windows (see [`gate::freezes::FreezeCache`]).
     pub freezes: Arc<gate::freezes::FreezeCache>,
     /// The identity providers, as discovered (see [`oidc`]).
-    pub oidc: Arc<oidc::Oidc>,
+    pub oidc: Arc<oidc::runtime::Oidc>,
 }
 
 impl AppState {
@@ -126,7 +126,7 @@ impl AppState {
                 config.login_concurrency,
                 config.login_queue,
             )),
-            oidc: Arc::new(oidc::Oidc::new(&config.oidc)),
+            oidc: Arc::new(oidc::runtime::Oidc::new(&config.oidc)),
             config: Arc::new(config),
             events: tokio::sync::broadcast::channel(256).0,
             scheduler_wake: Arc::new(tokio::sync::Notify::new()),

@@ -15,7 +15,7 @@ use openidconnect::{
 use serde_json::{Map, Value};
 
 use super::identity::ProviderUser;
-use super::{Oidc, Provider, PENDING_FOR_MS, PENDING_MAX};
+use super::runtime::{Oidc, Provider, PENDING_FOR_MS, PENDING_MAX};
 use crate::core::auth::Attempt;
 use crate::core::secrets::{hash_token, new_token};
 use crate::core::{maintenance, AppError, AppResult, AppState, ErrorKind};

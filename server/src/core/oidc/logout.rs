@@ -13,7 +13,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Discovered, Provider};
+use super::runtime::{Discovered, Provider};
 use crate::core::signal::Signal;
 use crate::core::{AppError, AppResult, AppState};
 
