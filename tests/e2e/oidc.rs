@@ -7,7 +7,9 @@
 //! provider's own logout page ends the Curfew session by back-channel logout and the open
 //! page shows it; deactivated, she is refused. olga gets the admin role from her group;
 //! a replayed callback is refused; signing out of the gate signs out at the provider;
-//! nobody (not provisioned) is told to ask the administrator. Screenshots are
+//! nobody (not provisioned) is told to ask the administrator; ID tokens the provider spoils
+//! (tampered, unsigned, for another audience, expired, another nonce or issuer) are
+//! refused with a page. Screenshots are
 //! `target/e2e-screenshots/oidc-*.png`.
 
 // The gate tests' browser, compiled here too (it is private to their module).
@@ -72,6 +74,21 @@ async fn provider_login(b: &Browser, account: &str) {
     b.until_path("/interaction/").await;
     b.fill("#op-login", account).await;
     b.click("#op-login-submit").await;
+}
+
+/// The gate's callback path for the provider.
+fn callback_path() -> String {
+    format!("/.curfew/oidc/{PROVIDER}/callback")
+}
+
+/// The browser holds no gate session cookie but the one it had before (an ended
+/// session's, which the gate may leave in place).
+async fn assert_no_new_session(b: &Browser, before: Option<String>) {
+    let now = b.session_cookie().await;
+    assert!(
+        now.is_none() || now == before,
+        "a refused sign-in set a session cookie: {now:?}"
+    );
 }
 
 /// Waits until the browser is back on the gate (any page of `gate.url`).
@@ -212,15 +229,15 @@ async fn oidc_sign_in_and_every_way_out() {
 
     // Deactivated in Curfew, she cannot sign in through the provider.
     admin.deactivate(maria).await.unwrap();
+    let stale = b.session_cookie().await;
     provider_login(&b, "maria").await;
-    until_on(&b, &gate.url).await;
-    b.text("body", "").await;
+    b.until_path(&callback_path()).await;
     let status = page_status(&b).await;
     let body = b.text("body", "").await;
     shots.take(&b, "deactivated").await;
     assert_eq!(status, 403, "a deactivated user: {body}");
     assert!(!body.contains("Hello"), "{body}");
-    assert!(b.session_cookie().await.is_none(), "no session cookie");
+    assert_no_new_session(&b, stale).await;
     b.close().await;
 }
 
@@ -310,9 +327,10 @@ async fn oidc_roles_replays_and_refusals() {
     b.until_path("/.curfew/sign-in").await;
 
     // (4) nobody is at the provider but not in Curfew (create_users = false).
+    let stale = b.session_cookie().await;
     click_provider(&b).await;
     provider_login(&b, "nobody").await;
-    until_on(&b, &gate.url).await;
+    b.until_path(&callback_path()).await;
     let body = b.text("body", "").await;
     let status = page_status(&b).await;
     shots.take(&b, "not-provisioned").await;
@@ -321,7 +339,7 @@ async fn oidc_roles_replays_and_refusals() {
         "{body:?}"
     );
     assert_eq!(status, 403, "{body}");
-    assert!(b.session_cookie().await.is_none(), "no session cookie");
+    assert_no_new_session(&b, stale).await;
     let users = admin
         .users(&curfew::api::UserQuery {
             q: Some("nobody".into()),
@@ -336,5 +354,75 @@ async fn oidc_roles_replays_and_refusals() {
     let (status, ended) = gate.idp.end_sessions_of("nobody").await;
     assert_eq!(status, 200, "{ended}\n{}", gate.logs());
     assert_eq!(ended["ended"], 1, "{ended}");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_bad_id_tokens_are_refused() {
+    let gate = OidcGate::start();
+    let admin = gate.admin().await;
+    let maria = gate
+        .provision(
+            &admin,
+            "maria",
+            "Maria Chen",
+            "maria@example.org",
+            Role::Member,
+        )
+        .await;
+    let b = Browser::open("oidc").await;
+    let mut shots = Shots {
+        test: "tokens",
+        step: 0,
+    };
+    // A good sign-in first, then out of Curfew only: the provider's session lives, so
+    // each attempt below goes straight from the button to the callback.
+    b.goto(&format!("{}/", gate.url)).await;
+    b.until_path("/.curfew/sign-in").await;
+    click_provider(&b).await;
+    provider_login(&b, "maria").await;
+    b.text("#hello", "Hello, maria").await;
+    admin.logout_user(maria).await.unwrap();
+
+    for how in [
+        "tampered", "unsigned", "audience", "expired", "nonce", "issuer",
+    ] {
+        gate.idp.spoil_next_id_token(how).await;
+        let spoiled = gate.idp.events("spoiled").len();
+        b.goto(&format!("{}/", gate.url)).await;
+        b.until_path("/.curfew/sign-in").await;
+        let stale = b.session_cookie().await;
+        click_provider(&b).await;
+        let at = b.until_path(&callback_path()).await;
+        let body = b.text("body", "").await;
+        let status = page_status(&b).await;
+        shots.take(&b, how).await;
+        let event = gate
+            .idp
+            .until_event("spoiled", spoiled, Duration::from_secs(5))
+            .await;
+        assert_eq!(event["how"], how, "the provider spoiled {event}");
+        assert_eq!(at.path(), callback_path(), "{how}: refused at the callback");
+        assert!(
+            (400..600).contains(&status),
+            "{how}: a bad ID token answered {status}: {body}"
+        );
+        assert!(
+            !body.trim().is_empty() && !body.contains("Hello"),
+            "{how}: a page that says why: {body:?}"
+        );
+        assert_no_new_session(&b, stale).await;
+        let sessions = admin.user_sessions(maria).await.unwrap().sessions;
+        assert!(
+            sessions.iter().all(|s| s.client != ClientKind::Web),
+            "{how}: a session from a bad token: {sessions:?}"
+        );
+    }
+
+    // The same way with a good token signs her in: the refusals were the tokens'.
+    b.goto(&format!("{}/", gate.url)).await;
+    b.until_path("/.curfew/sign-in").await;
+    click_provider(&b).await;
+    b.text("#hello", "Hello, maria").await;
     b.close().await;
 }

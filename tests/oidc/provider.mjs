@@ -20,10 +20,16 @@
 // (the issuer). Every later line is one event as JSON (a sign-in, each redirect back to
 // the client with its code and state, a back-channel logout and its outcome).
 //
-// Besides the provider's own endpoints: `POST /testing/end-session` with the form
-// `account=ID` ends that person's sessions at the provider as its own logout page would
-// (a signed logout token to each client's back-channel logout URI), and answers 200 with
-// the number of sessions ended, or 502 if a client refused the logout token.
+// Besides the provider's own endpoints, two for the tests:
+// - `POST /testing/end-session` with the form `account=ID` ends that person's sessions at
+//   the provider as its own logout page would (a signed logout token to each client's
+//   back-channel logout URI), and answers 200 with the number of sessions ended, or 502
+//   if a client refused the logout token.
+// - `POST /testing/spoil-next-id-token` with the form `how=MODE` makes the token
+//   endpoint's next answer carry a bad ID token, as a broken or hostile provider would:
+//   `tampered` (a claim changed after signing), `unsigned` (alg none), `audience` (signed
+//   for another client), `expired`, `nonce` (not the one sent), `issuer` (another one).
+//   The others are signed with the provider's real key.
 
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -173,6 +179,41 @@ for (const name of ['server_error', 'grant.error', 'authorization.error', 'end_s
   provider.on(name, (ctx, err) => log(name, { error: err.message, description: err.error_description }));
 }
 
+// How the next ID token is spoiled (once), if at all.
+let spoil = null;
+const SPOILERS = {
+  tampered: async (token) => {
+    const [header, payload, signature] = token.split('.');
+    const claims = JSON.parse(new TextDecoder().decode(jose.base64url.decode(payload)));
+    const changed = jose.base64url.encode(JSON.stringify({ ...claims, sub: 'olga', email: 'olga@example.org' }));
+    return `${header}.${changed}.${signature}`;
+  },
+  unsigned: async (token) => {
+    const claims = jose.decodeJwt(token);
+    return new jose.UnsecuredJWT(claims).encode();
+  },
+  audience: (token) => resign(token, { aud: 'another-client' }),
+  expired: (token) => {
+    const now = Math.floor(Date.now() / 1000);
+    return resign(token, { iat: now - 7200, exp: now - 3600 });
+  },
+  nonce: (token) => resign(token, { nonce: 'not-the-nonce-sent' }),
+  issuer: (token) => resign(token, { iss: 'http://127.0.0.1:9' }),
+};
+const resign = (token, changes) => new jose.SignJWT({ ...jose.decodeJwt(token), ...changes })
+  .setProtectedHeader({ alg: 'RS256', kid: signingKey.kid })
+  .sign(privateKey);
+
+provider.use(async (ctx, next) => {
+  await next();
+  if (spoil && ctx.path === '/token' && ctx.status === 200 && ctx.body?.id_token) {
+    const how = spoil;
+    spoil = null;
+    ctx.body = { ...ctx.body, id_token: await SPOILERS[how](ctx.body.id_token) };
+    log('spoiled', { how });
+  }
+});
+
 // Every redirect back to the client, with its code and state: a test replays one.
 provider.use(async (ctx, next) => {
   await next();
@@ -253,6 +294,13 @@ server.on('request', async (req, res) => {
     const match = pathname.match(/^\/interaction\/([^/]+)(?:\/(login))?$/);
     if (match) return await interaction(req, res, match[1], match[2]);
     if (pathname === '/testing/end-session' && req.method === 'POST') return await endSessions(req, res);
+    if (pathname === '/testing/spoil-next-id-token' && req.method === 'POST') {
+      const how = (await readForm(req)).get('how');
+      if (!SPOILERS[how]) return send(res, 400, `spoil how? one of ${Object.keys(SPOILERS).join(', ')}`);
+      spoil = how;
+      res.writeHead(204);
+      return res.end();
+    }
     return callback(req, res);
   } catch (err) {
     log('error', { path: pathname, error: err.message });

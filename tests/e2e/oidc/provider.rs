@@ -140,6 +140,19 @@ impl IdentityProvider {
         }
     }
 
+    /// Makes the token endpoint's next answer carry a bad ID token (`tampered`,
+    /// `unsigned`, `audience`, `expired`, `nonce`, `issuer`: see provider.mjs).
+    pub async fn spoil_next_id_token(&self, how: &str) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/testing/spoil-next-id-token", self.issuer))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("how={how}"))
+            .send()
+            .await
+            .expect("the provider's /testing/spoil-next-id-token");
+        assert_eq!(response.status(), 204, "spoil {how}");
+    }
+
     /// Ends `account`'s sessions at the provider from its side (its own back-channel
     /// logout to each client): the status and `{ended, failed}`.
     pub async fn end_sessions_of(&self, account: &str) -> (u16, Value) {
