@@ -4,7 +4,6 @@
 //! and the third-party web app behind them (`tests/gate/webapp/`, Django on waitress).
 //! Each process is a child of the caller, stopped with SIGTERM when its guard goes.
 
-use std::io::Read;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -254,27 +253,4 @@ pub fn start_webapp(dir: &Path, port: u16, banner_tag: bool) -> Result<Process, 
     ]);
     env(&mut serve);
     Process::spawn("the office app", &mut serve, dir.join("webapp.log"))?.wait_for_port(port)
-}
-
-/// One plain HTTP/1.1 GET on loopback (no client library): the status line and the body.
-pub fn http_get(port: u16, path: &str) -> Result<(String, String), String> {
-    use std::io::Write;
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .map_err(|e| e.to_string())?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| e.to_string())?;
-    let mut answer = String::new();
-    stream
-        .read_to_string(&mut answer)
-        .map_err(|e| e.to_string())?;
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-    Ok((
-        head.lines().next().unwrap_or_default().to_owned(),
-        body.to_owned(),
-    ))
 }
