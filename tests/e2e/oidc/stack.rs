@@ -44,6 +44,8 @@ client_secret_file = "{secret}"
 link_by_email = true
 create_users = false
 role_claim = "groups"
+# The provider releases groups for the groups scope only.
+scopes = ["openid", "email", "profile", "groups"]
 rp_logout = true
 
 [provider.roles]

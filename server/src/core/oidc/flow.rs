@@ -210,7 +210,6 @@ impl AppState {
             .request_async(&http)
             .await
             .map_err(|e| failed(format!("the code exchange failed: {e}")))?;
-        let _ = tokens.access_token();
         let Some(id_token) = openidconnect::TokenResponse::id_token(&tokens) else {
             return Err(failed("no ID token came back".into()));
         };
@@ -231,8 +230,30 @@ impl AppState {
             Err(e) => Err(failed(format!("the ID token is not valid: {e}"))),
         };
         verified?;
-        let claims =
+        let mut claims =
             payload(&id_token.to_string()).ok_or_else(|| failed("unreadable claims".into()))?;
+        let missing = provider
+            .config
+            .role_claim
+            .iter()
+            .map(String::as_str)
+            .chain(["email"])
+            .any(|c| !claims.contains_key(c));
+        if missing {
+            // Some providers (Okta, oidc-provider by default) keep claims like groups for
+            // userinfo only: fill in what the ID token left out, for the same subject.
+            if let Some(extra) = self
+                .oidc
+                .user_info(&discovered, tokens.access_token().secret())
+                .await
+            {
+                if extra.get("sub") == claims.get("sub") {
+                    for (name, value) in extra {
+                        claims.entry(name).or_insert(value);
+                    }
+                }
+            }
+        }
         ProviderUser::from_claims(&provider.config, &claims)
             .ok_or_else(|| failed("the ID token names no subject".into()))
     }

@@ -152,13 +152,13 @@ impl AppState {
         Ok(users.len())
     }
 
-    /// Where to send a browser whose gate session `session_id` ended, to sign out at its
+    /// The provider's name and where to send a browser whose gate session `session_id` ended, to sign out at its
     /// provider too (when that provider has `rp_logout` and an end-session endpoint).
     pub async fn provider_sign_out_url(
         &self,
         session_id: Uuid,
         post_logout_redirect: &str,
-    ) -> AppResult<Option<String>> {
+    ) -> AppResult<Option<(String, String)>> {
         let Some(name) = self.store.session_provider(session_id).await? else {
             return Ok(None);
         };
@@ -184,6 +184,9 @@ impl AppState {
         {
             request = request.set_post_logout_redirect_uri(back);
         }
-        Ok(Some(request.http_get_url().to_string()))
+        Ok(Some((
+            provider.config.display_name.clone(),
+            request.http_get_url().to_string(),
+        )))
     }
 }

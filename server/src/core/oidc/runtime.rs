@@ -172,6 +172,28 @@ impl Oidc {
         Ok(found)
     }
 
+    /// The userinfo claims for `access_token`, if the provider has the endpoint and
+    /// answers with JSON (a signed userinfo answer is left alone).
+    pub(super) async fn user_info(
+        &self,
+        discovered: &Discovered,
+        access_token: &str,
+    ) -> Option<serde_json::Map<String, serde_json::Value>> {
+        let endpoint = discovered.metadata.userinfo_endpoint()?;
+        let answer = self
+            .http
+            .get(endpoint.url().as_str())
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .ok()?;
+        if !answer.status().is_success() {
+            tracing::warn!(status = %answer.status(), "the identity provider's userinfo answered with an error");
+            return None;
+        }
+        answer.json().await.ok()
+    }
+
     /// The relying-party client for `provider`, answering at `redirect_uri`.
     pub(super) fn rp_client(
         provider: &Provider,

@@ -30,12 +30,23 @@ pub fn escape(text: &str) -> String {
 
 /// A whole page: `title` and `body` (already HTML) under the organisation's name.
 fn page(status: StatusCode, brand: &str, title: &str, body: &str) -> Response {
+    page_with_head(status, brand, title, body, "")
+}
+
+/// A whole page with more in its `<head>` (already HTML).
+fn page_with_head(
+    status: StatusCode,
+    brand: &str,
+    title: &str,
+    body: &str,
+    head: &str,
+) -> Response {
     let html = format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"color-scheme\" content=\"light dark\">\n\
          <title>{title} · {brand}</title>\n<link rel=\"stylesheet\" href=\"{style}\">\n\
-         </head>\n<body>\n<main>\n<section class=\"card\">\n\
+         {head}</head>\n<body>\n<main>\n<section class=\"card\">\n\
          <p class=\"brand\">{brand}</p>\n<h1>{title}</h1>\n{body}\n</section>\n</main>\n\
          </body>\n</html>\n",
         title = escape(title),
@@ -180,6 +191,20 @@ pub fn maintenance(brand: &str, now: &MaintenanceNow) -> Response {
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(now.retry_after));
     response
+}
+
+/// Signed out here; on to the provider to sign out there too. A page that moves on by
+/// itself (a redirect answering a form would be refused by an app whose CSP has
+/// `form-action 'self'`), with a link for a browser that does not.
+pub fn signed_out_going_to(brand: &str, provider: &str, url: &str) -> Response {
+    let url = escape(url);
+    let body = format!(
+        "<p class=\"notice\" role=\"status\">You signed out. Signing you out at {provider} too…</p>\n\
+         <p><a id=\"continue\" href=\"{url}\">Continue to {provider}</a></p>",
+        provider = escape(provider)
+    );
+    let head = format!("<meta http-equiv=\"refresh\" content=\"0;url={url}\">\n");
+    page_with_head(StatusCode::OK, brand, "Signing out", &body, &head)
 }
 
 /// No maintenance now: the page says so and leads back.

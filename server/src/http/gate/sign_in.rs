@@ -201,16 +201,16 @@ pub async fn sign_out(State(state): State<AppState>, request: GateRequest) -> Re
             }
             let back = format!("{}{}", request.origin_url(), gate::SIGN_IN);
             match state.provider_sign_out_url(caller.session_id, &back).await {
-                Ok(url) => at_provider = url,
+                Ok(found) => at_provider = found,
                 Err(e) => {
                     tracing::warn!(error = ?e, "could not send the browser to sign out at its provider")
                 }
             }
         }
     }
-    if let Some(url) = at_provider {
+    if let Some((provider, url)) = at_provider {
         // Signed out here; the provider signs the browser out there, then sends it back.
-        let mut response = redirect(StatusCode::SEE_OTHER, &url);
+        let mut response = pages::signed_out_going_to(brand, &provider, &url);
         let cleared = session_cookie(request.cookie, &state, "", 0);
         if let Ok(value) = HeaderValue::from_str(&cleared) {
             response.headers_mut().insert(header::SET_COOKIE, value);
