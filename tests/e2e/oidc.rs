@@ -91,6 +91,28 @@ async fn assert_no_new_session(b: &Browser, before: Option<String>) {
     );
 }
 
+/// Waits until the page's path starts with `path`, failing at once if the app's CSP blocked
+/// the way there (its script records every violation).
+async fn until_path_unblocked(b: &Browser, path: &str) -> url::Url {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let url = b.url().await;
+        if url.path().starts_with(path) {
+            return url;
+        }
+        let blocked = b
+            .js("return window.officeCspViolations?.join('; ') ?? '';")
+            .await;
+        let blocked = blocked.as_str().unwrap_or_default();
+        assert!(
+            blocked.is_empty(),
+            "the app's CSP blocked the way to {path} (at {url}): {blocked}"
+        );
+        assert!(Instant::now() < deadline, "never reached {path}; at {url}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Waits until the browser is back on the gate (any page of `gate.url`).
 async fn until_on(b: &Browser, base: &str) -> url::Url {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -272,7 +294,8 @@ async fn oidc_roles_replays_and_refusals() {
     assert_eq!(
         groups.trim(),
         "admin",
-        "Remote-Groups from the group mapping"
+        "Remote-Groups from the group mapping\n{}",
+        gate.logs()
     );
 
     // (5) The same callback (code and state) a second time, in the same browser: refused
@@ -296,33 +319,16 @@ async fn oidc_roles_replays_and_refusals() {
         "a page that says why: {body:?}"
     );
 
-    // Signing out of the gate signs out at the provider too (RP-initiated logout): the
-    // provider's end-session endpoint with the client and where to come back.
+    // The provider ends olga's session from its side (its back-channel logout, sent by
+    // the provider's own code): the gate session ends and the open page shows it.
     b.goto(&format!("{}/", gate.url)).await;
     b.text("#hello", "Hello, olga").await;
-    b.js(
-        "const f = document.createElement('form'); f.method = 'post'; \
-          f.action = '/.curfew/sign-out'; document.body.append(f); f.submit(); return null;",
-    )
-    .await;
-    let end = b.until_path("/session/end").await;
-    assert!(end.as_str().starts_with(&gate.idp.issuer), "{end}");
-    let param = |name: &str| {
-        end.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
-    assert_eq!(param("client_id").as_deref(), Some("curfew"), "{end}");
-    let back = param("post_logout_redirect_uri").unwrap_or_default();
-    assert!(
-        back.starts_with(&gate.url),
-        "post_logout_redirect_uri {back:?}"
-    );
-    b.text("body", "Sign out of Test IdP?").await;
-    shots.take(&b, "rp-logout-confirm").await;
-    b.click("#op-logout-yes").await;
-    until_on(&b, &gate.url).await;
-    shots.take(&b, "rp-logout-back").await;
+    let (status, ended) = gate.idp.end_sessions_of("olga").await;
+    assert_eq!(status, 200, "{ended}\n{}", gate.logs());
+    assert_eq!(ended["ended"], 1, "{ended}");
+    b.until_banner(OVERLAY, "Sign in again", OVERLAY_WITHIN)
+        .await;
+    shots.take(&b, "provider-ended-overlay").await;
     b.goto(&format!("{}/", gate.url)).await;
     b.until_path("/.curfew/sign-in").await;
 
@@ -354,6 +360,43 @@ async fn oidc_roles_replays_and_refusals() {
     let (status, ended) = gate.idp.end_sessions_of("nobody").await;
     assert_eq!(status, 200, "{ended}\n{}", gate.logs());
     assert_eq!(ended["ended"], 1, "{ended}");
+
+    // Last, signing out of the gate signs out at the provider too (RP-initiated logout):
+    // from the app's page, the provider's end-session endpoint with the client and where
+    // to come back; confirmed there, back on the gate.
+    b.goto(&format!("{}/", gate.url)).await;
+    b.until_path("/.curfew/sign-in").await;
+    click_provider(&b).await;
+    provider_login(&b, "olga").await;
+    b.text("#hello", "Hello, olga").await;
+    b.js(
+        "const f = document.createElement('form'); f.method = 'post'; \
+          f.action = '/.curfew/sign-out'; document.body.append(f); f.submit(); return null;",
+    )
+    .await;
+    let end = until_path_unblocked(&b, "/session/end").await;
+    assert!(end.as_str().starts_with(&gate.idp.issuer), "{end}");
+    let param = |name: &str| {
+        end.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(param("client_id").as_deref(), Some("curfew"), "{end}");
+    let back = param("post_logout_redirect_uri").unwrap_or_default();
+    assert!(
+        back.starts_with(&gate.url),
+        "post_logout_redirect_uri {back:?}"
+    );
+    b.text("body", "Sign out of Test IdP?").await;
+    shots.take(&b, "rp-logout-confirm").await;
+    b.click("#op-logout-yes").await;
+    until_on(&b, &gate.url).await;
+    shots.take(&b, "rp-logout-back").await;
+    b.goto(&format!("{}/", gate.url)).await;
+    b.until_path("/.curfew/sign-in").await;
+    // Signed out there too: the provider's login page this time.
+    click_provider(&b).await;
+    b.until_path("/interaction/").await;
     b.close().await;
 }
 
