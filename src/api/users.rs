@@ -59,6 +59,13 @@ pub struct AdminUser {
     pub last_seen_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub email: Option<String>,
+    /// Whether the account has a Curfew password (without one it signs in only through
+    /// an identity provider).
+    #[serde(default)]
+    pub has_password: bool,
+    /// The identity providers it signs in through, by the name their sign-in button shows.
+    #[serde(default)]
+    pub providers: Vec<String>,
 }
 
 /// A page of users; `next_cursor` is absent on the last page.

@@ -300,6 +300,14 @@ async function logoutFromDetail(user) {
 }
 
 /** Fills the detail dialog with `user` (opening it if closed). */
+/** "Signs in with a password and Okta", "Signs in with Okta only", "Cannot sign in yet…". */
+export function signInWords(user) {
+  const ways = [...(user.has_password ? ["a password"] : []), ...(user.providers ?? [])];
+  if (!ways.length) return "Cannot sign in yet: no password and no identity provider. Reset the password to give one.";
+  const list = ways.length === 1 ? ways[0] : `${ways.slice(0, -1).join(", ")} and ${ways[ways.length - 1]}`;
+  return `Signs in with ${list}${!user.has_password ? " only" : ""}.`;
+}
+
 function showDetail(user) {
   state.detailUser = user;
   $("ud-title").textContent = `${user.display_name} (${user.username})`;
@@ -308,6 +316,7 @@ function showDetail(user) {
     user.status === "deactivated" ? "deactivated" : "active",
     user.email ? `email ${user.email}` : "no email",
   ].join(" · ");
+  $("ud-sign-in").textContent = signInWords(user);
   const manage = can("manage_users");
   const own = user.username === state.session.username;
   for (const id of ["ud-edit", "ud-reset", "ud-delete"]) {

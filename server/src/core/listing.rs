@@ -6,8 +6,8 @@
 
 use base64::Engine;
 use curfew::api::{
-    AuditAction, AuditCategory, AuditEntry, AuditPage, AuditQuery, MaintenanceList, SessionSummary,
-    UserPage, UserQuery,
+    AdminUser, AuditAction, AuditCategory, AuditEntry, AuditPage, AuditQuery, MaintenanceList,
+    SessionSummary, UserPage, UserQuery,
 };
 use uuid::Uuid;
 
@@ -44,10 +44,31 @@ impl AppState {
             .then(|| rows.last())
             .flatten()
             .map(|(_, c)| encode_cursor(&[&c.sort_key, &c.username]));
-        Ok(UserPage {
-            users: rows.into_iter().map(|(user, _)| user).collect(),
-            next_cursor,
-        })
+        let mut users: Vec<AdminUser> = rows.into_iter().map(|(user, _)| user).collect();
+        self.with_providers(&mut users).await?;
+        Ok(UserPage { users, next_cursor })
+    }
+
+    /// Fills in the identity providers each user signs in through, by the names their
+    /// buttons show (a provider no longer configured keeps its short name).
+    pub(crate) async fn with_providers(&self, users: &mut [AdminUser]) -> AppResult<()> {
+        let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        for (user_id, provider) in self.store.identities_of(&ids).await? {
+            let shown = self
+                .oidc
+                .providers
+                .iter()
+                .find(|p| p.config.name == provider)
+                .map(|p| p.config.display_name.clone())
+                .unwrap_or(provider);
+            if let Some(user) = users.iter_mut().find(|u| u.id == user_id) {
+                user.providers.push(shown);
+            }
+        }
+        Ok(())
     }
 
     /// Counts for confirmations; `caller_session` is the session a logout-all spares.

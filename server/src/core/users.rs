@@ -48,7 +48,8 @@ impl AppState {
 
     /// A user by id with their live sessions, or `user_not_found`.
     pub async fn target_user(&self, id: Uuid) -> AppResult<AdminUser> {
-        self.store
+        let mut user = self
+            .store
             .admin_user(id, crate::now_ms())
             .await?
             .ok_or_else(|| {
@@ -56,7 +57,9 @@ impl AppState {
                     "user_not_found",
                     format!("No user has the id {id}. Refresh the users list and try again."),
                 )
-            })
+            })?;
+        self.with_providers(std::slice::from_mut(&mut user)).await?;
+        Ok(user)
     }
 
     /// Revokes every session of one user except the actor's own.

@@ -65,6 +65,8 @@ fn audit_target(id: Uuid, username: &str) -> AdminUser {
         last_seen_at: None,
         created_at: from_millis(0),
         email: None,
+        has_password: false,
+        providers: Vec::new(),
     }
 }
 

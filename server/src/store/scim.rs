@@ -201,6 +201,8 @@ impl Store {
             last_seen_at: None,
             created_at: from_millis(now),
             email: user.email.clone(),
+            has_password: false,
+            providers: Vec::new(),
         };
         insert_audit(
             &mut tx,

@@ -1,8 +1,9 @@
 //! Users: accounts, their search and sort keys, the administrators' list.
 //!
 //! Invariant: `search_key` and `sort_key` are always [`fold`]ed from the username and
-//! display name by the one statement that writes a user ([`insert_user_in`]), so search
-//! and order are the same on every database.
+//! display name by the one statement that writes a user ([`insert_user_in`], and its
+//! batch form [`insert_users_in`] for imports), so search and order are the same on every
+//! database.
 
 use curfew::api::{AdminUser, Role, UserFilter, UserStatus};
 use sqlx::any::AnyRow;
@@ -72,7 +73,7 @@ fn like_contains(needle: &str) -> String {
 /// The roles that count as administrators in SQL (see `Role::is_administrator`).
 pub(crate) const ADMINISTRATOR_ROLES: &str = "('admin', 'support')";
 
-/// Writes one user row inside `tx`: the only `INSERT INTO users`.
+/// Writes one user row inside `tx`: with [`insert_users_in`], the only `INSERT INTO users`.
 pub async fn insert_user_in(
     tx: &mut Tx,
     id: Uuid,
@@ -98,6 +99,48 @@ pub async fn insert_user_in(
     .bind(user.email.clone())
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Rows per statement of [`insert_users_in`]: 11 parameters each, well under SQLite's 32,766.
+const USERS_PER_STATEMENT: usize = 500;
+
+/// Writes many user rows inside `tx`, a few hundred per statement: the batch form of
+/// [`insert_user_in`] (same columns, same folding), for imports.
+pub async fn insert_users_in(
+    tx: &mut Tx,
+    users: &[(Uuid, &NewUser)],
+    now: i64,
+) -> sqlx::Result<()> {
+    for chunk in users.chunks(USERS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO users (id, username, display_name, search_key, sort_key, role, status, \
+             password_hash, created_at, last_seen_at, email) VALUES ",
+        );
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p: Vec<String> = (1..=11).map(|k| format!("${}", i * 11 + k)).collect();
+                format!("({})", p.join(", "))
+            })
+            .collect();
+        sql.push_str(&rows.join(", "));
+        let mut q = sqlx::query(&sql);
+        for (id, user) in chunk {
+            q = q
+                .bind(id.to_string())
+                .bind(&user.username)
+                .bind(&user.display_name)
+                .bind(fold(&format!("{} {}", user.username, user.display_name)))
+                .bind(fold(&user.display_name))
+                .bind(user.role.as_str())
+                .bind(user.status.as_str())
+                .bind(&user.password_hash)
+                .bind(now)
+                .bind(None::<i64>)
+                .bind(user.email.clone());
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -217,6 +260,7 @@ impl Store {
 fn admin_user_select() -> String {
     "SELECT u.id, u.username, u.display_name, u.sort_key, u.role, u.status, u.created_at, \
      u.last_seen_at, u.email, \
+     CAST(CASE WHEN u.password_hash = '' THEN 0 ELSE 1 END AS BIGINT) AS has_password, \
      (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.client = 'app' \
         AND s.revoked_at IS NULL AND s.expires_at > $1) AS app_sessions, \
      (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.client = 'web' \
@@ -239,6 +283,9 @@ fn admin_user_row(row: &AnyRow) -> sqlx::Result<AdminUser> {
             .map(from_millis),
         created_at: from_millis(row.try_get("created_at")?),
         email: row.try_get("email")?,
+        has_password: row.try_get::<i64, _>("has_password")? != 0,
+        // Filled in by the core, which knows the providers' names.
+        providers: Vec::new(),
     })
 }
 

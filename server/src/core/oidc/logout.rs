@@ -110,6 +110,8 @@ impl AppState {
     /// Ends the sessions a provider's logout token names; returns how many users.
     pub async fn backchannel_logout(&self, provider_name: &str, token: &str) -> AppResult<usize> {
         let provider = self.oidc.provider(provider_name)?;
+        // Not even a JWT: refused before anything reaches out to the provider.
+        jsonwebtoken::decode_header(token).map_err(invalid)?;
         let now = crate::now_ms();
         let discovered = self.oidc.discovered(provider, false).await?;
         let claims = match verify(token, provider, &discovered, now) {

@@ -32,6 +32,9 @@ pub struct Discovered {
 pub struct Provider {
     pub config: ProviderConfig,
     discovered: Mutex<Option<Arc<Discovered>>>,
+    /// When discovery last failed: requests within [`REDISCOVER_AFTER`] of it fail at
+    /// once, so a provider that is down is not asked again for every anonymous request.
+    failed_at: std::sync::Mutex<Option<Instant>>,
 }
 
 /// The providers of this curfewd, with one HTTP client for all of them.
@@ -65,6 +68,7 @@ impl Oidc {
                 .map(|config| Provider {
                     config,
                     discovered: Mutex::new(None),
+                    failed_at: std::sync::Mutex::new(None),
                 })
                 .collect(),
             http,
@@ -147,28 +151,44 @@ impl Oidc {
                 30,
             )
         };
-        let issuer = IssuerUrl::new(provider.config.issuer.clone())
-            .map_err(|e| unreachable(e.to_string()))?;
+        let recently_failed = provider
+            .failed_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some_and(|at| at.elapsed() < REDISCOVER_AFTER);
+        if recently_failed {
+            return Err(unreachable("it failed moments ago".into()));
+        }
+        let found = self.discover(provider).await.map_err(|what| {
+            *provider.failed_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+            unreachable(what)
+        })?;
+        *kept = Some(found.clone());
+        tracing::info!(provider = %provider.config.name, "discovered the identity provider");
+        Ok(found)
+    }
+
+    /// Discovery itself: the provider's metadata and its keys.
+    async fn discover(&self, provider: &Provider) -> Result<Arc<Discovered>, String> {
+        let issuer = IssuerUrl::new(provider.config.issuer.clone()).map_err(|e| e.to_string())?;
         let http = self.client();
         let metadata = ProviderMetadataWithLogout::discover_async(issuer, &http)
             .await
-            .map_err(|e| unreachable(format!("{e:?}")))?;
+            .map_err(|e| format!("{e:?}"))?;
         let keys: jsonwebtoken::jwk::JwkSet = self
             .http
             .get(metadata.jwks_uri().url().as_str())
             .send()
             .await
-            .map_err(|e| unreachable(e.to_string()))?
+            .map_err(|e| e.to_string())?
             .json()
             .await
-            .map_err(|e| unreachable(e.to_string()))?;
+            .map_err(|e| e.to_string())?;
         let found = Arc::new(Discovered {
             metadata,
             keys,
             at: Instant::now(),
         });
-        *kept = Some(found.clone());
-        tracing::info!(provider = %provider.config.name, "discovered the identity provider");
         Ok(found)
     }
 

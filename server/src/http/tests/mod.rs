@@ -17,6 +17,7 @@ mod import;
 mod listing;
 mod login;
 mod maintenance;
+mod oidc;
 mod permissions;
 mod scim;
 mod sessions;
