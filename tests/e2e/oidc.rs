@@ -36,6 +36,18 @@ struct Shots {
 }
 
 impl Shots {
+    /// Drops this test's screenshots of an earlier run.
+    fn new(test: &'static str) -> Shots {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
+        let prefix = format!("oidc-{test}-");
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Shots { test, step: 0 }
+    }
+
     async fn take(&mut self, b: &Browser, name: &str) {
         let _ = b
             .client
@@ -140,10 +152,7 @@ async fn oidc_sign_in_and_every_way_out() {
         )
         .await;
     let b = Browser::open("oidc").await;
-    let mut shots = Shots {
-        test: "maria",
-        step: 0,
-    };
+    let mut shots = Shots::new("maria");
 
     // (1) Without a session: the gate's sign-in page offers the provider (and, as
     // configured, the password form); the provider's login page; back in the app.
@@ -277,10 +286,7 @@ async fn oidc_roles_replays_and_refusals() {
     )
     .await;
     let b = Browser::open("oidc").await;
-    let mut shots = Shots {
-        test: "olga",
-        step: 0,
-    };
+    let mut shots = Shots::new("olga");
 
     // (6) olga's group `curfew-admins` maps to the role admin.
     b.goto(&format!("{}/", gate.url)).await;
@@ -414,10 +420,7 @@ async fn oidc_bad_id_tokens_are_refused() {
         )
         .await;
     let b = Browser::open("oidc").await;
-    let mut shots = Shots {
-        test: "tokens",
-        step: 0,
-    };
+    let mut shots = Shots::new("tokens");
     // A good sign-in first, then out of Curfew only: the provider's session lives, so
     // each attempt below goes straight from the button to the callback.
     b.goto(&format!("{}/", gate.url)).await;
@@ -440,6 +443,7 @@ async fn oidc_bad_id_tokens_are_refused() {
         let body = b.text("body", "").await;
         let status = page_status(&b).await;
         shots.take(&b, how).await;
+        eprintln!("{how}: {status} {body:?}");
         let event = gate
             .idp
             .until_event("spoiled", spoiled, Duration::from_secs(5))
@@ -447,7 +451,7 @@ async fn oidc_bad_id_tokens_are_refused() {
         assert_eq!(event["how"], how, "the provider spoiled {event}");
         assert_eq!(at.path(), callback_path(), "{how}: refused at the callback");
         assert!(
-            (400..600).contains(&status),
+            matches!(status, 401 | 502),
             "{how}: a bad ID token answered {status}: {body}"
         );
         assert!(
