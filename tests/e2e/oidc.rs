@@ -7,8 +7,9 @@
 //! provider's own logout page ends the Curfew session by back-channel logout and the open
 //! page shows it; deactivated, she is refused. olga gets the admin role from her group;
 //! a replayed callback is refused; signing out of the gate signs out at the provider;
-//! nobody (not provisioned) is told to ask the administrator; ID tokens the provider spoils
-//! (tampered, unsigned, for another audience, expired, another nonce or issuer) are
+//! nobody (not provisioned) is told to ask the administrator; a sign-in cancelled at the
+//! provider, ID tokens the provider spoils (tampered, unsigned, for another audience,
+//! expired, another nonce or issuer) and a member's sign-in during a login freeze are
 //! refused with a page. Screenshots are
 //! `target/e2e-screenshots/oidc-*.png`.
 
@@ -22,7 +23,8 @@ mod stack;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use curfew::api::{ClientKind, Role};
+use chrono::Utc;
+use curfew::api::{ClientKind, MaintenanceRequest, Role};
 
 use browser::Browser;
 use stack::{OidcGate, DISPLAY_NAME, OVERLAY_WITHIN, PROVIDER};
@@ -407,7 +409,7 @@ async fn oidc_roles_replays_and_refusals() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn oidc_bad_id_tokens_are_refused() {
+async fn oidc_refused_at_the_callback() {
     let gate = OidcGate::start();
     let admin = gate.admin().await;
     let maria = gate
@@ -421,8 +423,25 @@ async fn oidc_bad_id_tokens_are_refused() {
         .await;
     let b = Browser::open("oidc").await;
     let mut shots = Shots::new("tokens");
-    // A good sign-in first, then out of Curfew only: the provider's session lives, so
-    // each attempt below goes straight from the button to the callback.
+    // maria cancels at the provider: it answers the callback with access_denied.
+    b.goto(&format!("{}/", gate.url)).await;
+    b.until_path("/.curfew/sign-in").await;
+    click_provider(&b).await;
+    b.until_path("/interaction/").await;
+    b.click("#op-login-cancel").await;
+    b.until_path(&callback_path()).await;
+    let body = b.text("body", "").await;
+    let status = page_status(&b).await;
+    shots.take(&b, "cancelled").await;
+    eprintln!("cancelled: {status} {body:?}");
+    assert!(
+        (400..600).contains(&status) && !body.contains("Hello"),
+        "cancelled at the provider: {status} {body:?}"
+    );
+    assert!(b.session_cookie().await.is_none(), "no session");
+
+    // A good sign-in, then out of Curfew only: the provider's session lives, so each
+    // attempt below goes straight from the button to the callback.
     b.goto(&format!("{}/", gate.url)).await;
     b.until_path("/.curfew/sign-in").await;
     click_provider(&b).await;
@@ -466,7 +485,33 @@ async fn oidc_bad_id_tokens_are_refused() {
         );
     }
 
-    // The same way with a good token signs her in: the refusals were the tokens'.
+    // The login freeze before a maintenance window holds for sign-ins through the
+    // provider too: maria (a member) gets the maintenance page.
+    let window = admin
+        .schedule_maintenance(&MaintenanceRequest {
+            starts_at: Utc::now() + chrono::Duration::minutes(10),
+            ends_at: None,
+            message: "Payroll update: back at noon.".into(),
+            warn_before: vec![],
+            freeze_before: 900,
+            keep_admins: true,
+        })
+        .await
+        .unwrap();
+    b.goto(&format!("{}/.curfew/sign-in?rd=%2F", gate.url))
+        .await;
+    let stale = b.session_cookie().await;
+    click_provider(&b).await;
+    b.until_path(&callback_path()).await;
+    let body = b.text("body", "").await;
+    let status = page_status(&b).await;
+    shots.take(&b, "frozen").await;
+    assert_eq!(status, 503, "a member's sign-in during the freeze: {body}");
+    assert!(!body.contains("Hello"), "{body}");
+    assert_no_new_session(&b, stale).await;
+    admin.cancel_maintenance(window.id).await.unwrap();
+
+    // The same way with a good token, no freeze, signs her in: the refusals were real.
     b.goto(&format!("{}/", gate.url)).await;
     b.until_path("/.curfew/sign-in").await;
     click_provider(&b).await;

@@ -4,8 +4,9 @@
 // speaks the protocol itself: discovery, the authorization code flow with PKCE, ID tokens,
 // RP-initiated logout and back-channel logout are all the package's own.
 //
-// Its login page is this file's (one field: the account id; no password), so a test types
-// `maria` and is back at the client at once: consent is granted up front for `curfew`.
+// Its login page is this file's (one field: the account id; no password; Cancel answers
+// the client `access_denied`), so a test types `maria` and is back at the client at once:
+// consent is granted up front for `curfew`.
 // Its pages load nothing from other hosts.
 //
 // Environment:
@@ -247,6 +248,12 @@ async function interaction(req, res, uid, action) {
     log('login', { account });
     return provider.interactionFinished(req, res, { login: { accountId: account } }, { mergeWithLastSubmission: false });
   }
+  if (req.method === 'POST' && action === 'cancel') {
+    log('cancel');
+    return provider.interactionFinished(req, res, {
+      error: 'access_denied', error_description: 'The person cancelled the sign-in.',
+    }, { mergeWithLastSubmission: false });
+  }
   if (prompt.name === 'login') return send(res, 200, loginPage(uid));
   // Consent is granted up front (loadExistingGrant); anything else is this file's bug.
   return send(res, 500, page('Error', `<h1 id="op-error">Unexpected prompt ${escape(prompt.name)}</h1>`));
@@ -257,7 +264,9 @@ function loginPage(uid, error) {
 ${error ? `<p class="error" id="op-login-error">${escape(error)}</p>` : ''}
 <form method="post" action="/interaction/${escape(uid)}/login" autocomplete="off">
 <label for="op-login">Account</label><input id="op-login" name="login" autofocus required>
-<button id="op-login-submit" type="submit">Sign in</button></form>`);
+<button id="op-login-submit" type="submit">Sign in</button></form>
+<form method="post" action="/interaction/${escape(uid)}/cancel">
+<button id="op-login-cancel" class="secondary" type="submit">Cancel</button></form>`);
 }
 
 async function endSessions(req, res) {
@@ -291,7 +300,7 @@ const callback = provider.callback();
 server.on('request', async (req, res) => {
   const { pathname } = new URL(req.url, issuer);
   try {
-    const match = pathname.match(/^\/interaction\/([^/]+)(?:\/(login))?$/);
+    const match = pathname.match(/^\/interaction\/([^/]+)(?:\/(login|cancel))?$/);
     if (match) return await interaction(req, res, match[1], match[2]);
     if (pathname === '/testing/end-session' && req.method === 'POST') return await endSessions(req, res);
     if (pathname === '/testing/spoil-next-id-token' && req.method === 'POST') {
