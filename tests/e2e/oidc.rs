@@ -27,7 +27,7 @@ use chrono::Utc;
 use curfew::api::{ClientKind, MaintenanceRequest, Role};
 
 use browser::Browser;
-use stack::{OidcGate, DISPLAY_NAME, OVERLAY_WITHIN, PROVIDER};
+use stack::{Backchannel, OidcGate, DISPLAY_NAME, OVERLAY_WITHIN, PROVIDER};
 use steps::{
     assert_no_new_session, callback_path, click_provider, page_status, provider_login, until_on,
     until_path_unblocked, Shots,
@@ -37,7 +37,7 @@ const OVERLAY: &str = "[role=dialog], [role=alertdialog]";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oidc_sign_in_and_every_way_out() {
-    let gate = OidcGate::start();
+    let gate = OidcGate::start(Backchannel::Curfewd);
     let admin = gate.admin().await;
     let maria = gate
         .provision(
@@ -171,7 +171,7 @@ async fn oidc_sign_in_and_every_way_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oidc_roles_replays_and_refusals() {
-    let gate = OidcGate::start();
+    let gate = OidcGate::start(Backchannel::Gate);
     let admin = gate.admin().await;
     // olga is a member in Curfew: her provider group makes her an admin.
     gate.provision(
@@ -223,7 +223,8 @@ async fn oidc_roles_replays_and_refusals() {
     );
 
     // The provider ends olga's session from its side (its back-channel logout, sent by
-    // the provider's own code): the gate session ends and the open page shows it.
+    // the provider's own code to the gated host, through nginx): the gate session ends
+    // and the open page shows it.
     b.goto(&format!("{}/", gate.url)).await;
     b.text("#hello", "Hello, olga").await;
     let (status, ended) = gate.idp.end_sessions_of("olga").await;
@@ -305,7 +306,7 @@ async fn oidc_roles_replays_and_refusals() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oidc_refused_at_the_callback() {
-    let gate = OidcGate::start();
+    let gate = OidcGate::start(Backchannel::Curfewd);
     let admin = gate.admin().await;
     let maria = gate
         .provision(

@@ -55,8 +55,17 @@ rp_logout = true
     )
 }
 
+/// Where the provider posts its logout tokens.
+#[derive(Clone, Copy, Debug)]
+pub enum Backchannel {
+    /// curfewd's own address.
+    Curfewd,
+    /// The gated host, through nginx's `/.curfew/` location (as the README registers it).
+    Gate,
+}
+
 impl OidcGate {
-    pub fn start() -> OidcGate {
+    pub fn start(backchannel: Backchannel) -> OidcGate {
         let dir = tempfile::tempdir().unwrap();
         let (port, curfewd_port, idp_port, app_port) = (
             curfew_testkit::free_port(),
@@ -79,9 +88,10 @@ impl OidcGate {
                     format!("{url}/.curfew/oidc/{PROVIDER}/signed-out"),
                     format!("{url}/"),
                 ],
-                backchannel_logout_uri: format!(
-                    "http://{curfewd}/.curfew/oidc/{PROVIDER}/backchannel-logout"
-                ),
+                backchannel_logout_uri: match backchannel {
+                    Backchannel::Curfewd => format!("http://{curfewd}"),
+                    Backchannel::Gate => url.clone(),
+                } + &format!("/.curfew/oidc/{PROVIDER}/backchannel-logout"),
             },
         );
         let secret_file = dir.path().join("testidp-secret");
