@@ -224,6 +224,12 @@ fn bundle_app(
         let dir = out.join(if kind == "app" { "macos" } else { kind });
         for entry in std::fs::read_dir(&dir).with_context(|| format!("{}", dir.display()))? {
             let path = entry?.path();
+            if matches!(kind, "deb" | "rpm") && path.is_dir() {
+                // The bundler's staged tree, with a copy of the binary (300 MB in a
+                // debug build): the package has it.
+                std::fs::remove_dir_all(&path)?;
+                continue;
+            }
             let name = path.file_name().unwrap_or_default().to_string_lossy();
             let wanted = match kind {
                 "app" => name.ends_with(".app"),
@@ -418,4 +424,19 @@ fn du_kib(dir: &Path) -> anyhow::Result<u64> {
         }
     }
     Ok(total)
+}
+
+/// The README shows the systemd units the package installs, verbatim.
+pub fn readme_shows_units() -> anyhow::Result<()> {
+    let root = crate::root();
+    let readme = std::fs::read_to_string(root.join("README.md"))?;
+    for unit in ["curfewd.service", "curfewd@.service"] {
+        let text = std::fs::read_to_string(root.join("deploy").join(unit))?;
+        anyhow::ensure!(
+            readme.contains(&format!("```ini\n{text}```\n")),
+            "README.md does not show deploy/{unit} verbatim"
+        );
+    }
+    eprintln!("==> README.md shows deploy/curfewd.service and deploy/curfewd@.service verbatim");
+    Ok(())
 }

@@ -127,6 +127,7 @@ fn cannot_run() -> Option<&'static str> {
 }
 
 pub fn run_step() -> anyhow::Result<()> {
+    crate::bundle::readme_shows_units()?;
     if let Some(why) = cannot_run() {
         eprintln!(
             "==> install test SKIPPED: {why}; run `cargo xtask install-test` as root on Debian"
