@@ -114,6 +114,19 @@ async fn in_the_browser(proxy: Proxy) {
     );
     assert_eq!(b.csp_violations().await, Vec::<String>::new());
     b.shot("warning").await;
+    // The warning docks at the bottom, and the reader can make it small: the app's own
+    // controls are never covered for the hour before a window.
+    let docked = b
+        .js("const bar = document.querySelector('curfew-banner').shadowRoot.querySelector('.bar'); \
+             const box = bar.getBoundingClientRect(); \
+             bar.querySelector('button.toggle').click(); \
+             return [Math.round(innerHeight - box.bottom), box.width, document.querySelector('curfew-banner').shadowRoot.querySelector('.bar').classList.contains('small')];")
+        .await;
+    assert_eq!(docked[0], 0, "the warning sits at the bottom: {docked}");
+    assert_eq!(docked[2], true, "Hide makes it small: {docked}");
+    b.until_banner(".bar button.toggle", "Show", Duration::from_secs(2))
+        .await;
+    b.shot("warning-small").await;
     admin.cancel_maintenance(window.id).await.unwrap();
     b.until_banner(".bar", "cancelled", Duration::from_secs(5))
         .await;

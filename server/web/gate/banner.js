@@ -11,10 +11,13 @@
   const SIGN_IN = "/.curfew/sign-in";
   const STYLE = `
     :host { all: initial; }
-    .bar { position: fixed; left: 0; right: 0; top: 0; z-index: 2147483646; display: flex;
+    .bar { position: fixed; left: 0; right: 0; bottom: 0; z-index: 2147483646; display: flex;
       gap: .75em; align-items: baseline; flex-wrap: wrap; padding: .55em 1em;
       font: 15px/1.4 system-ui, sans-serif; background: #fff4e0; color: #5c3b00;
-      border-bottom: 1px solid #e8c88a; box-shadow: 0 2px 6px rgb(0 0 0 / .12); }
+      border-top: 1px solid #e8c88a; box-shadow: 0 -2px 6px rgb(0 0 0 / .12); }
+    .bar.small { left: auto; right: .75em; bottom: .75em; border: 1px solid #e8c88a;
+      border-radius: 999px; padding: .3em .9em; }
+    .bar.small .message, .bar.small .at { display: none; }
     .bar.cancelled { background: #e7f5ea; color: #14532d; border-color: #a7d8b4; }
     .bar strong { font-variant-numeric: tabular-nums; }
     .bar button { margin-left: auto; font: inherit; background: none; border: 0; color: inherit;
@@ -58,6 +61,9 @@
   let ticker = 0;
   let source = null;
   let revoked = false;
+  // The reader may shrink the warning to a small pill (it must not hide the app's own
+  // controls for the hour before a window); it stays small until the next warning.
+  let small = false;
   const time = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
   const unit = (n, u) => new Intl.NumberFormat(undefined, { style: "unit", unit: u, unitDisplay: "short" }).format(n);
 
@@ -100,7 +106,11 @@
       at.textContent = `(${time.format(new Date(next.starts_at))})`;
     };
     tick();
-    showBar("warning", [when, at, message], false);
+    const toggle = el("button", { type: "button", class: "toggle" }, small ? "Show" : "Hide");
+    toggle.setAttribute("aria-label", small ? "Show the maintenance warning" : "Make the maintenance warning small");
+    toggle.addEventListener("click", () => { small = !small; renderWarning(); });
+    showBar("warning", [when, at, message, toggle], false);
+    bar.classList.toggle("small", small);
     ticker = setInterval(tick, 1000);
   }
 
@@ -134,7 +144,13 @@
   function listen(delay) {
     source = new EventSource(NOTICES);
     source.addEventListener("open", () => { delay = 1000; });
-    source.addEventListener("maintenance_warning", (e) => { warnings.set(JSON.parse(e.data).window_id, JSON.parse(e.data)); renderWarning(); });
+    source.addEventListener("maintenance_warning", (e) => {
+      const warning = JSON.parse(e.data);
+      // A new warning (a later step, another window) shows in full again.
+      if (warnings.get(warning.window_id)?.seconds_left !== warning.seconds_left) small = false;
+      warnings.set(warning.window_id, warning);
+      renderWarning();
+    });
     source.addEventListener("maintenance_cancelled", (e) => cancelled(JSON.parse(e.data)));
     source.addEventListener("session_revoked", (e) => signedOut(JSON.parse(e.data).message));
     source.addEventListener("error", async () => {

@@ -56,9 +56,12 @@ fn identity(caller: &Caller) -> Vec<(HeaderName, HeaderValue)> {
     };
     add(gate::REMOTE_USER, &caller.username);
     add(gate::REMOTE_NAME, &caller.display_name);
-    if let Some(email) = &caller.email {
-        add(gate::REMOTE_EMAIL, email);
-    }
+    // Always all five headers, empty when unknown: a proxy that copies a header the
+    // check did not answer may otherwise pass on its own placeholder (Caddy 2.6 does).
+    add(
+        gate::REMOTE_EMAIL,
+        caller.email.as_deref().unwrap_or_default(),
+    );
     add(gate::REMOTE_GROUPS, caller.role.as_str());
     add(gate::REMOTE_SESSION, &caller.session_id.to_string());
     headers
