@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Some("install-test-app") => install_app::app_signs_in(&args[1..]),
         Some("layers") => layers::run(&args[1..]),
         Some("contract") => build_curfewd(false).and_then(|curfewd| contract::run(&curfewd)),
+        Some("oidc-provider") => oidc_provider::ensure().map(|dir| println!("{}", dir.display())),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -47,7 +48,8 @@ fn main() -> ExitCode {
                  install-test  install, use, upgrade, remove and purge the packages (root, Debian)\n\
                  workflows  lint .github/workflows with actionlint\n\
                  layers  check curfewd's module graph: no cycle, layers one way (--print shows it)\n\
-                 contract  test the OpenAPI document from outside (schemathesis against a real curfewd)"
+                 contract  test the OpenAPI document from outside (schemathesis against a real curfewd)\n\
+                 oidc-provider  install the sign-in tests' OpenID Provider (oidc-provider, with npm) and print its folder"
             );
             return ExitCode::from(2);
         }

@@ -35,8 +35,8 @@ fn package_dir() -> PathBuf {
         .unwrap_or_else(|| repo_root().join("target/oidc-provider"));
     assert!(
         dir.join("node_modules/oidc-provider/package.json").exists(),
-        "no oidc-provider in {}: `cargo xtask test` installs it (or copy tests/oidc/package*.json \
-         there and run `npm ci`, or set CURFEW_OIDC_PROVIDER_DIR)",
+        "no oidc-provider in {}: `cargo xtask oidc-provider` installs it (as `cargo xtask test` \
+         does), or set CURFEW_OIDC_PROVIDER_DIR",
         dir.display()
     );
     dir
