@@ -143,6 +143,10 @@ async fn oidc_sign_in_and_every_way_out() {
         "the provider's logout showed after {:?}: {overlay:?}",
         clicked_at.elapsed()
     );
+    assert!(
+        !overlay.contains("An administrator"),
+        "the provider's logout is not told as an administrator's: {overlay}"
+    );
     shots.take(&b, "provider-logout-overlay").await;
     let left = admin.user_sessions(maria).await.unwrap().sessions;
     assert!(
