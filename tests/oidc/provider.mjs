@@ -2,7 +2,8 @@
 // package (installed by `cargo xtask test` into target/oidc-provider/, see
 // xtask/src/oidc_provider.rs) with one client, `curfew`, and three people. Nothing here
 // speaks the protocol itself: discovery, the authorization code flow with PKCE, ID tokens,
-// RP-initiated logout and back-channel logout are all the package's own.
+// RP-initiated logout and back-channel logout are all the package's own; only the ID
+// tokens a test asks to be spoiled (below) are made here.
 //
 // Its login page is this file's (one field: the account id; no password; Cancel answers
 // the client `access_denied`), so a test types `maria` and is back at the client at once:
@@ -272,7 +273,7 @@ ${error ? `<p class="error" id="op-login-error">${escape(error)}</p>` : ''}
 async function endSessions(req, res) {
   const account = (await readForm(req)).get('account');
   let ended = 0;
-  let failed = [];
+  const failed = [];
   for (const [jti, accountId] of sessions) {
     if (accountId !== account) continue;
     const session = await provider.Session.find(jti);
