@@ -95,7 +95,9 @@ fn run(what: &str, cmd: &mut Command) -> anyhow::Result<String> {
 
 fn apt(args: &[&str]) -> Command {
     let mut cmd = Command::new("apt-get");
-    cmd.args(["-y", "-q"]).args(args);
+    // Waits for another apt or dpkg instead of failing at once.
+    cmd.args(["-y", "-q", "-o", "DPkg::Lock::Timeout=600"])
+        .args(args);
     cmd
 }
 
@@ -134,6 +136,11 @@ pub fn run_step() -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    // One install test at a time on this machine (several `cargo xtask test` may run):
+    // they install and purge the same packages and user. Released when the file closes.
+    let lock = std::fs::File::create("/tmp/curfew-install-test.lock")?;
+    eprintln!("==> install test: waiting for any other install test on this machine");
+    lock.lock()?;
     let started = Instant::now();
     for package in [APP_PACKAGE, "curfewd"] {
         if package_installed(package) {
