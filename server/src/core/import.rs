@@ -235,22 +235,19 @@ impl AppState {
             .store
             .apply_import(actor, &creates, &updates, &summary, crate::now_ms())
             .await?;
-        let (sessions_revoked, ended) = match outcome {
-            ImportOutcome::Done {
-                sessions_revoked,
-                ended,
-            } => (sessions_revoked, ended),
-            ImportOutcome::LastAdmin => return Err(accounts::last_admin()),
-            ImportOutcome::UsernameTaken(name) => {
-                return Err(AppError::conflict(
+        let (sessions_revoked, ended) =
+            match outcome {
+                ImportOutcome::Done {
+                    sessions_revoked,
+                    ended,
+                } => (sessions_revoked, ended),
+                ImportOutcome::LastAdmin => return Err(accounts::last_admin()),
+                ImportOutcome::UsernameTaken => return Err(AppError::conflict(
                     "import_conflict",
-                    format!(
-                        "The account {name} was created while the file was being imported, so \
-                         nothing was imported. Preview the file again and apply it."
-                    ),
-                ))
-            }
-        };
+                    "One of the file's new usernames was given to an account while the file was \
+                     being imported, so nothing was imported. Preview the file again and apply it.",
+                )),
+            };
         if ended.len() > SIGNALS_PER_USER_MAX {
             self.publish(Signal::SessionsEnded { user: None }).await?;
         } else {

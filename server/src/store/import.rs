@@ -11,9 +11,9 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::accounts::{active_admins, lock_admins};
-use super::audit::{insert_audit, Actor, AuditRecord};
+use super::audit::{insert_audit, insert_audits, Actor, AuditRecord};
 use super::db::{enum_col, from_millis, uuid_col, Store};
-use super::users::{fold, insert_user_in, NewUser};
+use super::users::{fold, insert_users_in, NewUser};
 
 /// An account as an import compares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +49,7 @@ pub enum ImportOutcome {
     /// It would have left no active administrator; nothing changed.
     LastAdmin,
     /// Someone took one of the new usernames meanwhile; nothing changed.
-    UsernameTaken(String),
+    UsernameTaken,
 }
 
 /// Enough of an account for its audit entry.
@@ -102,37 +102,17 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         lock_admins(self, &mut tx).await?;
         let reason = |what: &str| Some(format!("CSV import: {what}"));
-        for user in creates {
-            let id = Uuid::new_v4();
-            match insert_user_in(&mut tx, id, user, now, None).await {
-                Ok(()) => {}
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    tx.rollback().await?;
-                    return Ok(ImportOutcome::UsernameTaken(user.username.clone()));
-                }
-                Err(e) => return Err(e),
+        let created: Vec<(Uuid, &NewUser)> = creates.iter().map(|u| (Uuid::new_v4(), u)).collect();
+        match insert_users_in(&mut tx, &created, now).await {
+            Ok(()) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                tx.rollback().await?;
+                return Ok(ImportOutcome::UsernameTaken);
             }
-            let target = audit_target(id, &user.username);
-            insert_audit(
-                &mut tx,
-                &AuditRecord {
-                    reason_text: reason(user.role.as_str()),
-                    ..AuditRecord::new(now, actor, AuditAction::CreateUser).target(&target)
-                },
-            )
-            .await?;
-            if user.status == UserStatus::Deactivated {
-                insert_audit(
-                    &mut tx,
-                    &AuditRecord {
-                        reason_text: reason("inactive"),
-                        ..AuditRecord::new(now, actor, AuditAction::Deactivate).target(&target)
-                    },
-                )
-                .await?;
-            }
+            Err(e) => return Err(e),
         }
         let (mut revoked_total, mut ended) = (0, Vec::new());
+        let mut revoked_of = Vec::with_capacity(updates.len());
         for update in updates {
             let user = &update.user;
             let id = user.id.to_string();
@@ -150,7 +130,6 @@ impl Store {
             .bind(&id)
             .execute(&mut *tx)
             .await?;
-            let target = audit_target(user.id, &user.username);
             let mut revoked = 0;
             if update.status == Some(UserStatus::Deactivated) {
                 revoked = sqlx::query(
@@ -167,22 +146,44 @@ impl Store {
                 }
                 revoked_total += revoked;
             }
+            revoked_of.push(revoked);
+        }
+        // Every entry in a few statements, in file order: creations, then changes.
+        let created_targets: Vec<AdminUser> = created
+            .iter()
+            .map(|(id, user)| audit_target(*id, &user.username))
+            .collect();
+        let changed_targets: Vec<AdminUser> = updates
+            .iter()
+            .map(|u| audit_target(u.user.id, &u.user.username))
+            .collect();
+        let mut entries = Vec::with_capacity(created.len() + updates.len());
+        for (target, (_, user)) in created_targets.iter().zip(&created) {
+            entries.push(AuditRecord {
+                reason_text: reason(user.role.as_str()),
+                ..AuditRecord::new(now, actor, AuditAction::CreateUser).target(target)
+            });
+            if user.status == UserStatus::Deactivated {
+                entries.push(AuditRecord {
+                    reason_text: reason("inactive"),
+                    ..AuditRecord::new(now, actor, AuditAction::Deactivate).target(target)
+                });
+            }
+        }
+        for ((target, update), revoked) in changed_targets.iter().zip(updates).zip(&revoked_of) {
             let action = match update.status {
                 Some(UserStatus::Deactivated) => AuditAction::Deactivate,
                 Some(UserStatus::Active) => AuditAction::Activate,
                 None => AuditAction::UpdateUser,
             };
-            insert_audit(
-                &mut tx,
-                &AuditRecord {
-                    reason_text: reason(&update.what),
-                    ..AuditRecord::new(now, actor, action)
-                        .target(&target)
-                        .ended(revoked, i64::from(revoked > 0))
-                },
-            )
-            .await?;
+            entries.push(AuditRecord {
+                reason_text: reason(&update.what),
+                ..AuditRecord::new(now, actor, action)
+                    .target(target)
+                    .ended(*revoked, i64::from(*revoked > 0))
+            });
         }
+        insert_audits(&mut tx, &entries).await?;
         if active_admins(&mut tx).await? == 0 {
             tx.rollback().await?;
             return Ok(ImportOutcome::LastAdmin);
