@@ -2,7 +2,7 @@
 //! session-check throughput, on SQLite at 1k, 10k and 100k live sessions; the same on
 //! PostgreSQL with one and two instances ([`crate::pgbench`]); maintenance fan-out
 //! ([`crate::fanout`]); the desktop app ([`crate::appbench`]); the gate behind nginx
-//! ([`crate::gatebench`]); the CSV import ([`crate::importbench`]). Release build, loopback only, every loop bounded in count and
+//! ([`crate::gatebench`]); the CSV import ([`crate::importbench`]) and SCIM provisioning ([`crate::scimbench`]). Release build, loopback only, every loop bounded in count and
 //! time.
 
 use std::io::{BufRead, BufReader};
@@ -119,6 +119,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         (true, true, true, true, true);
     let mut gate_part = true;
     let mut import_part = true;
+    let mut scim_part = true;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         match (flag.as_str(), rest.next()) {
@@ -129,10 +130,12 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                     .collect::<anyhow::Result<_>>()?
             }
             ("--only", Some(part))
-                if ["server", "app", "fanout", "postgres", "attack", "gate", "import"].contains(&part.as_str()) =>
+                if ["server", "app", "fanout", "postgres", "attack", "gate", "import", "scim"].contains(&part.as_str()) =>
             {
                 gate_part = part == "gate";
+                // The import part includes SCIM provisioning; `scim` runs that alone.
                 import_part = part == "import";
+                scim_part = part == "import" || part == "scim";
                 server_part = part == "server";
                 app_part = part == "app";
                 fanout_part = part == "fanout";
@@ -140,7 +143,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                 attack_part = part == "attack";
             }
             _ => bail!(
-                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout|postgres|attack|gate|import]"
+                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout|postgres|attack|gate|import|scim]"
             ),
         }
     }
@@ -223,6 +226,11 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     } else {
         None
     };
+    let scim = if scim_part {
+        Some(runtime.block_on(crate::scimbench::run(&bin))?)
+    } else {
+        None
+    };
     let fanout = if fanout_part {
         eprintln!("==> maintenance fan-out to 10,000 notice streams");
         Some(runtime.block_on(crate::fanout::run(&bin))?)
@@ -237,6 +245,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     if let Some(import) = &import {
         crate::importbench::print(import);
+    }
+    if let Some(scim) = &scim {
+        crate::scimbench::print(scim);
     }
     if let Some(f) = &fanout {
         println!();

@@ -16,6 +16,7 @@ mod install_test;
 mod layers;
 mod oidc_provider;
 mod pgbench;
+mod scimbench;
 mod setup;
 mod workflows;
 

@@ -377,3 +377,50 @@ async fn maintenance_keeps_members_out_and_lets_administrators_through() {
     assert_eq!(status, StatusCode::OK);
     assert!(String::from_utf8_lossy(&body).contains("Only administrators can sign in"));
 }
+
+#[tokio::test]
+async fn a_cookie_domain_gives_one_secure_cookie_for_every_subdomain() {
+    let t = TestApp::with_config(Config {
+        trust_forwarded_for: true,
+        gate: GateConfig {
+            hosts: vec![OTHER_APP.into()],
+            brand_name: "Acme".into(),
+            cookie_domain: Some("example.org".into()),
+        },
+        ..generous_limits()
+    })
+    .await;
+    t.user("maria", "Maria", Role::Member).await;
+    let (status, headers, _) = t
+        .send_raw(form(
+            "/.curfew/sign-in",
+            OTHER_APP,
+            &[("username", "maria"), ("password", PASSWORD)],
+            &[
+                ("sec-fetch-site", "same-origin"),
+                ("x-forwarded-proto", "https"),
+            ],
+        ))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let set_cookie = text(&headers, header::SET_COOKIE);
+    assert!(
+        set_cookie.starts_with("__Secure-curfew_session="),
+        "{set_cookie}"
+    );
+    assert!(
+        set_cookie.contains("; Secure") && set_cookie.contains("; Domain=example.org"),
+        "{set_cookie}"
+    );
+    // The check reads that cookie, and only over HTTPS.
+    let cookie = cookie_pair(&set_cookie);
+    let (status, _, _) = t
+        .send_raw(browser(
+            Method::GET,
+            "/.curfew/auth",
+            OTHER_APP,
+            &[("cookie", &cookie), ("x-forwarded-proto", "https")],
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
