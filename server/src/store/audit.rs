@@ -173,14 +173,15 @@ impl Store {
     }
 }
 
-/// Entries per statement of [`insert_audits`]: 15 parameters each.
-const ENTRIES_PER_STATEMENT: usize = 500;
-
-/// Writes many entries inside the transaction of the changes they record, a few hundred
-/// per statement (an import's): the batch form of [`insert_audit`], same columns. Ids are
-/// time-ordered in the order given.
-pub async fn insert_audits(tx: &mut Tx, records: &[AuditRecord<'_>]) -> sqlx::Result<()> {
-    for chunk in records.chunks(ENTRIES_PER_STATEMENT) {
+/// Writes many entries inside the transaction of the changes they record (an import's),
+/// `per_statement` rows per statement (15 parameters each): the batch form of
+/// [`insert_audit`], same columns. Ids are time-ordered in the order given.
+pub async fn insert_audits(
+    tx: &mut Tx,
+    records: &[AuditRecord<'_>],
+    per_statement: usize,
+) -> sqlx::Result<()> {
+    for chunk in records.chunks(per_statement.max(1)) {
         let mut sql = String::from(
             "INSERT INTO audit (id, at, actor_id, actor_username, action, target_user_id, \
              target_username, sessions_revoked, users_affected, keep_admins, address, client, \

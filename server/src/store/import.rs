@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::accounts::{active_admins, lock_admins};
 use super::audit::{insert_audit, insert_audits, Actor, AuditRecord};
-use super::db::{enum_col, from_millis, uuid_col, Store};
+use super::db::{enum_col, from_millis, uuid_col, Backend, Store};
 use super::users::{fold, insert_users_in, NewUser};
 
 /// An account as an import compares it.
@@ -71,6 +71,17 @@ fn audit_target(id: Uuid, username: &str) -> AdminUser {
 }
 
 impl Store {
+    /// Rows per `INSERT` of an import. PostgreSQL answers each statement over the network,
+    /// so fewer, larger statements win (10,000 accounts: 1.8 s one by one, 0.35 s 500 at a
+    /// time); SQLite runs in-process, where one row per statement was faster (0.4 s against
+    /// 2.9 s; `cargo xtask bench --only import`).
+    fn rows_per_statement(&self) -> usize {
+        match self.backend() {
+            Backend::Postgres => 500,
+            Backend::Sqlite => 1,
+        }
+    }
+
     /// Every account, as an import compares it.
     pub async fn users_for_import(&self) -> sqlx::Result<Vec<ExistingUser>> {
         sqlx::query("SELECT id, username, display_name, email, role, status FROM users")
@@ -101,9 +112,10 @@ impl Store {
     ) -> sqlx::Result<ImportOutcome> {
         let mut tx = self.pool.begin().await?;
         lock_admins(self, &mut tx).await?;
+        let rows = self.rows_per_statement();
         let reason = |what: &str| Some(format!("CSV import: {what}"));
         let created: Vec<(Uuid, &NewUser)> = creates.iter().map(|u| (Uuid::new_v4(), u)).collect();
-        match insert_users_in(&mut tx, &created, now).await {
+        match insert_users_in(&mut tx, &created, now, rows).await {
             Ok(()) => {}
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                 tx.rollback().await?;
@@ -183,7 +195,7 @@ impl Store {
                     .ended(*revoked, i64::from(*revoked > 0))
             });
         }
-        insert_audits(&mut tx, &entries).await?;
+        insert_audits(&mut tx, &entries, rows).await?;
         if active_admins(&mut tx).await? == 0 {
             tx.rollback().await?;
             return Ok(ImportOutcome::LastAdmin);

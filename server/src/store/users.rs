@@ -102,17 +102,15 @@ pub async fn insert_user_in(
     Ok(())
 }
 
-/// Rows per statement of [`insert_users_in`]: 11 parameters each, well under SQLite's 32,766.
-const USERS_PER_STATEMENT: usize = 500;
-
-/// Writes many user rows inside `tx`, a few hundred per statement: the batch form of
-/// [`insert_user_in`] (same columns, same folding), for imports.
+/// Writes many user rows inside `tx`, `per_statement` rows per statement (11 parameters
+/// each): the batch form of [`insert_user_in`] (same columns, same folding), for imports.
 pub async fn insert_users_in(
     tx: &mut Tx,
     users: &[(Uuid, &NewUser)],
     now: i64,
+    per_statement: usize,
 ) -> sqlx::Result<()> {
-    for chunk in users.chunks(USERS_PER_STATEMENT) {
+    for chunk in users.chunks(per_statement.max(1)) {
         let mut sql = String::from(
             "INSERT INTO users (id, username, display_name, search_key, sort_key, role, status, \
              password_hash, created_at, last_seen_at, email) VALUES ",
