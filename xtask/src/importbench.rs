@@ -38,7 +38,8 @@ fn csv(rows: usize) -> String {
     csv
 }
 
-fn add_admin(bin: &Path, database_url: &str) -> anyhow::Result<()> {
+/// The benches' administrator `root`, added with `curfewd user add`.
+pub(crate) fn add_admin(bin: &Path, database_url: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut child = Command::new(bin)
         .args(["user", "add", "--database-url", database_url])

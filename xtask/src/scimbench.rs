@@ -7,7 +7,6 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use curfew::api::{ClientKind, LoginRequest, NewServiceToken, TokenScope};
 use curfew::{Client, ClientOptions};
 use hdrhistogram::Histogram;
@@ -30,27 +29,12 @@ pub struct ScimRun {
     pub lookup_p99_ms: f64,
 }
 
-fn add_admin(bin: &Path, database_url: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut child = std::process::Command::new(bin)
-        .args(["user", "add", "--database-url", database_url])
-        .args(["--username", "root", "--role", "admin", "--password-stdin"])
-        .env("CURFEW_LOG", "warn")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .context("curfewd user add")?;
-    writeln!(child.stdin.take().expect("piped"), "{ADMIN_PASSWORD}")?;
-    anyhow::ensure!(child.wait()?.success(), "curfewd user add root failed");
-    Ok(())
-}
-
 pub async fn run(bin: &Path) -> anyhow::Result<ScimRun> {
     let dir = crate::target_dir().join("bench").join("scim");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let url = format!("sqlite://{}", dir.join("scim.db").display());
-    add_admin(bin, &url)?;
+    crate::importbench::add_admin(bin, &url)?;
     let server = Curfewd::start(bin, &url, &dir.join("curfewd.log"))?;
     let client = Client::with_options(
         &server.url,

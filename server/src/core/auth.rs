@@ -75,10 +75,22 @@ impl AppState {
                     .await);
             }
         };
+        self.may_open_session(&user, &attempt).await?;
+        self.open_session(&user, &attempt, user_agent, device_name, None)
+            .await
+    }
+
+    /// Refuses (logged and audited) a user who proved who they are but may not have a
+    /// session now: a deactivated account, or a non-administrator during a freeze.
+    pub(crate) async fn may_open_session(
+        &self,
+        user: &UserRecord,
+        attempt: &Attempt<'_>,
+    ) -> AppResult<()> {
         if user.status == UserStatus::Deactivated {
             return Err(self
                 .refused(
-                    &attempt,
+                    attempt,
                     Some(user.id),
                     AppError::forbidden(
                         "account_deactivated",
@@ -87,12 +99,10 @@ impl AppState {
                 )
                 .await);
         }
-        let now = crate::now_ms();
-        if let Err(frozen) = maintenance::refuse_if_frozen(self, user.role, now).await {
-            return Err(self.refused(&attempt, Some(user.id), frozen).await);
+        if let Err(frozen) = maintenance::refuse_if_frozen(self, user.role, crate::now_ms()).await {
+            return Err(self.refused(attempt, Some(user.id), frozen).await);
         }
-        self.open_session(&user, &attempt, user_agent, device_name, None)
-            .await
+        Ok(())
     }
 
     /// Opens a session for `user`, who proved who they are (a password here, or the

@@ -18,7 +18,7 @@ use super::identity::ProviderUser;
 use super::runtime::{Oidc, Provider, PENDING_FOR_MS, PENDING_MAX};
 use crate::core::auth::Attempt;
 use crate::core::secrets::{hash_token, new_token};
-use crate::core::{maintenance, AppError, AppResult, AppState, ErrorKind};
+use crate::core::{AppError, AppResult, AppState, ErrorKind};
 use crate::store::oidc::PendingLogin;
 use crate::store::sessions::IdpSession;
 use crate::store::{Actor, NewUser, UserRecord};
@@ -148,21 +148,7 @@ impl AppState {
             address,
             client: ClientKind::Web,
         };
-        if user.status == UserStatus::Deactivated {
-            return Err(self
-                .refused(
-                    &attempt,
-                    Some(user.id),
-                    AppError::forbidden(
-                        "account_deactivated",
-                        "This account has been deactivated. Ask your administrator to reactivate it.",
-                    ),
-                )
-                .await);
-        }
-        if let Err(frozen) = maintenance::refuse_if_frozen(self, user.role, now).await {
-            return Err(self.refused(&attempt, Some(user.id), frozen).await);
-        }
+        self.may_open_session(&user, &attempt).await?;
         let login = self
             .open_session(
                 &user,
