@@ -98,6 +98,10 @@ async fn curfew_runs_on_a_service_token_within_its_scopes() {
         "the list never shows the token"
     );
 
+    assert!(
+        !server.log_text().contains(&token[4..]),
+        "curfewd never logs a service token"
+    );
     server.curfewd(&["token", "revoke", "ci deploy"]).expect(0);
     let refused = curfew().run(["users"]).expect(3);
     assert!(refused.stderr.contains("revoked"), "{refused:?}");
