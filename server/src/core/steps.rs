@@ -70,6 +70,8 @@ impl AppState {
                 json!({"late_ms": late_ms}),
             ),
             StepKind::Logout => {
+                // A window a service token scheduled signs out under the token's name.
+                let by_token = self.store.service_token(window.created_by).await?.is_some();
                 let revocation = tx
                     .revoke_all(
                         now,
@@ -82,7 +84,7 @@ impl AppState {
                     )
                     .await?;
                 tx.mark_window_running().await?;
-                let actor = scheduler_actor(&window);
+                let actor = scheduler_actor(&window, by_token);
                 tx.audit(
                     &AuditRecord::new(now, &actor, AuditAction::MaintenanceLogout)
                         .window(step.window_id)
@@ -183,12 +185,13 @@ impl AppState {
     }
 }
 
-/// The mass logout is recorded on behalf of the administrator who scheduled the window.
-fn scheduler_actor(window: &StepWindow) -> Actor {
+/// The mass logout is recorded on behalf of the administrator (or the service token) who
+/// scheduled the window.
+fn scheduler_actor(window: &StepWindow, service_token: bool) -> Actor {
     Actor {
         user_id: window.created_by,
         username: window.created_by_username.clone(),
         session_id: Uuid::nil(),
-        service_token: false,
+        service_token,
     }
 }

@@ -339,3 +339,39 @@ async fn bad_requests_make_no_token() {
     let listed = ok(t.get("/api/v1/admin/tokens", &admin).await);
     assert_eq!(listed["tokens"].as_array().unwrap().len(), 1, "{listed}");
 }
+
+#[tokio::test]
+async fn a_window_a_token_scheduled_signs_everyone_out_under_its_name() {
+    let (t, admin, _) = with_admin().await;
+    let alice = t.login("alice", "app").await;
+    let (id, ops) = make_token(&t, &admin, "ops", &["maintenance"], None).await;
+    let starts_at = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let window = json!({ "starts_at": starts_at, "message": "Update", "warn_before": [] });
+    let created = t
+        .post("/api/v1/admin/maintenance", &ops, Some(&window))
+        .await;
+    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
+    // The logout step, due now rather than in two hours, run as the scheduler runs it.
+    sqlx::query("UPDATE maintenance_steps SET due_at = $1 WHERE kind = 'logout'")
+        .bind(crate::now_ms() - 1)
+        .execute(&t.store.pool)
+        .await
+        .unwrap();
+    let state = AppState::new(t.store.clone(), generous_limits());
+    let due = state.due_steps().await.unwrap();
+    let logout = due
+        .iter()
+        .find(|s| s.kind == curfew::api::StepKind::Logout)
+        .expect("the logout step is due");
+    state.run_step(logout).await.unwrap();
+    assert_eq!(t.token_state(&alice).await, "session_revoked");
+    let admin = t.login("root", "web").await;
+    let entries = t.audit_entries(&admin).await;
+    let logout = entries
+        .iter()
+        .find(|e| e["action"] == "maintenance_logout")
+        .expect("audited");
+    assert_eq!(logout["actor_username"], "ops");
+    assert_eq!(logout["actor_kind"], "service_token");
+    assert_eq!(logout["actor_id"], id.as_str());
+}
