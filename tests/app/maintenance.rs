@@ -263,6 +263,17 @@ async fn admin_schedules_maintenance_and_gets_a_notification_for_each_step() {
         shown.iter().all(|text| !text.contains('_')),
         "a raw action code in the Activity view: {shown:?}"
     );
+    // Defect 2: the maintenance logout says which window, and how many users.
+    let logout_row = app
+        .text_containing(
+            "#audit-body tr[data-action=maintenance_logout]",
+            "(the window of ",
+        )
+        .await;
+    assert!(
+        logout_row.contains("user"),
+        "the users it signed out: {logout_row}"
+    );
     app.shot("activity-maintenance").await;
 
     // Losing the token: another administrator signs everyone out. The app notices on its

@@ -18,13 +18,17 @@ export async function reloadAudit() {
   await loadMoreAudit();
 }
 
-/** Where a sign-in came from and, when refused, why: "web · 10.0.0.7 · wrong username or password". */
+/** Where a sign-in came from and, when refused, why: "web · 10.0.0.7 · wrong username or password";
+ *  for other entries what changed, when the server says. */
 function signInDetail(entry) {
   const parts = [];
   if (entry.client) parts.push(entry.client === "app" ? "app" : "web");
   if (entry.address) parts.push(entry.address);
   if (entry.reason && entry.action === "sign_in_failed") {
     parts.push(state.contract.sign_in_refusals[entry.reason] ?? entry.reason.replaceAll("_", " "));
+  } else if (entry.reason && !SIGN_INS.has(entry.action)) {
+    // What changed, in words the server wrote: "role member → admin", "deprovisioned by Okta".
+    parts.push(entry.reason);
   }
   return parts.join(" · ");
 }
@@ -33,7 +37,9 @@ function auditRow(entry) {
   const when = el("td", { text: relativeTime(entry.at) });
   when.title = localTime(entry.at);
   const action = state.contract.audit_actions[entry.action] ?? entry.action;
-  const detail = entry.action === "logout_all" && entry.keep_admins ? `${action} (administrators kept)` : action;
+  let detail = entry.action === "logout_all" && entry.keep_admins ? `${action} (administrators kept)` : action;
+  // Which window a maintenance entry is about, by its start in local time.
+  if (entry.window_starts_at) detail += ` (the window of ${localTime(entry.window_starts_at)})`;
   const target = entry.target_username
     ?? (ON_EVERYONE.has(entry.action) ? plural(entry.users_affected, "user", "users") : "");
   return el("tr", { "data-action": entry.action },

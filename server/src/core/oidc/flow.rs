@@ -118,7 +118,7 @@ impl AppState {
         user_agent: Option<&str>,
     ) -> AppResult<CallbackOutcome> {
         let provider = self.oidc.provider(provider_name)?;
-        let again = "Start again from the app's sign-in page.";
+        let again = "Start again from the sign-in page.";
         let Some(pending) = self.store.take_pending_login(&hash_token(state)).await? else {
             return Err(refused(
                 "unknown_state",
@@ -180,10 +180,11 @@ impl AppState {
         let name = &provider.config.display_name;
         let failed = |what: String| {
             tracing::warn!(provider = %provider.config.name, error = %what, "sign-in through the identity provider failed");
+            // The library's reason goes to the log; the person reads one plain sentence.
             AppError::new(
                 ErrorKind::Unauthenticated,
                 "provider_refused",
-                format!("{name} did not confirm who you are ({what}). Start again from the app's sign-in page."),
+                format!("Curfew could not confirm with {name} who you are. Start again from the sign-in page; if it keeps happening, tell your administrator."),
             )
         };
         let discovered = self.oidc.discovered(provider, false).await?;
@@ -338,11 +339,18 @@ impl AppState {
         tracing::warn!(provider = %config.name, subject = %who.subject, %address, "an unknown person signed in at the provider");
         Err(AppError::forbidden(
             "unknown_person",
-            format!(
-                "{} knows you, but Curfew does not have an account for you yet. Ask your \
-                 administrator to add you (with this email address, if you have one there).",
-                config.display_name
-            ),
+            match who.email.as_deref() {
+                Some(email) => format!(
+                    "{} knows you as {email}, but Curfew has no account for you yet. Ask your \
+                     administrator to add you with that email address.",
+                    config.display_name
+                ),
+                None => format!(
+                    "{} knows you, but Curfew has no account for you yet. Ask your \
+                     administrator to add you.",
+                    config.display_name
+                ),
+            },
         ))
     }
 }
