@@ -418,3 +418,46 @@ async fn oidc_refused_at_the_callback() {
     b.text("#hello", "Hello, maria").await;
     b.close().await;
 }
+
+/// The provider rolls its signing key: curfewd, which kept the old key set, fetches the
+/// keys again when an ID token names a key it does not know, and the sign-in passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_keys_rolled_at_the_provider_are_fetched_again() {
+    let mut gate = OidcGate::start(Backchannel::Curfewd);
+    let admin = gate.admin().await;
+    let maria = gate
+        .provision(
+            &admin,
+            "maria",
+            "Maria Chen",
+            "maria@example.org",
+            Role::Member,
+        )
+        .await;
+    let b = Browser::open("oidc").await;
+    b.goto(&format!("{}/", gate.url)).await;
+    b.until_path("/.curfew/sign-in").await;
+    click_provider(&b).await;
+    provider_login(&b, "maria").await;
+    b.text("#hello", "Hello, maria").await;
+    let discovered_by = Instant::now();
+    admin.logout_user(maria).await.unwrap();
+
+    // A new key with a new kid; curfewd still holds the old key set.
+    gate.restart_idp();
+    // curfewd fetches keys again at most every two seconds (REDISCOVER_AFTER): past that,
+    // an unknown kid makes it fetch them.
+    let again_at = discovered_by + Duration::from_secs(2);
+    tokio::time::sleep_until(again_at.into()).await;
+    b.goto(&format!("{}/", gate.url)).await;
+    b.until_path("/.curfew/sign-in").await;
+    click_provider(&b).await;
+    provider_login(&b, "maria").await;
+    let hello = b.text("body", "").await;
+    assert!(
+        hello.contains("Hello, maria"),
+        "a sign-in signed with the provider's new key: {hello}\n{}",
+        gate.logs()
+    );
+    b.close().await;
+}

@@ -13,6 +13,7 @@ use curfew_testkit::gate::repo_root;
 use serde_json::Value;
 
 /// What the provider knows of its one client, `curfew`.
+#[derive(Clone)]
 pub struct Registration {
     pub secret: String,
     pub redirect_uris: Vec<String>,
@@ -43,6 +44,16 @@ fn package_dir() -> PathBuf {
 }
 
 impl IdentityProvider {
+    /// No provider running (what a restart swaps in while the old one stops).
+    pub fn placeholder() -> IdentityProvider {
+        IdentityProvider {
+            child: None,
+            issuer: String::new(),
+            events: Arc::default(),
+            log: Arc::default(),
+        }
+    }
+
     /// Starts the provider on `127.0.0.1:port` and waits for it to listen.
     pub fn start(port: u16, client: &Registration) -> IdentityProvider {
         let mut child = Command::new(std::env::var("NODE").unwrap_or_else(|_| "node".into()))

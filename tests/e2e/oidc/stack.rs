@@ -26,6 +26,8 @@ pub struct OidcGate {
     pub idp: IdentityProvider,
     /// The gated app as the browser opens it: `http://127.0.0.1:PORT`.
     pub url: String,
+    idp_port: u16,
+    registration: Registration,
     _dir: tempfile::TempDir,
 }
 
@@ -76,24 +78,22 @@ impl OidcGate {
         let url = format!("http://127.0.0.1:{port}");
         let curfewd = format!("127.0.0.1:{curfewd_port}");
         let secret = Uuid::new_v4().simple().to_string();
-        let idp = IdentityProvider::start(
-            idp_port,
-            &Registration {
-                secret: secret.clone(),
-                redirect_uris: vec![format!("{url}/.curfew/oidc/{PROVIDER}/callback")],
-                // Where curfewd may send the browser back after signing out there.
-                post_logout_redirect_uris: vec![
-                    format!("{url}/.curfew/sign-in"),
-                    format!("{url}/.curfew/signed-out"),
-                    format!("{url}/.curfew/oidc/{PROVIDER}/signed-out"),
-                    format!("{url}/"),
-                ],
-                backchannel_logout_uri: match backchannel {
-                    Backchannel::Curfewd => format!("http://{curfewd}"),
-                    Backchannel::Gate => url.clone(),
-                } + &format!("/.curfew/oidc/{PROVIDER}/backchannel-logout"),
-            },
-        );
+        let registration = Registration {
+            secret: secret.clone(),
+            redirect_uris: vec![format!("{url}/.curfew/oidc/{PROVIDER}/callback")],
+            // Where curfewd may send the browser back after signing out there.
+            post_logout_redirect_uris: vec![
+                format!("{url}/.curfew/sign-in"),
+                format!("{url}/.curfew/signed-out"),
+                format!("{url}/.curfew/oidc/{PROVIDER}/signed-out"),
+                format!("{url}/"),
+            ],
+            backchannel_logout_uri: match backchannel {
+                Backchannel::Curfewd => format!("http://{curfewd}"),
+                Backchannel::Gate => url.clone(),
+            } + &format!("/.curfew/oidc/{PROVIDER}/backchannel-logout"),
+        };
+        let idp = IdentityProvider::start(idp_port, &registration);
         let secret_file = dir.path().join("testidp-secret");
         std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
         {
@@ -135,8 +135,25 @@ impl OidcGate {
             server,
             idp,
             url,
+            idp_port,
+            registration,
             _dir: dir,
         }
+    }
+
+    /// Stops the provider and starts it again on the same address: it signs with a new
+    /// key (a new `kid`), as a provider does when it rolls its keys, and forgets its
+    /// sessions.
+    pub fn restart_idp(&mut self) {
+        let port = self.idp_port;
+        // The old one stops (its drop) before the new one takes the port.
+        self.idp = {
+            drop(std::mem::replace(
+                &mut self.idp,
+                IdentityProvider::placeholder(),
+            ));
+            IdentityProvider::start(port, &self.registration)
+        };
     }
 
     pub async fn admin(&self) -> curfew::Client {

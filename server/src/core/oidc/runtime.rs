@@ -18,7 +18,7 @@ pub const PENDING_FOR_MS: i64 = 10 * 60 * 1000;
 /// Started sign-ins kept at most (each a small row); past it new ones wait.
 pub const PENDING_MAX: i64 = 20_000;
 /// A provider's keys are fetched again at most this often.
-pub const REDISCOVER_AFTER: Duration = Duration::from_secs(10);
+pub const REDISCOVER_AFTER: Duration = Duration::from_secs(2);
 
 /// What discovery found about a provider.
 pub struct Discovered {
