@@ -192,6 +192,12 @@ fn nginx_bin() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("nginx"))
 }
 
+#[cfg(not(unix))]
+fn make_readable(_dir: &Path) -> Result<(), String> {
+    Ok(())
+}
+
+#[cfg(unix)]
 fn make_readable(dir: &Path) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))

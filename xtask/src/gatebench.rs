@@ -369,6 +369,13 @@ fn free() -> u16 {
     curfew_testkit::free_port()
 }
 
+/// nginx's workers (another user) must read the page; other platforms have no such modes.
+#[cfg(not(unix))]
+fn make_readable(_dir: &Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
 fn make_readable(dir: &Path) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     for path in [
