@@ -154,14 +154,23 @@ impl App {
             .unwrap_or_else(|e| panic!("no element {css} within {WAIT:?}: {e}"))
     }
 
-    /// Waits until `css` is displayed.
+    /// Waits until `css` is displayed. The element is looked up again at every try: a
+    /// list that re-renders its rows (after an admin event) replaces the element, and a
+    /// replaced one is never displayed again.
     pub async fn visible(&self, css: &str) -> Element {
-        let element = self.find(css).await;
-        self.until(&format!("{css} to be displayed"), || async {
-            element.is_displayed().await.unwrap_or(false)
-        })
-        .await;
-        element
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if element.is_displayed().await.unwrap_or(false) {
+                    return element;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {css} to be displayed"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn until<F, Fut>(&self, what: &str, mut condition: F)
