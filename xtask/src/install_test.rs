@@ -138,7 +138,7 @@ pub fn run_step() -> anyhow::Result<()> {
     }
     // One install test at a time on this machine (several `cargo xtask test` may run):
     // they install and purge the same packages and user. Released when the file closes.
-    let lock = std::fs::File::create("/tmp/curfew-install-test.lock")?;
+    let lock = std::fs::File::create(std::env::temp_dir().join("curfew-install-test.lock"))?;
     eprintln!("==> install test: waiting for any other install test on this machine");
     lock.lock()?;
     let started = Instant::now();
