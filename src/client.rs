@@ -416,6 +416,26 @@ impl Client {
         .await
     }
 
+    /// Schedules a repeating window; the answer is its first occurrence.
+    pub async fn schedule_series(&self, request: &SeriesRequest) -> Result<MaintenanceWindow> {
+        self.send(
+            routes::SCHEDULE_SERIES,
+            routes::SCHEDULE_SERIES.path,
+            Some(request),
+        )
+        .await
+    }
+
+    /// Cancels a repeating window: its scheduled occurrence and all that would follow.
+    pub async fn cancel_series(&self, id: Uuid) -> Result<MaintenanceSeries> {
+        self.send(
+            routes::CANCEL_SERIES,
+            &routes::CANCEL_SERIES.with_id(id),
+            None::<&()>,
+        )
+        .await
+    }
+
     /// Creates an account.
     pub async fn create_user(&self, request: &NewUserRequest) -> Result<AdminUser> {
         self.send(routes::CREATE_USER, routes::CREATE_USER.path, Some(request))

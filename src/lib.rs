@@ -11,6 +11,7 @@ mod client;
 mod error;
 pub mod gate;
 pub mod limits;
+pub mod recurrence;
 pub mod routes;
 pub mod scim;
 

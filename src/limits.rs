@@ -42,6 +42,16 @@ pub const FREEZE_BEFORE_MAX: i64 = 24 * 3600;
 pub const STARTS_AHEAD_MAX: i64 = 366 * 24 * 3600;
 /// A window lasts at most this many seconds (30 days).
 pub const WINDOW_LENGTH_MAX: i64 = 30 * 24 * 3600;
+/// A repeating window's rule (an RRULE) is at most this many characters.
+pub const REPEAT_RULE_MAX: usize = 200;
+/// A repeating window happens at most this many times (its COUNT, or what its UNTIL gives).
+pub const REPEAT_COUNT_MAX: usize = 100;
+/// A repeating window's last occurrence is at most this many seconds (2 years) after its first.
+pub const REPEAT_SPAN_MAX: i64 = 731 * 24 * 3600;
+/// A repeating window's INTERVAL (every N weeks or months) is 1 to this.
+pub const REPEAT_INTERVAL_MAX: u16 = 12;
+/// How many of a series' next occurrences are listed.
+pub const NEXT_OCCURRENCES_SHOWN: usize = 5;
 
 /// The limits a form needs, as one document for the desktop app's UI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -58,6 +68,10 @@ pub struct FormLimits {
     pub freeze_before_max: i64,
     pub starts_ahead_max: i64,
     pub window_length_max: i64,
+    pub repeat_rule_max: usize,
+    pub repeat_count_max: usize,
+    pub repeat_span_max: i64,
+    pub repeat_interval_max: u16,
 }
 
 /// Every limit of [`FormLimits`], from the constants above.
@@ -74,4 +88,8 @@ pub const FORM_LIMITS: FormLimits = FormLimits {
     freeze_before_max: FREEZE_BEFORE_MAX,
     starts_ahead_max: STARTS_AHEAD_MAX,
     window_length_max: WINDOW_LENGTH_MAX,
+    repeat_rule_max: REPEAT_RULE_MAX,
+    repeat_count_max: REPEAT_COUNT_MAX,
+    repeat_span_max: REPEAT_SPAN_MAX,
+    repeat_interval_max: REPEAT_INTERVAL_MAX,
 };

@@ -88,6 +88,8 @@ pub const MAINTENANCE: Route = Route::new(Get, "/admin/maintenance");
 pub const SCHEDULE_MAINTENANCE: Route = Route::new(Post, "/admin/maintenance");
 pub const CANCEL_MAINTENANCE: Route = Route::new(Delete, "/admin/maintenance/{id}");
 pub const END_MAINTENANCE: Route = Route::new(Post, "/admin/maintenance/{id}/end");
+pub const SCHEDULE_SERIES: Route = Route::new(Post, "/admin/maintenance/series");
+pub const CANCEL_SERIES: Route = Route::new(Delete, "/admin/maintenance/series/{id}");
 pub const ADMIN_EVENTS: Route = Route::new(Get, "/admin/events");
 pub const SIGN_IN_THROTTLES: Route = Route::new(Get, "/admin/sign-in-throttles");
 pub const CLEAR_SIGN_IN_THROTTLE: Route = Route::new(Post, "/admin/sign-in-throttles/clear");
@@ -125,6 +127,8 @@ pub const ALL: &[Route] = &[
     SCHEDULE_MAINTENANCE,
     CANCEL_MAINTENANCE,
     END_MAINTENANCE,
+    SCHEDULE_SERIES,
+    CANCEL_SERIES,
     ADMIN_EVENTS,
     SIGN_IN_THROTTLES,
     CLEAR_SIGN_IN_THROTTLE,

@@ -259,6 +259,8 @@ mod tests {
             state: WindowState::Scheduled,
             finished_at: None,
             steps: vec![],
+            series: None,
+            moved_from: None,
         };
         let list = MaintenanceList {
             windows: vec![window.clone()],

@@ -136,6 +136,8 @@ mod tests {
             state,
             finished_at: None,
             steps: vec![],
+            series: None,
+            moved_from: None,
         }
     }
 

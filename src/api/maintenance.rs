@@ -178,6 +178,103 @@ pub struct MaintenanceWindow {
     pub state: WindowState,
     pub finished_at: Option<DateTime<Utc>>,
     pub steps: Vec<MaintenanceStep>,
+    /// The repeating maintenance this window is an occurrence of.
+    #[serde(default)]
+    pub series: Option<MaintenanceSeries>,
+    /// The start it had before an administrator moved it, if it was moved.
+    #[serde(default)]
+    pub moved_from: Option<DateTime<Utc>>,
+}
+
+/// How a window repeats: an RFC 5545 rule, the subset Curfew runs (`FREQ=WEEKLY` with
+/// `BYDAY`, or `FREQ=MONTHLY` with `BYMONTHDAY` or a `BYDAY` with its position such as
+/// `1SA`; `INTERVAL`; `COUNT` or `UNTIL`), read in `time_zone` so that every occurrence
+/// keeps the first one's wall time across daylight-saving changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Repeat {
+    /// For example `FREQ=MONTHLY;BYDAY=1SA;COUNT=12` (the first Saturday, 12 times).
+    #[cfg_attr(feature = "openapi", schema(example = "FREQ=WEEKLY;BYDAY=MO;COUNT=10"))]
+    pub rule: String,
+    /// An IANA time zone, such as `Europe/Berlin`.
+    #[cfg_attr(feature = "openapi", schema(example = "Europe/Berlin"))]
+    pub time_zone: String,
+}
+
+/// `POST /admin/maintenance/series`: schedule a repeating window. `window` is its first
+/// occurrence (its start and length; an end is required); `repeat` says when it recurs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SeriesRequest {
+    pub window: MaintenanceRequest,
+    pub repeat: Repeat,
+}
+
+/// `PATCH /admin/maintenance/{id}`: new times, message, warnings and freeze for a window
+/// that has not started. Users already warned are told the new time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceChange {
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::starts_at))]
+    pub starts_at: DateTime<Utc>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::ends_at))]
+    pub ends_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::message))]
+    pub message: String,
+    #[serde(default = "default_warn_before")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::warn_before))]
+    pub warn_before: Vec<i64>,
+    #[serde(default = "default_freeze_before")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::freeze_before))]
+    pub freeze_before: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SeriesState {
+    /// More occurrences will be created.
+    Active,
+    Cancelled,
+    /// The rule has no occurrence left.
+    Finished,
+}
+
+impl SeriesState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeriesState::Active => "active",
+            SeriesState::Cancelled => "cancelled",
+            SeriesState::Finished => "finished",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(SeriesState::Active),
+            "cancelled" => Some(SeriesState::Cancelled),
+            "finished" => Some(SeriesState::Finished),
+            _ => None,
+        }
+    }
+}
+
+/// A repeating maintenance: its rule, in words, and its next occurrences' starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MaintenanceSeries {
+    pub id: Uuid,
+    pub rule: String,
+    pub time_zone: String,
+    /// "every week on Monday, 10 times"
+    pub description: String,
+    pub state: SeriesState,
+    /// The next starts still to come (the scheduled occurrence first), at most 5.
+    pub next: Vec<DateTime<Utc>>,
 }
 
 /// `GET /admin/maintenance`: upcoming and running windows, then the 20 latest finished.

@@ -86,8 +86,13 @@ pub fn scope_for(route: Route) -> Option<TokenScope> {
         ACTIVATE_USER,
         CLEAR_SIGN_IN_THROTTLE,
     ];
-    const MAINTENANCE_ROUTES: &[Route] =
-        &[SCHEDULE_MAINTENANCE, CANCEL_MAINTENANCE, END_MAINTENANCE];
+    const MAINTENANCE_ROUTES: &[Route] = &[
+        SCHEDULE_MAINTENANCE,
+        CANCEL_MAINTENANCE,
+        END_MAINTENANCE,
+        SCHEDULE_SERIES,
+        CANCEL_SERIES,
+    ];
     const READ: &[Route] = &[
         USERS,
         SESSION_SUMMARY,

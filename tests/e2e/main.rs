@@ -11,5 +11,6 @@ mod instances;
 mod maintenance;
 mod oidc;
 mod security;
+mod series;
 mod sessions;
 mod web_page;

@@ -6,8 +6,8 @@
 
 use base64::Engine;
 use curfew::api::{
-    AdminUser, AuditAction, AuditCategory, AuditEntry, AuditPage, AuditQuery, MaintenanceList,
-    SessionSummary, UserPage, UserQuery,
+    AdminUser, AuditAction, AuditCategory, AuditEntry, AuditPage, AuditQuery, SessionSummary,
+    UserPage, UserQuery,
 };
 use uuid::Uuid;
 
@@ -112,13 +112,6 @@ impl AppState {
         Ok(AuditPage {
             entries,
             next_cursor,
-        })
-    }
-
-    /// Upcoming and running windows, then the latest finished ones.
-    pub async fn windows(&self) -> AppResult<MaintenanceList> {
-        Ok(MaintenanceList {
-            windows: self.store.windows().await?,
         })
     }
 }

@@ -1,22 +1,19 @@
-//! Maintenance windows: what a valid window is, how its steps are laid out, who is
-//! frozen out of signing in, and what scheduling, cancelling and ending tell.
+//! Maintenance windows: what a valid window is, how its steps are laid out, and who is
+//! frozen out of signing in (scheduling, cancelling and ending are in [`super::windows`]).
 //!
 //! Rules kept here: a window starts in the future (within a year) and lasts at most 30
 //! days; warnings already due when a window is created fold into one sent at once; during
-//! the freeze (from `starts_at - freeze_before` to the end) only administrators sign in;
-//! cancelling tells end users, ending reopens sign-ins. Each change is audited by the
-//! store in the transaction that makes it.
+//! the freeze (from `starts_at - freeze_before` to the end) only administrators sign in.
 
-use curfew::api::{AdminEvent, MaintenanceRequest, MaintenanceWindow, Role, StepKind, WindowState};
+use curfew::api::{MaintenanceRequest, Role, StepKind, WindowState};
 use curfew::limits::{
     FREEZE_BEFORE_MAX, MESSAGE_MAX, STARTS_AHEAD_MAX, WARNINGS_MAX, WARN_BEFORE_MAX,
     WINDOW_LENGTH_MAX,
 };
 use uuid::Uuid;
 
-use super::signal::Signal;
-use super::{notices, AppError, AppResult, AppState, ErrorKind};
-use crate::store::{from_millis, millis, Actor, NewWindow, WindowError};
+use super::{AppError, AppResult, AppState, ErrorKind};
+use crate::store::{from_millis, millis, NewWindow, WindowError};
 
 /// The steps of a window created at `now`. Warnings whose moment has already passed are
 /// folded into one warning sent at once (a window 3 minutes away warns now, then at 1).
@@ -161,68 +158,6 @@ pub fn window_error(e: WindowError, id: Uuid) -> AppError {
             format!("This window is already {}.", state.as_str()),
         ),
         WindowError::Database(e) => e.into(),
-    }
-}
-
-impl AppState {
-    /// A window by id, or `window_not_found`.
-    pub async fn window(&self, id: Uuid) -> AppResult<MaintenanceWindow> {
-        self.store
-            .window(id)
-            .await?
-            .ok_or_else(|| window_error(WindowError::NotFound, id))
-    }
-
-    /// Schedules a window unless it overlaps another; the scheduler runs its steps.
-    pub async fn schedule_window(
-        &self,
-        actor: &Actor,
-        request: &MaintenanceRequest,
-    ) -> AppResult<MaintenanceWindow> {
-        let now = crate::now_ms();
-        let window = validate(request, now)?;
-        let id = self
-            .store
-            .create_window(actor, &window, now)
-            .await
-            .map_err(|e| window_error(e, Uuid::nil()))?;
-        self.scheduler_wake.notify_one();
-        self.freezes.forget();
-        tracing::info!(actor = %actor.username, window = %id, "scheduled maintenance");
-        self.window(id).await
-    }
-
-    /// Cancels a window before it starts and tells end users and administrators.
-    pub async fn cancel_window(&self, actor: &Actor, id: Uuid) -> AppResult<MaintenanceWindow> {
-        self.store
-            .cancel_window(actor, id, crate::now_ms())
-            .await
-            .map_err(|e| window_error(e, id))?;
-        let window = self.window(id).await?;
-        self.publish(Signal::Notice {
-            notice: notices::cancelled(id, window.starts_at),
-        })
-        .await?;
-        self.publish(Signal::Admin {
-            event: AdminEvent::WindowCancelled { window_id: id },
-        })
-        .await?;
-        tracing::info!(actor = %actor.username, window = %id, "cancelled maintenance");
-        Ok(window)
-    }
-
-    /// Ends a running window now: sign-ins reopen.
-    pub async fn end_window(&self, actor: &Actor, id: Uuid) -> AppResult<MaintenanceWindow> {
-        self.store
-            .end_window_now(actor, id, crate::now_ms())
-            .await
-            .map_err(|e| window_error(e, id))?;
-        self.publish(Signal::Admin {
-            event: AdminEvent::WindowEnded { window_id: id },
-        })
-        .await?;
-        tracing::info!(actor = %actor.username, window = %id, "ended maintenance");
-        self.window(id).await
     }
 }
 

@@ -20,6 +20,7 @@ pub mod maintenance;
 pub mod notices;
 pub mod oidc;
 pub mod ratelimit;
+pub mod recurrence;
 pub mod scim;
 pub mod secrets;
 pub mod signal;
@@ -29,6 +30,7 @@ pub mod throttles;
 pub mod tokens;
 pub mod users;
 pub mod validate;
+pub mod windows;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::signal::Signal;
 use super::{notices, AppResult, AppState};
-use crate::store::{Actor, AuditRecord, DueStep, MassRevocation, Spared, StepWindow};
+use crate::store::{Actor, AuditRecord, DueStep, MassRevocation, SeriesRow, Spared, StepWindow};
 
 /// What a step turned out to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +85,14 @@ impl AppState {
                     .await?;
                 tx.mark_window_running().await?;
                 let actor = scheduler_actor(&window, by_token);
+                // A repeating window's next occurrence is created as this one starts, in
+                // this transaction: once, whichever instance claimed the step.
+                let next = move |series: &SeriesRow, after: i64| {
+                    super::recurrence::next_occurrences(series, after, now)
+                };
+                tx.materialise_next(&next, &actor, now)
+                    .await
+                    .map_err(|e| super::maintenance::window_error(e, step.window_id))?;
                 tx.audit(
                     &AuditRecord::new(now, &actor, AuditAction::MaintenanceLogout)
                         .window(step.window_id)

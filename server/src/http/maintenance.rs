@@ -9,7 +9,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
-use curfew::api::{ErrorBody, MaintenanceList, MaintenanceRequest, MaintenanceWindow, Notice};
+use curfew::api::{
+    ErrorBody, MaintenanceList, MaintenanceRequest, MaintenanceSeries, MaintenanceWindow, Notice,
+    SeriesRequest,
+};
 use curfew::routes;
 use futures_util::{stream, Stream};
 
@@ -129,4 +132,39 @@ pub async fn events(
     );
     Ok(Sse::new(futures_util::StreamExt::chain(hello, body))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Schedules a repeating window: its first occurrence now, each next one as the previous
+/// starts or is cancelled.
+#[utoipa::path(post, path = routes::SCHEDULE_SERIES.path, context_path = routes::API_PREFIX, tag = "maintenance",
+    request_body = SeriesRequest,
+    responses((status = 201, body = MaintenanceWindow, description = "the first occurrence, with its series", links(
+                  ("cancel_series" = (operation_id = "cancel_series", parameters(("id" = "$response.body#/series/id")), description = "cancel the whole series")))),
+              (status = 400, body = ErrorBody, description = "the window's codes (starts_in_past, …, invalid_freeze), repeat_needs_end, invalid_repeat, repeat_unsupported, repeat_unbounded, repeat_too_long, repeat_empty, repeat_overlaps_itself, unknown_time_zone, invalid_json or invalid_body"),
+              (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "window_overlaps: the first occurrence overlaps another window")),
+    security(("bearer" = [])))]
+pub async fn create_series(
+    State(state): State<AppState>,
+    ForceLogout(caller): ForceLogout,
+    ApiJson(request): ApiJson<SeriesRequest>,
+) -> AppResult<(StatusCode, Json<MaintenanceWindow>)> {
+    let window = state.schedule_series(&caller.actor(), &request).await?;
+    Ok((StatusCode::CREATED, Json(window)))
+}
+
+/// Cancels a repeating window: its scheduled occurrence is cancelled (users are told) and
+/// no other follows; a running occurrence runs until it ends.
+#[utoipa::path(delete, path = routes::CANCEL_SERIES.path, context_path = routes::API_PREFIX, tag = "maintenance",
+    params(("id" = Uuid, Path, description = "the series' id")),
+    responses((status = 200, body = MaintenanceSeries), (status = 400, body = ErrorBody, description = "invalid_id: not a UUID"), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "series_not_found"),
+              (status = 409, body = ErrorBody, description = "series_finished: already cancelled or no occurrence left")),
+    security(("bearer" = [])))]
+pub async fn cancel_series(
+    State(state): State<AppState>,
+    ForceLogout(caller): ForceLogout,
+    IdPath(id): IdPath,
+) -> AppResult<Json<MaintenanceSeries>> {
+    Ok(Json(state.cancel_series(&caller.actor(), id).await?))
 }

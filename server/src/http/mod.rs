@@ -63,6 +63,8 @@ pub fn contract_routes() -> Vec<(Route, MethodRouter<AppState>)> {
         handle(routes::SCHEDULE_MAINTENANCE, maintenance::create),
         handle(routes::CANCEL_MAINTENANCE, maintenance::cancel),
         handle(routes::END_MAINTENANCE, maintenance::end),
+        handle(routes::SCHEDULE_SERIES, maintenance::create_series),
+        handle(routes::CANCEL_SERIES, maintenance::cancel_series),
         handle(routes::ADMIN_EVENTS, maintenance::events),
         handle(routes::SIGN_IN_THROTTLES, admin::sign_in_throttles),
         handle(

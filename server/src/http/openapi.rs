@@ -28,6 +28,7 @@ use crate::http::{accounts, admin, end_user, import, maintenance, tokens};
           end_user::notice_stream, admin::me, admin::list_users, admin::session_summary,
           accounts::create_user, accounts::update_user, accounts::reset_password, accounts::delete_user, accounts::change_password, admin::logout_user, admin::user_sessions, admin::end_session, admin::logout_all, admin::deactivate, admin::activate, admin::audit, admin::sign_in_throttles, admin::clear_sign_in_throttle,
           maintenance::create, maintenance::list, maintenance::cancel, maintenance::end, maintenance::events,
+          maintenance::create_series, maintenance::cancel_series,
           tokens::list, tokens::create, tokens::revoke, import::import_users),
     // Query parameters name these by reference; utoipa does not collect them from params.
     components(schemas(UserFilter, AuditCategory)),

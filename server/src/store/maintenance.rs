@@ -17,23 +17,10 @@ use uuid::Uuid;
 
 use super::audit::{insert_audit, Actor, AuditRecord};
 use super::db::{enum_col, from_millis, uuid_col, Backend, Store, Tx};
+use super::series::{materialise_next, series_stub, NextOccurrences};
 use super::sessions::{revoke_all, MassRevocation, Spared};
-
-/// The PostgreSQL advisory lock that serialises window creation across instances.
-const SCHEDULE_LOCK: i64 = 0x6375_7266_6577; // "curfew"
-
-/// A window to create, with its steps already laid out.
-#[derive(Debug, Clone)]
-pub struct NewWindow {
-    pub starts_at: i64,
-    pub ends_at: Option<i64>,
-    pub message: String,
-    pub warn_before: Vec<i64>,
-    pub freeze_before: i64,
-    pub keep_admins: bool,
-    /// (kind, offset seconds, due at)
-    pub steps: Vec<(StepKind, i64, i64)>,
-}
+use super::windows::insert_window;
+pub use super::windows::{NewWindow, WindowError};
 
 /// A pending step whose time has come.
 #[derive(Debug, Clone)]
@@ -72,6 +59,7 @@ pub struct StepWindow {
 /// Dropping it without [`StepTx::finish`] rolls everything back, the claim included.
 pub struct StepTx {
     tx: Tx,
+    backend: Backend,
     step: DueStep,
     pub window: StepWindow,
 }
@@ -83,20 +71,9 @@ pub struct Freeze {
     pub ends_at: Option<i64>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum WindowError {
-    #[error("the window overlaps window {0}")]
-    Overlaps(Uuid),
-    #[error("no such window")]
-    NotFound,
-    #[error("the window is {0:?}")]
-    WrongState(WindowState),
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-}
-
 const WINDOW_COLUMNS: &str = "id, starts_at, ends_at, message, warn_before, freeze_before, \
-     keep_admins, created_by_username, created_at, state, finished_at";
+     keep_admins, created_by_username, created_at, state, finished_at, series_id, occurrence_at, \
+     moved_from";
 
 fn window_row(row: &AnyRow, steps: Vec<MaintenanceStep>) -> sqlx::Result<MaintenanceWindow> {
     Ok(MaintenanceWindow {
@@ -115,6 +92,10 @@ fn window_row(row: &AnyRow, steps: Vec<MaintenanceStep>) -> sqlx::Result<Mainten
             .try_get::<Option<i64>, _>("finished_at")?
             .map(from_millis),
         steps,
+        series: None,
+        moved_from: row
+            .try_get::<Option<i64>, _>("moved_from")?
+            .map(from_millis),
     })
 }
 
@@ -126,60 +107,8 @@ impl Store {
         window: &NewWindow,
         now: i64,
     ) -> Result<Uuid, WindowError> {
-        let id = Uuid::new_v4();
         let mut tx = self.pool.begin().await?;
-        // Two racing creations must not both pass the overlap check. SQLite: the insert
-        // comes first, so this transaction holds the only write lock while it looks.
-        // PostgreSQL: readers do not see each other's inserts, so creations take turns on
-        // a transaction-scoped advisory lock.
-        if self.backend() == Backend::Postgres {
-            sqlx::query("SELECT COUNT(*) AS n FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
-                .bind(SCHEDULE_LOCK)
-                .fetch_one(&mut *tx)
-                .await?;
-        }
-        sqlx::query(&format!(
-            "INSERT INTO maintenance_windows ({WINDOW_COLUMNS}, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'scheduled', NULL, $10)"
-        ))
-        .bind(id.to_string())
-        .bind(window.starts_at)
-        .bind(window.ends_at)
-        .bind(window.message.clone())
-        .bind(serde_json::to_string(&window.warn_before).expect("numbers serialise"))
-        .bind(window.freeze_before)
-        .bind(i64::from(window.keep_admins))
-        .bind(actor.username.clone())
-        .bind(now)
-        .bind(actor.user_id.to_string())
-        .execute(&mut *tx)
-        .await?;
-        let overlap = sqlx::query(
-            "SELECT id FROM maintenance_windows WHERE id <> $1 \
-             AND state IN ('scheduled', 'running') \
-             AND (ends_at IS NULL OR ends_at > $2) \
-             AND (CAST($3 AS BIGINT) IS NULL OR starts_at < $3) LIMIT 1",
-        )
-        .bind(id.to_string())
-        .bind(window.starts_at)
-        .bind(window.ends_at)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = overlap {
-            return Err(WindowError::Overlaps(uuid_col(&row, "id")?));
-        }
-        for (kind, offset, due) in &window.steps {
-            sqlx::query(
-                "INSERT INTO maintenance_steps (window_id, kind, offset_seconds, due_at, state) \
-                 VALUES ($1, $2, $3, $4, 'pending')",
-            )
-            .bind(id.to_string())
-            .bind(kind.as_str())
-            .bind(*offset)
-            .bind(*due)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let id = insert_window(&mut tx, self.backend(), actor, window, None, now).await?;
         insert_audit(
             &mut tx,
             &AuditRecord::new(now, actor, AuditAction::ScheduleMaintenance).window(id),
@@ -240,6 +169,12 @@ impl Store {
             .map(|r| r.try_get::<String, _>("id"))
             .collect::<sqlx::Result<_>>()?;
         let mut steps = self.steps_of(&ids).await?;
+        let series_ids: Vec<Uuid> = rows
+            .iter()
+            .filter_map(|r| r.try_get::<Option<String>, _>("series_id").ok().flatten())
+            .filter_map(|s| Uuid::parse_str(&s).ok())
+            .collect();
+        let series = self.series_of(&series_ids).await?;
         rows.iter()
             .map(|row| {
                 let id: String = row.try_get("id")?;
@@ -249,7 +184,14 @@ impl Store {
                     .map(|(_, s)| s.clone())
                     .collect();
                 steps.retain(|(w, _)| *w != id);
-                window_row(row, mine)
+                let mut window = window_row(row, mine)?;
+                let series_id = row.try_get::<Option<String>, _>("series_id")?;
+                let occurrence_at = row.try_get::<Option<i64>, _>("occurrence_at")?;
+                window.series = series
+                    .iter()
+                    .find(|s| Some(s.id.to_string()) == series_id)
+                    .map(|s| series_stub(s, occurrence_at));
+                Ok(window)
             })
             .collect()
     }
@@ -277,19 +219,22 @@ impl Store {
         Ok(windows)
     }
 
-    /// Cancels a window that has not started; its pending steps are cancelled with it.
+    /// Cancels a window that has not started; its pending steps are cancelled with it. An
+    /// occurrence of a series makes way for the next one (`next`), in the same transaction.
     pub async fn cancel_window(
         &self,
         actor: &Actor,
         id: Uuid,
+        next: NextOccurrences<'_>,
         now: i64,
-    ) -> Result<(), WindowError> {
+    ) -> Result<Option<Uuid>, WindowError> {
         self.finish_window(
             actor,
             id,
             now,
             WindowState::Scheduled,
             WindowState::Cancelled,
+            Some(next),
         )
         .await
     }
@@ -301,8 +246,16 @@ impl Store {
         id: Uuid,
         now: i64,
     ) -> Result<(), WindowError> {
-        self.finish_window(actor, id, now, WindowState::Running, WindowState::Ended)
-            .await
+        self.finish_window(
+            actor,
+            id,
+            now,
+            WindowState::Running,
+            WindowState::Ended,
+            None,
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn finish_window(
@@ -312,7 +265,8 @@ impl Store {
         now: i64,
         from: WindowState,
         to: WindowState,
-    ) -> Result<(), WindowError> {
+        next: Option<NextOccurrences<'_>>,
+    ) -> Result<Option<Uuid>, WindowError> {
         let mut tx = self.pool.begin().await?;
         let changed = sqlx::query(
             "UPDATE maintenance_windows SET state = $1, finished_at = $2 WHERE id = $3 AND state = $4",
@@ -347,8 +301,12 @@ impl Store {
             _ => AuditAction::EndMaintenance,
         };
         insert_audit(&mut tx, &AuditRecord::new(now, actor, action).window(id)).await?;
+        let created = match next {
+            Some(next) => materialise_next(&mut tx, self.backend(), id, next, actor, now).await?,
+            None => None,
+        };
         tx.commit().await?;
-        Ok(())
+        Ok(created)
     }
 
     /// Pending steps due by `now`, oldest first.
@@ -428,6 +386,7 @@ impl Store {
         };
         Ok(Some(StepTx {
             tx,
+            backend: self.backend(),
             step: step.clone(),
             window,
         }))
@@ -582,6 +541,25 @@ impl StepTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    /// Creates the next occurrence of this window's series, if it is one (see
+    /// [`super::series`]).
+    pub async fn materialise_next(
+        &mut self,
+        next: NextOccurrences<'_>,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<Option<Uuid>, WindowError> {
+        materialise_next(
+            &mut self.tx,
+            self.backend,
+            self.step.window_id,
+            next,
+            actor,
+            now,
+        )
+        .await
     }
 
     /// Records `record` with the step's effect.

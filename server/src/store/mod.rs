@@ -19,15 +19,18 @@ pub mod import;
 pub mod maintenance;
 pub mod oidc;
 pub mod scim;
+pub mod series;
 pub mod sessions;
 mod sqlite_file;
 pub mod tokens;
 pub mod users;
+mod windows;
 
 pub use accounts::{AccountOutcome, UserChange};
 pub use audit::{Actor, AuditCursor, AuditRecord};
 pub use import::{ExistingUser, ImportOutcome, ImportUpdate};
 pub use maintenance::{DueStep, Freeze, NewWindow, StepTx, StepWindow, WindowError};
+pub use series::{NewSeries, NextOccurrences, Occurrence, SeriesRow};
 pub use sessions::{EndedSession, MassRevocation, NewSession, SessionRecord, SessionRow, Spared};
 pub use tokens::{NewServiceTokenRow, ServiceTokenRecord, TokenStoreError};
 pub use users::{NewUser, StoreError, UserCursor, UserRecord};

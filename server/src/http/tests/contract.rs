@@ -197,6 +197,27 @@ async fn the_client_calls_every_route() {
     // Not running: refused, but the request was the contract's.
     assert!(admin.end_maintenance(window.id).await.is_err());
     admin.cancel_maintenance(window.id).await.unwrap();
+    let first = admin
+        .schedule_series(&curfew::api::SeriesRequest {
+            window: MaintenanceRequest {
+                starts_at: chrono::Utc::now() + chrono::Duration::hours(2),
+                ends_at: Some(chrono::Utc::now() + chrono::Duration::hours(3)),
+                message: "Monthly update".into(),
+                warn_before: vec![60],
+                freeze_before: 30,
+                keep_admins: false,
+            },
+            repeat: curfew::api::Repeat {
+                rule: "FREQ=MONTHLY;BYMONTHDAY=1;COUNT=2".into(),
+                time_zone: "Europe/Berlin".into(),
+            },
+        })
+        .await
+        .unwrap();
+    admin
+        .cancel_series(first.series.expect("a series").id)
+        .await
+        .unwrap();
     admin.sign_in_throttles().await.unwrap();
     // Nothing to clear: refused, but the request was the contract's.
     assert!(admin.clear_sign_in_throttle("nobody").await.is_err());

@@ -20,6 +20,7 @@ mod maintenance;
 mod oidc;
 mod permissions;
 mod scim;
+mod series;
 mod sessions;
 mod tokens;
 

@@ -1,0 +1,135 @@
+//! Writing a window and its steps, shared by one-off windows ([`super::maintenance`]) and
+//! the occurrences of a series ([`super::series`]).
+//!
+//! Invariant: a window is inserted only if no scheduled or running window overlaps it,
+//! checked in the inserting transaction after the insert (SQLite: that transaction then
+//! holds the write lock) or under an advisory lock (PostgreSQL); otherwise nothing of it
+//! stays.
+
+use curfew::api::{StepKind, WindowState};
+use uuid::Uuid;
+
+use super::audit::Actor;
+use super::db::{uuid_col, Backend, Tx};
+
+/// The PostgreSQL advisory lock that serialises window creation across instances.
+const SCHEDULE_LOCK: i64 = 0x6375_7266_6577; // "curfew"
+
+/// A window to create, with its steps already laid out.
+#[derive(Debug, Clone)]
+pub struct NewWindow {
+    pub starts_at: i64,
+    pub ends_at: Option<i64>,
+    pub message: String,
+    pub warn_before: Vec<i64>,
+    pub freeze_before: i64,
+    pub keep_admins: bool,
+    /// (kind, offset seconds, due at)
+    pub steps: Vec<(StepKind, i64, i64)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WindowError {
+    #[error("the window overlaps window {0}")]
+    Overlaps(Uuid),
+    #[error("no such window")]
+    NotFound,
+    #[error("the window is {0:?}")]
+    WrongState(WindowState),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Inserts a window and its steps unless it overlaps a scheduled or running one (then
+/// nothing of it stays). `series`: the series and the rule's start of this occurrence.
+pub(super) async fn insert_window(
+    tx: &mut Tx,
+    backend: Backend,
+    creator: &Actor,
+    window: &NewWindow,
+    series: Option<(Uuid, i64)>,
+    now: i64,
+) -> Result<Uuid, WindowError> {
+    let id = Uuid::new_v4();
+    // Two racing creations must not both pass the overlap check. SQLite: the insert comes
+    // first, so this transaction holds the only write lock while it looks. PostgreSQL:
+    // readers do not see each other's inserts, so creations take turns on a
+    // transaction-scoped advisory lock.
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT COUNT(*) AS n FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
+            .bind(SCHEDULE_LOCK)
+            .fetch_one(&mut **tx)
+            .await?;
+    }
+    sqlx::query(
+        "INSERT INTO maintenance_windows (id, starts_at, ends_at, message, warn_before, \
+         freeze_before, keep_admins, created_by_username, created_at, state, finished_at, \
+         created_by, series_id, occurrence_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'scheduled', NULL, $10, $11, $12)",
+    )
+    .bind(id.to_string())
+    .bind(window.starts_at)
+    .bind(window.ends_at)
+    .bind(window.message.clone())
+    .bind(serde_json::to_string(&window.warn_before).expect("numbers serialise"))
+    .bind(window.freeze_before)
+    .bind(i64::from(window.keep_admins))
+    .bind(creator.username.clone())
+    .bind(now)
+    .bind(creator.user_id.to_string())
+    .bind(series.map(|(s, _)| s.to_string()))
+    .bind(series.map(|(_, at)| at))
+    .execute(&mut **tx)
+    .await?;
+    if let Some(other) = overlapping(tx, id, window.starts_at, window.ends_at).await? {
+        sqlx::query("DELETE FROM maintenance_windows WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&mut **tx)
+            .await?;
+        return Err(WindowError::Overlaps(other));
+    }
+    insert_steps(tx, id, &window.steps).await?;
+    Ok(id)
+}
+
+/// A scheduled or running window other than `id` that meets `[starts_at, ends_at)`.
+pub(super) async fn overlapping(
+    tx: &mut Tx,
+    id: Uuid,
+    starts_at: i64,
+    ends_at: Option<i64>,
+) -> Result<Option<Uuid>, WindowError> {
+    let row = sqlx::query(
+        "SELECT id FROM maintenance_windows WHERE id <> $1 \
+         AND state IN ('scheduled', 'running') \
+         AND (ends_at IS NULL OR ends_at > $2) \
+         AND (CAST($3 AS BIGINT) IS NULL OR starts_at < $3) LIMIT 1",
+    )
+    .bind(id.to_string())
+    .bind(starts_at)
+    .bind(ends_at)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|r| uuid_col(&r, "id")).transpose()?)
+}
+
+/// Inserts a window's planned steps.
+pub(super) async fn insert_steps(
+    tx: &mut Tx,
+    id: Uuid,
+    steps: &[(StepKind, i64, i64)],
+) -> sqlx::Result<()> {
+    for (kind, offset, due) in steps {
+        sqlx::query(
+            "INSERT INTO maintenance_steps (window_id, kind, offset_seconds, due_at, state) \
+             VALUES ($1, $2, $3, $4, 'pending')",
+        )
+        .bind(id.to_string())
+        .bind(kind.as_str())
+        .bind(*offset)
+        .bind(*due)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
