@@ -11,7 +11,8 @@ use curfew::api::{
 use curfew::api::{
     CreatedServiceToken, ImportReport, NewServiceToken, ServiceToken, ServiceTokenList,
 };
-use curfew::limits::{MESSAGE_MAX, SEARCH_MAX};
+use curfew::api::{MaintenanceSeries, Repeat, SeriesRequest};
+use curfew::limits::{MESSAGE_MAX, NEXT_OCCURRENCES_SHOWN, SEARCH_MAX};
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
 use tracing::instrument;
@@ -293,6 +294,59 @@ pub async fn cancel_maintenance(state: State<'_, AppState>, id: Uuid) -> Result<
     state
         .checked(&client, client.cancel_maintenance(id).await)
         .await
+}
+
+/// A repeating window's rule in words and its first occurrences, for the confirmation:
+/// read by the same code curfewd decides with ([`curfew::recurrence`]).
+#[derive(Debug, Serialize)]
+pub struct RepeatPreview {
+    pub description: String,
+    pub starts: Vec<chrono::DateTime<chrono::Utc>>,
+    pub count: usize,
+}
+
+#[tauri::command]
+#[instrument(err(Debug))]
+pub async fn preview_repeat(
+    repeat: Repeat,
+    starts_at: chrono::DateTime<chrono::Utc>,
+) -> Result<RepeatPreview> {
+    let recurrence = curfew::recurrence::Recurrence::parse(&repeat, starts_at)
+        .map_err(|e| Error::InvalidInput(e.message))?;
+    Ok(RepeatPreview {
+        description: recurrence.description().to_owned(),
+        starts: recurrence
+            .starts()
+            .iter()
+            .take(NEXT_OCCURRENCES_SHOWN)
+            .copied()
+            .collect(),
+        count: recurrence.starts().len(),
+    })
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub async fn schedule_series(
+    state: State<'_, AppState>,
+    request: SeriesRequest,
+) -> Result<MaintenanceWindow> {
+    if request.window.message.chars().count() > MESSAGE_MAX {
+        return Err(Error::InvalidInput(format!(
+            "The message is longer than {MESSAGE_MAX} characters; shorten it."
+        )));
+    }
+    let client = state.client().await?;
+    state
+        .checked(&client, client.schedule_series(&request).await)
+        .await
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub async fn cancel_series(state: State<'_, AppState>, id: Uuid) -> Result<MaintenanceSeries> {
+    let client = state.client().await?;
+    state.checked(&client, client.cancel_series(id).await).await
 }
 
 #[tauri::command]

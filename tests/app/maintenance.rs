@@ -287,3 +287,111 @@ async fn admin_schedules_maintenance_and_gets_a_notification_for_each_step() {
     app.shot("signed-out-by-server").await;
     app.quit().await;
 }
+
+/// Sets a `<select>` as a person choosing an option would.
+async fn choose(app: &App, css: &str, value: &str) {
+    app.find(css).await;
+    app.script(&format!(
+        "const select = document.querySelector({css:?}); select.value = {value:?}; \
+         select.dispatchEvent(new Event('change', {{ bubbles: true }})); return true;"
+    ))
+    .await;
+}
+
+async fn confirm_is_open(app: &App) -> bool {
+    app.script("return document.getElementById('confirm').open;")
+        .await
+        .as_bool()
+        .unwrap_or(false)
+}
+
+/// Repeating maintenance from the form: the rule in words and its next occurrences in the
+/// confirmation and in the list; cancelling one occurrence brings the next; cancelling
+/// the series stops it. A rule curfewd does not run is refused in the form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_schedules_a_repeating_window_and_cancels_one_then_the_series() {
+    let server = Server::start();
+    server.add_user("root", "admin");
+    let config_home = tempfile::tempdir().unwrap();
+    let mut app = App::launch("repeating", config_home.path(), 0).await;
+    app.sign_in_as(&server.url, "root").await;
+    app.click("#nav-maintenance").await;
+    app.visible("#mw-form").await;
+
+    // Weekly on the start's weekday, 3 times, a day ahead, an hour long.
+    set_input(&app, "#mw-start", &local_in(24 * 3600)).await;
+    set_input(&app, "#mw-end", &local_in(25 * 3600)).await;
+    app.fill("#mw-message", "Weekly patching: please save your work.")
+        .await;
+    let weekday = (chrono::Local::now() + chrono::Duration::days(1))
+        .format("%A")
+        .to_string();
+    app.text_containing("#mw-repeat option[value=weekly]", &weekday)
+        .await;
+    // A rule outside what curfewd runs is refused in the form, with the reason.
+    choose(&app, "#mw-repeat", "custom").await;
+    app.fill("#mw-repeat-rule", "FREQ=DAILY;COUNT=3").await;
+    app.click("#mw-submit").await;
+    app.text_containing("#mw-error", "weekly or monthly").await;
+    assert!(
+        !confirm_is_open(&app).await,
+        "no confirmation for a bad rule"
+    );
+
+    choose(&app, "#mw-repeat", "weekly").await;
+    app.fill("#mw-repeat-count", "3").await;
+    app.shot("repeating-form").await;
+    app.click("#mw-submit").await;
+    let body = app
+        .text_containing("#confirm-body", "It repeats every week on")
+        .await;
+    assert!(body.contains(&format!("on {weekday} at")), "{body}");
+    assert!(body.contains("3 times"), "{body}");
+    let starts = body.split("3 times: ").nth(1).unwrap_or_default();
+    assert_eq!(starts.split("; ").count(), 3, "three starts listed: {body}");
+    app.shot("repeating-confirmation").await;
+    app.click("#confirm-ok").await;
+    app.text_containing("#messages", "Repeating maintenance scheduled")
+        .await;
+    let line = app
+        .text_containing(
+            "#windows-body tr[data-state=scheduled] .series-line",
+            "Next:",
+        )
+        .await;
+    assert!(line.starts_with("Repeats every week on"), "{line}");
+    assert_eq!(
+        app.text("#mw-repeat option:checked").await,
+        "Does not repeat",
+        "the form was cleared"
+    );
+    app.shot("repeating-listed").await;
+
+    // Cancel this occurrence: the series goes on with the next, a week later.
+    app.click("#windows-body tr[data-state=scheduled] button.cancel")
+        .await;
+    app.text_containing("#confirm-body", "The series goes on: the next one is on")
+        .await;
+    app.click("#confirm-ok").await;
+    app.find("#windows-body tr[data-state=cancelled]").await;
+    app.text_containing(
+        "#windows-body tr[data-state=scheduled] .series-line",
+        "Repeats every week",
+    )
+    .await;
+
+    // Cancel the series: no occurrence is left scheduled.
+    app.click("#windows-body tr[data-state=scheduled] button.cancel-series")
+        .await;
+    app.text_containing("#confirm-body", "No more occurrences")
+        .await;
+    app.click("#confirm-ok").await;
+    app.text_containing("#messages", "no more occurrences will follow")
+        .await;
+    app.count_is("#windows-body tr[data-state=scheduled]", 0)
+        .await;
+    app.text_containing("#windows-body .series-line", "series cancelled")
+        .await;
+    app.shot("repeating-series-cancelled").await;
+    app.quit().await;
+}

@@ -8,6 +8,9 @@ import { confirmAction } from "../lib/dialog.js";
 import { localInputValue, localTime, numbers, plural, relativeTime, untilText, zoneLabel } from "../lib/format.js";
 import { call } from "../lib/ipc.js";
 import { can, state } from "../lib/state.js";
+import {
+  labelRepeatChoices, repeatProblem, repeatRule, repeatSentence, resetRepeat, showRepeatFields, timeZone,
+} from "./repeat.js";
 
 const DAY = 24 * 3600;
 /** Window states that can still collide with a new window. */
@@ -67,6 +70,21 @@ function ago(iso) {
   return text === "now" ? "just now" : text;
 }
 
+/** The message, and for an occurrence of a series the rule in words and what follows. */
+function messageCell(window) {
+  const cell = el("td", { class: "message", text: window.message });
+  const series = window.series;
+  if (series) {
+    const next = series.next.filter((at) => at !== window.starts_at);
+    const text = `Repeats ${series.description}` +
+      (series.state === "active"
+        ? (next.length ? `. Next: ${next.map(localTime).join("; ")}` : ". This is the last one")
+        : ` (${series.state === "cancelled" ? "series cancelled" : "no occurrence left"})`);
+    cell.append(el("span", { class: "series-line", text }));
+  }
+  return cell;
+}
+
 function windowRow(window) {
   const row = el("tr", { "data-window-id": window.id, "data-state": window.state });
   const when = el("td", { class: "countdown" });
@@ -77,7 +95,7 @@ function windowRow(window) {
   row.append(
     el("td", { text: localTime(window.starts_at) }),
     el("td", { text: window.ends_at ? localTime(window.ends_at) : "when ended" }),
-    el("td", { class: "message", text: window.message }),
+    messageCell(window),
     el("td", {}, el("span", { class: `badge ${window.state}`, text: window.state })),
     when,
     el("td", { class: "steps", text: stepSummary(window) }),
@@ -91,6 +109,11 @@ function windowRow(window) {
     const end = el("button", { type: "button", class: "danger end", text: "End now" });
     end.addEventListener("click", () => endWindow(window, end));
     actions.append(end);
+  }
+  if (LIVE.has(window.state) && window.series?.state === "active") {
+    const stop = el("button", { type: "button", class: "secondary cancel-series", text: "Cancel series" });
+    stop.addEventListener("click", () => cancelSeries(window, stop));
+    actions.append(stop);
   }
   for (const button of actions.querySelectorAll("button")) {
     if (!can("force_logout")) {
@@ -195,33 +218,47 @@ async function scheduleWindow() {
   const warnings = [...document.querySelectorAll(".mw-warn:checked")].map((c) => Number(c.value));
   const freezeMinutes = Number($("mw-freeze").value || 0);
   const keepAdmins = $("mw-keep-admins").checked;
-  const problem = formProblem({ start, end, message, freezeMinutes });
+  const problem = formProblem({ start, end, message, freezeMinutes }) ?? repeatProblem(end, state.contract.limits);
   if (problem) {
     error.textContent = problem;
     error.hidden = false;
     return;
+  }
+  const rule = repeatRule(start);
+  let repeats = "";
+  if (rule) {
+    try {
+      repeats = await repeatSentence(rule, start);
+    } catch (failure) {
+      error.textContent = failure.message;
+      error.hidden = false;
+      return;
+    }
   }
   const ok = await confirmAction({
     title: "Schedule maintenance?",
     body: `Maintenance starts ${localTime(start.toISOString())} ${zoneLabel()}` +
       (end ? ` and ends ${localTime(end.toISOString())}.` : " and lasts until you end it.") +
       ` ${warningPlan(start, warnings)}; ${freezePlan(start, freezeMinutes)}; at the start everyone except you` +
-      (keepAdmins ? " and the other administrators" : "") + " is signed out.",
+      (keepAdmins ? " and the other administrators" : "") + " is signed out." + repeats,
     action: "Schedule",
   });
   if (!ok) return;
   try {
-    const window = await withButton($("mw-submit"), () => call("schedule_maintenance", {
-      request: {
-        starts_at: start.toISOString(),
-        ends_at: end ? end.toISOString() : null,
-        message,
-        warn_before: warnings,
-        freeze_before: Math.round(freezeMinutes * 60),
-        keep_admins: keepAdmins,
-      },
-    }));
-    showMessage("success", `Maintenance scheduled for ${localTime(window.starts_at)}.`);
+    const request = {
+      starts_at: start.toISOString(),
+      ends_at: end ? end.toISOString() : null,
+      message,
+      warn_before: warnings,
+      freeze_before: Math.round(freezeMinutes * 60),
+      keep_admins: keepAdmins,
+    };
+    const window = await withButton($("mw-submit"), () => rule
+      ? call("schedule_series", { request: { window: request, repeat: { rule, time_zone: timeZone } } })
+      : call("schedule_maintenance", { request }));
+    showMessage("success", rule
+      ? `Repeating maintenance scheduled: the first one on ${localTime(window.starts_at)}.`
+      : `Maintenance scheduled for ${localTime(window.starts_at)}.`);
     resetForm();
     reloadMaintenance();
   } catch (failure) {
@@ -231,9 +268,11 @@ async function scheduleWindow() {
 }
 
 async function cancelWindow(window, button) {
+  const next = window.series?.state === "active" ? window.series.next.find((at) => at !== window.starts_at) : null;
   const ok = await confirmAction({
     title: `Cancel the maintenance of ${localTime(window.starts_at)}?`,
-    body: `The maintenance planned for ${localTime(window.starts_at)} will not happen. Users who were warned are told it is cancelled, and sign-ins reopen.`,
+    body: `The maintenance planned for ${localTime(window.starts_at)} will not happen. Users who were warned are told it is cancelled, and sign-ins reopen.` +
+      (next ? ` The series goes on: the next one is on ${localTime(next)}.` : ""),
     action: "Cancel maintenance",
     dismiss: "Keep it scheduled",
   });
@@ -243,6 +282,26 @@ async function cancelWindow(window, button) {
     showMessage("success", `The maintenance planned for ${localTime(window.starts_at)} was cancelled.`);
   } catch (failure) {
     showMessage("error", `Could not cancel the maintenance: ${failure.message}`);
+  }
+  reloadMaintenance();
+}
+
+async function cancelSeries(window, button) {
+  const ok = await confirmAction({
+    title: "Cancel the whole repeating maintenance?",
+    body: `No more occurrences of the maintenance that repeats ${window.series.description}.` +
+      (window.state === "scheduled"
+        ? ` The one planned for ${localTime(window.starts_at)} will not happen either; users who were warned are told.`
+        : " The one running now goes on until it ends."),
+    action: "Cancel the series",
+    dismiss: "Keep the series",
+  });
+  if (!ok) return;
+  try {
+    await withButton(button, () => call("cancel_series", { id: window.series.id }));
+    showMessage("success", "The repeating maintenance was cancelled: no more occurrences will follow.");
+  } catch (failure) {
+    showMessage("error", `Could not cancel the series: ${failure.message}`);
   }
   reloadMaintenance();
 }
@@ -267,6 +326,7 @@ async function endWindow(window, button) {
 function defaultStart() {
   $("mw-start").value = localInputValue(new Date(Date.now() + 2 * 3600 * 1000));
   $("mw-start").dataset.untouched = "true";
+  labelRepeatChoices(new Date($("mw-start").value));
   updatePreview();
 }
 
@@ -283,6 +343,7 @@ function resetForm() {
   for (const box of document.querySelectorAll(".mw-warn")) box.checked = box.defaultChecked;
   $("mw-freeze").value = $("mw-freeze").defaultValue;
   $("mw-keep-admins").checked = false;
+  resetRepeat();
   defaultStart();
   showEmptyEnd();
 }
@@ -307,6 +368,9 @@ export function wireMaintenance() {
   defaultStart();
   $("mw-start").addEventListener("input", () => delete $("mw-start").dataset.untouched);
   for (const id of ["mw-message", "mw-start"]) $(id).addEventListener("input", updatePreview);
+  $("mw-start").addEventListener("input", () => labelRepeatChoices(new Date($("mw-start").value)));
+  $("mw-repeat").addEventListener("change", showRepeatFields);
+  showRepeatFields();
   for (const type of ["input", "change", "focus", "blur"]) $("mw-end").addEventListener(type, showEmptyEnd);
   showEmptyEnd();
   $("mw-form").addEventListener("submit", (event) => {
