@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "logout_all",
     "set_user_active",
     "audit",
+    "export_audit",
     "list_maintenance",
     "schedule_maintenance",
     "cancel_maintenance",

@@ -31,6 +31,9 @@ pub enum Error {
     Decode(String),
     #[error("Request failed: {0}")]
     Transport(String),
+    /// Writing what the server sent (an export) to a file failed.
+    #[error("Could not write the file ({0}). Check that the folder is writable and the disk has room, then try again.")]
+    Write(String),
 }
 
 impl Error {

@@ -84,6 +84,7 @@ pub const DEACTIVATE_USER: Route = Route::new(Post, "/admin/users/{id}/deactivat
 pub const ACTIVATE_USER: Route = Route::new(Post, "/admin/users/{id}/activate");
 pub const LOGOUT_ALL: Route = Route::new(Post, "/admin/logout-all");
 pub const AUDIT: Route = Route::new(Get, "/admin/audit");
+pub const AUDIT_EXPORT: Route = Route::new(Get, "/admin/audit/export");
 pub const MAINTENANCE: Route = Route::new(Get, "/admin/maintenance");
 pub const SCHEDULE_MAINTENANCE: Route = Route::new(Post, "/admin/maintenance");
 pub const CANCEL_MAINTENANCE: Route = Route::new(Delete, "/admin/maintenance/{id}");
@@ -123,6 +124,7 @@ pub const ALL: &[Route] = &[
     ACTIVATE_USER,
     LOGOUT_ALL,
     AUDIT,
+    AUDIT_EXPORT,
     MAINTENANCE,
     SCHEDULE_MAINTENANCE,
     CANCEL_MAINTENANCE,

@@ -7,7 +7,7 @@
 import { $, withButton } from "./lib/dom.js";
 import { call, invokeQuietly, listen, onConnection, onSignedOut } from "./lib/ipc.js";
 import { state } from "./lib/state.js";
-import { reloadAudit, wireActivity } from "./views/activity.js";
+import { freshAudit, reloadAudit, wireActivity } from "./views/activity.js";
 import { enterMaintenance, reloadMaintenance, showMaintenance, wireMaintenance } from "./views/maintenance.js";
 import { showSignIn, wireSignIn } from "./views/signin.js";
 import { clearUsers, enterUsers, refreshUsers, reloadUsers, wireUsers } from "./views/users.js";
@@ -89,14 +89,20 @@ function wire() {
   const { channels } = state.contract;
   listen(channels.admin_event, (event) => {
     if (!state.session) return;
+    // Every event may come with new audit entries: an open log shows those its filter
+    // matches at once. A new entry alone (a sign-in, a token, a window scheduled)
+    // changes nothing else the views show, but a window another admin scheduled.
+    freshAudit();
+    if (event.payload?.type === "audit_recorded") {
+      if (event.payload.action === "schedule_maintenance") reloadMaintenance();
+      return;
+    }
     reloadMaintenance();
     // Every admin event may have signed users out: the rows, the Online filter and the
     // counts follow at once, not at the next periodic refresh (users_changed included);
     // so do the throttled sign-ins (refreshUsers fetches them) and an open user's sessions.
     refreshUsers();
     refreshDetail();
-    // Maintenance steps are audited (the mass logout, an end): keep an open log current.
-    if (!$("activity-view").hidden && state.contract.admin_events.includes(event.payload?.type)) reloadAudit();
   });
   listen(channels.signed_out, (event) => {
     // The payload is the server's sentence: who signed the admin out, and what to do next.

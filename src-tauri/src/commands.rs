@@ -3,7 +3,7 @@
 //! answers goes through [`AppState::checked`], so a 401 signs the app out.
 
 use curfew::api::{
-    AdminUser, AuditCategory, AuditPage, AuditQuery, LogoutResult, MaintenanceList,
+    AdminUser, LogoutResult, MaintenanceList,
     MaintenanceRequest, MaintenanceWindow, NewUserRequest, PasswordReset, PasswordResetResult,
     SessionSummary, SignInThrottles, UserDeleted, UserFilter, UserPage, UserQuery, UserSessions,
     UserStatusChange, UserUpdate,
@@ -22,7 +22,7 @@ use crate::contract::Contract;
 use crate::error::{Error, Result};
 use crate::session::{AppState, SessionView, StartupView};
 
-/// Users or audit entries the UI asks for at a time (the server allows up to
+/// Users the UI asks for at a time (the server allows up to
 /// `curfew::limits::PAGE_MAX`).
 const PAGE: u32 = 100;
 const CURSOR_MAX: usize = 1024;
@@ -152,23 +152,6 @@ pub async fn set_user_active(
         client.deactivate(id).await
     };
     state.checked(&client, change).await
-}
-
-#[tauri::command]
-#[instrument(skip(state), err(Debug))]
-pub async fn audit(
-    state: State<'_, AppState>,
-    cursor: Option<String>,
-    category: Option<AuditCategory>,
-) -> Result<AuditPage> {
-    check_cursor(&cursor)?;
-    let query = AuditQuery {
-        cursor,
-        limit: Some(PAGE),
-        category,
-    };
-    let client = state.client().await?;
-    state.checked(&client, client.audit(&query).await).await
 }
 
 #[tauri::command]

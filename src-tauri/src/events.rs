@@ -67,13 +67,19 @@ pub fn describe(event: &AdminEvent) -> (String, String) {
                 if *sessions_revoked == 1 { "" } else { "s" }
             ),
         ),
+        AdminEvent::AuditRecorded { action } => {
+            ("Activity".into(), format!("Someone {}.", action.label()))
+        }
     }
 }
 
 /// Whether an event is worth a desktop notification: maintenance is; another
-/// administrator's changes to users only refresh the open views.
+/// administrator's changes to users and new audit entries only refresh the open views.
 pub fn notifies(event: &AdminEvent) -> bool {
-    !matches!(event, AdminEvent::UsersChanged { .. })
+    !matches!(
+        event,
+        AdminEvent::UsersChanged { .. } | AdminEvent::AuditRecorded { .. }
+    )
 }
 
 /// The event as the admin should read it: a warning that went out earlier than its
@@ -153,7 +159,12 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
                     // Windows change state (or appear, through other administrators):
                     // the list keeps the tray's next-window line true, and says when a
                     // warning really went out.
-                    let list = client.maintenance().await.ok();
+                    // (A new audit entry changes no window: sign-ins come often.)
+                    let list = if matches!(event, AdminEvent::AuditRecorded { .. }) {
+                        None
+                    } else {
+                        client.maintenance().await.ok()
+                    };
                     if notifies(&event) {
                         let (summary, body) =
                             describe(&as_it_happened(&event, list.as_ref(), chrono::Utc::now()));

@@ -1,6 +1,7 @@
 //! curfew-app: the desktop shell. Tauri commands, the OS keychain and the window; the
 //! contract and the HTTP client come from the `curfew` library.
 
+mod audit;
 mod commands;
 pub mod contract;
 pub mod error;
@@ -30,7 +31,8 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         commands::logout_user,
         commands::logout_all,
         commands::set_user_active,
-        commands::audit,
+        audit::audit,
+        audit::export_audit,
         commands::list_maintenance,
         commands::schedule_maintenance,
         commands::cancel_maintenance,

@@ -78,6 +78,22 @@ impl AppState {
             .ok_or(Error::NotSignedIn)
     }
 
+    /// What the signed-in server is called where the admin reads it (file names,
+    /// notifications): its host.
+    pub async fn server_label(&self) -> Option<String> {
+        let signed_in = self.signed_in.read().await;
+        let server = &signed_in.as_ref()?.server;
+        Some(
+            tauri::Url::parse(server)
+                .ok()
+                .and_then(|u| {
+                    u.host_str()
+                        .map(|h| u.port().map_or(h.to_owned(), |p| format!("{h}:{p}")))
+                })
+                .unwrap_or_else(|| server.clone()),
+        )
+    }
+
     /// Replaces the event watcher (stopping the previous one).
     pub fn set_watcher(&self, task: Option<tauri::async_runtime::JoinHandle<()>>) {
         let previous = std::mem::replace(&mut *self.watcher.lock().expect("watcher lock"), task);

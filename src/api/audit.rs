@@ -229,7 +229,202 @@ pub struct AuditQuery {
     /// Which entries: administrators' actions when absent, sign-ins, or all.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<AuditCategory>,
+    /// Who acted: the administrator's username, or the service token's name (on
+    /// sign-ins, the user who signed in). Exact, compared in lower case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = schemas::audit_name))]
+    pub actor: Option<String>,
+    /// Whom it was done to: the user's username. Exact, compared in lower case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = schemas::audit_name))]
+    pub target: Option<String>,
+    /// One action; when given, `category` is not consulted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<AuditAction>,
+    /// Entries at or after this moment (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    /// Entries before this moment (RFC 3339); after `since` when both are given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
 }
+
+/// Which entries a page or an export holds, besides the category: each field narrows it,
+/// and an absent field does not.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// Who acted: the administrator's username, or the service token's name (on
+    /// sign-ins, the user who signed in). Exact, compared in lower case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// Whom it was done to: the user's username. Exact, compared in lower case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// One action; when given, `category` is not consulted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<AuditAction>,
+    /// Entries at or after this moment (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    /// Entries before this moment (RFC 3339); after `since` when both are given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl AuditQuery {
+    /// The query's filter, for the rules that pages and exports share.
+    pub fn filter(&self) -> AuditFilter {
+        AuditFilter {
+            actor: self.actor.clone(),
+            target: self.target.clone(),
+            action: self.action,
+            since: self.since,
+            until: self.until,
+        }
+    }
+
+    /// A query for a page of what `filter` selects.
+    pub fn with_filter(mut self, filter: AuditFilter) -> Self {
+        self.actor = filter.actor;
+        self.target = filter.target;
+        self.action = filter.action;
+        self.since = filter.since;
+        self.until = filter.until;
+        self
+    }
+}
+
+impl AuditExportQuery {
+    pub fn filter(&self) -> AuditFilter {
+        AuditFilter {
+            actor: self.actor.clone(),
+            target: self.target.clone(),
+            action: self.action,
+            since: self.since,
+            until: self.until,
+        }
+    }
+
+    /// An export of what `filter` selects.
+    pub fn new(format: AuditFormat, category: Option<AuditCategory>, filter: AuditFilter) -> Self {
+        AuditExportQuery {
+            format,
+            category,
+            actor: filter.actor,
+            target: filter.target,
+            action: filter.action,
+            since: filter.since,
+            until: filter.until,
+        }
+    }
+}
+
+/// The file formats of an audit export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditFormat {
+    /// Comma-separated values with a header row ([`AuditCsvRow`]'s columns), UTF-8.
+    Csv,
+    /// JSON Lines: one [`AuditEntry`] per line, as `GET /admin/audit` gives them.
+    Jsonl,
+}
+
+impl AuditFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            AuditFormat::Csv => "csv",
+            AuditFormat::Jsonl => "jsonl",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            AuditFormat::Csv => "text/csv; charset=utf-8",
+            AuditFormat::Jsonl => "application/jsonl",
+        }
+    }
+}
+
+/// Every entry the filter matches, newest first, in one file: no page, no cursor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct AuditExportQuery {
+    pub format: AuditFormat,
+    /// As for `GET /admin/audit`: administrators' actions when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<AuditCategory>,
+    /// Who acted: the administrator's username, or the service token's name (on
+    /// sign-ins, the user who signed in). Exact, compared in lower case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = schemas::audit_name))]
+    pub actor: Option<String>,
+    /// Whom it was done to: the user's username. Exact, compared in lower case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = schemas::audit_name))]
+    pub target: Option<String>,
+    /// One action; when given, `category` is not consulted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<AuditAction>,
+    /// Entries at or after this moment (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    /// Entries before this moment (RFC 3339); after `since` when both are given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// One row of the CSV export: an [`AuditEntry`] with the action also in words.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditCsvRow<'a> {
+    pub at: String,
+    pub actor: &'a str,
+    pub actor_kind: &'static str,
+    pub action: &'static str,
+    pub action_label: &'static str,
+    pub target: Option<&'a str>,
+    pub sessions_revoked: i64,
+    pub users_affected: i64,
+    pub keep_admins: Option<bool>,
+    pub client: Option<&'static str>,
+    pub address: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub window_id: Option<String>,
+    pub window_starts_at: Option<String>,
+    pub id: String,
+    pub actor_id: String,
+    pub target_user_id: Option<String>,
+}
+
+impl<'a> AuditCsvRow<'a> {
+    pub fn of(entry: &'a AuditEntry) -> Self {
+        let time = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        AuditCsvRow {
+            at: time(&entry.at),
+            actor: &entry.actor_username,
+            actor_kind: match entry.actor_kind {
+                ActorKind::User => "user",
+                ActorKind::ServiceToken => "service_token",
+            },
+            action: entry.action.as_str(),
+            action_label: entry.action.label(),
+            target: entry.target_username.as_deref(),
+            sessions_revoked: entry.sessions_revoked,
+            users_affected: entry.users_affected,
+            keep_admins: entry.keep_admins,
+            client: entry.client.map(|c| c.as_str()),
+            address: entry.address.as_deref(),
+            reason: entry.reason.as_deref(),
+            window_id: entry.window_id.map(|w| w.to_string()),
+            window_starts_at: entry.window_starts_at.as_ref().map(time),
+            id: entry.id.to_string(),
+            actor_id: entry.actor_id.to_string(),
+            target_user_id: entry.target_user_id.map(|t| t.to_string()),
+        }
+    }
+}
+
 
 /// The two kinds of audit entries: what administrators did, and who signed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -204,12 +204,18 @@ pub enum AdminEvent {
         users_affected: i64,
         sessions_revoked: i64,
     },
+    /// An entry was added to the audit that no other event of this stream announces (a
+    /// sign-in, a service token, a window scheduled): an open Activity view loads what is
+    /// new. Every other event also means new entries may be there.
+    AuditRecorded {
+        action: AuditAction,
+    },
 }
 
 impl AdminEvent {
     /// The SSE `event:` names of the administrators' event stream (which also ends with
     /// the notice `session_revoked` when the administrator's own session ends).
-    pub const EVENT_NAMES: [&'static str; 7] = [
+    pub const EVENT_NAMES: [&'static str; 8] = [
         "warning_sent",
         "freeze_started",
         "mass_logout_done",
@@ -217,6 +223,7 @@ impl AdminEvent {
         "window_cancelled",
         "step_failed",
         "users_changed",
+        "audit_recorded",
     ];
 
     /// The SSE `event:` name of this event.
@@ -229,6 +236,7 @@ impl AdminEvent {
             AdminEvent::WindowCancelled { .. } => "window_cancelled",
             AdminEvent::StepFailed { .. } => "step_failed",
             AdminEvent::UsersChanged { .. } => "users_changed",
+            AdminEvent::AuditRecorded { .. } => "audit_recorded",
         }
     }
 }

@@ -351,3 +351,15 @@ pub fn token_expiry() -> Schema {
         )))
         .into()
 }
+
+/// `AuditFilter.actor` and `.target`: a username or a service token's name.
+pub fn audit_name() -> Schema {
+    string(&format!(
+        "1 to {USERNAME_MAX} characters with no control character; the exact username, \
+         compared in lower case."
+    ))
+    .min_length(Some(1))
+    .max_length(Some(USERNAME_MAX))
+    .pattern(Some(format!("^[^{CONTROL}]+$")))
+    .into()
+}

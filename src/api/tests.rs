@@ -91,6 +91,9 @@ fn event_names_are_the_wire_tags() {
             users_affected: 2,
             sessions_revoked: 3,
         },
+        AdminEvent::AuditRecorded {
+            action: AuditAction::SignIn,
+        },
     ];
     for event in &events {
         let tag = serde_json::to_value(event).unwrap()["type"].clone();

@@ -98,6 +98,7 @@ pub fn scope_for(route: Route) -> Option<TokenScope> {
         SESSION_SUMMARY,
         USER_SESSIONS,
         AUDIT,
+        AUDIT_EXPORT,
         MAINTENANCE,
         SIGN_IN_THROTTLES,
     ];

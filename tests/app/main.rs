@@ -8,6 +8,7 @@
 mod support;
 
 mod accounts;
+mod activity;
 mod connection;
 mod console;
 mod driver;

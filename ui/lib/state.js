@@ -58,6 +58,13 @@ export const state = Object.seal({
   auditCursor: null,
   /** Which entries the log shows: "admin" (administrators' actions), "sign_in" or "all". */
   auditCategory: "admin",
+  /** The filter the log and its exports apply (`AuditFilter`: actor, target, action,
+   *  since, until), and the generation of the list it loads (a new filter starts one). */
+  auditFilter: {},
+  auditGeneration: 0,
+  /** A look for new entries is running, and another is wanted after it. */
+  auditFresh: null,
+  auditFreshAgain: false,
 });
 
 /** Whether the signed-in admin has a permission ("force_logout", "manage_users"). */

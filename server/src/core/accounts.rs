@@ -319,6 +319,7 @@ impl AppState {
             .await?;
         }
         tracing::info!(username = %caller.username, sessions = revoked, "changed their own password");
+        self.audited(AuditAction::ChangePassword).await;
         Ok(())
     }
 }

@@ -216,8 +216,9 @@ impl AppState {
             reason,
             ..AuditRecord::new(crate::now_ms(), actor, action)
         };
-        if let Err(e) = self.store.record(&record).await {
-            tracing::error!(error = ?e, "could not audit a sign-in attempt");
+        match self.store.record(&record).await {
+            Ok(()) => self.audited(action).await,
+            Err(e) => tracing::error!(error = ?e, "could not audit a sign-in attempt"),
         }
     }
 

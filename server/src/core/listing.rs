@@ -1,4 +1,4 @@
-//! What administrators read: pages of users and of the audit, the counts behind every
+//! What administrators read: pages of users (the audit's are in [`super::audit`]), the counts behind every
 //! confirmation, the maintenance windows.
 //!
 //! Invariant: a page cursor is opaque to clients and only ever one this server gave out;
@@ -6,13 +6,13 @@
 
 use base64::Engine;
 use curfew::api::{
-    AdminUser, AuditAction, AuditCategory, AuditEntry, AuditPage, AuditQuery, SessionSummary,
+    AdminUser, SessionSummary,
     UserPage, UserQuery,
 };
 use uuid::Uuid;
 
 use super::{validate, AppError, AppResult, AppState};
-use crate::store::{AuditCursor, UserCursor};
+use crate::store::UserCursor;
 
 impl AppState {
     /// A page of users with their live sessions per client, in display-name order.
@@ -79,49 +79,14 @@ impl AppState {
             .await?)
     }
 
-    /// Who did what to whom, newest first.
-    pub async fn audit_page(&self, query: &AuditQuery) -> AppResult<AuditPage> {
-        let limit = validate::page_limit(query.limit)?;
-        let after = match query.cursor.as_deref() {
-            Some(cursor) => {
-                let parts = decode_cursor(cursor)?;
-                let at = parts[0].parse().map_err(|_| {
-                AppError::bad_request("invalid_cursor", "The page cursor is not one this server gave out. Start again from the first page.")
-            })?;
-                Some(AuditCursor {
-                    at,
-                    id: parts[1].clone(),
-                })
-            }
-            None => None,
-        };
-        let mut entries: Vec<AuditEntry> = self
-            .store
-            .audit_page(
-                &AuditAction::of(query.category.unwrap_or(AuditCategory::Admin)),
-                after.as_ref(),
-                limit + 1,
-            )
-            .await?;
-        let more = entries.len() > limit as usize;
-        entries.truncate(limit as usize);
-        let next_cursor = more
-            .then(|| entries.last())
-            .flatten()
-            .map(|e| encode_cursor(&[&e.at.timestamp_millis().to_string(), &e.id.to_string()]));
-        Ok(AuditPage {
-            entries,
-            next_cursor,
-        })
-    }
 }
 
-fn encode_cursor(parts: &[&str]) -> String {
+pub(super) fn encode_cursor(parts: &[&str]) -> String {
     let json = serde_json::to_vec(parts).expect("strings serialise");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
 }
 
-fn decode_cursor(cursor: &str) -> Result<Vec<String>, AppError> {
+pub(super) fn decode_cursor(cursor: &str) -> Result<Vec<String>, AppError> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()

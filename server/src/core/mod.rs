@@ -6,6 +6,7 @@
 //! HTTP: errors are [`AppError`] kinds, which `http` maps to statuses.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod caller;
 pub mod devices;

@@ -66,6 +66,7 @@ impl AppState {
             ..AuditRecord::new(crate::now_ms(), actor, AuditAction::ClearThrottle)
         };
         self.store.record(&record).await?;
+        self.audited(AuditAction::ClearThrottle).await;
         tracing::info!(actor = %actor.username, username = ?username, "cleared a sign-in throttle");
         Ok(())
     }

@@ -12,7 +12,8 @@ use std::net::IpAddr;
 
 use curfew::api::tokens::{scope_for, SERVICE_TOKEN_PREFIX, TOKEN_EXPIRY_DAYS_MAX, TOKEN_NAME_MAX};
 use curfew::api::{
-    CreatedServiceToken, NewServiceToken, Role, ServiceToken, ServiceTokenList, TokenScope,
+    AuditAction, CreatedServiceToken, NewServiceToken, Role, ServiceToken, ServiceTokenList,
+    TokenScope,
 };
 use curfew::routes::Route;
 use uuid::Uuid;
@@ -255,6 +256,7 @@ impl AppState {
             Err(TokenStoreError::Database(e)) => return Err(e.into()),
         };
         tracing::info!(actor = %actor.username, token = %stored.name, id = %stored.id, "made a service token");
+        self.audited(AuditAction::CreateServiceToken).await;
         Ok(CreatedServiceToken {
             token,
             service_token: stored,
@@ -276,6 +278,7 @@ impl AppState {
             .await?
         {
             tracing::info!(actor = %actor.username, token = %token.name, id = %token.id, "revoked a service token");
+            self.audited(AuditAction::RevokeServiceToken).await;
             return Ok(token);
         }
         self.store.service_token(id).await?.ok_or_else(|| {

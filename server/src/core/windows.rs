@@ -50,6 +50,8 @@ impl AppState {
         self.scheduler_wake.notify_one();
         self.freezes.forget();
         tracing::info!(actor = %actor.username, window = %id, "scheduled maintenance");
+        self.audited(curfew::api::AuditAction::ScheduleMaintenance)
+            .await;
         self.window(id).await
     }
 

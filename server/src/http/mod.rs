@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod audit;
 pub mod end_user;
 pub mod error;
 mod extract;
@@ -59,6 +60,7 @@ pub fn contract_routes() -> Vec<(Route, MethodRouter<AppState>)> {
         handle(routes::ACTIVATE_USER, admin::activate),
         handle(routes::LOGOUT_ALL, admin::logout_all),
         handle(routes::AUDIT, admin::audit),
+        handle(routes::AUDIT_EXPORT, audit::export),
         handle(routes::MAINTENANCE, maintenance::list),
         handle(routes::SCHEDULE_MAINTENANCE, maintenance::create),
         handle(routes::CANCEL_MAINTENANCE, maintenance::cancel),

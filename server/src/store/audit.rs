@@ -5,6 +5,7 @@
 //! and no entry without its change.
 
 use curfew::api::{ActorKind, AdminUser, AuditAction, AuditEntry, ClientKind};
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -100,10 +101,12 @@ impl Store {
         tx.commit().await
     }
 
-    /// A page of entries of the given actions, newest first, after `after`.
+    /// A page of the entries `selection` picks, newest first, after `after`. Each
+    /// condition has an index that leads with its column and ends with `(at, id)`, so
+    /// a page reads only the rows it returns, whatever the table's size (migration 0013).
     pub async fn audit_page(
         &self,
-        actions: &[AuditAction],
+        selection: &AuditSelection,
         after: Option<&AuditCursor>,
         limit: u32,
     ) -> sqlx::Result<Vec<AuditEntry>> {
@@ -113,64 +116,96 @@ impl Store {
              client, reason, window_id, actor_kind, (SELECT w.starts_at FROM maintenance_windows w \
              WHERE w.id = audit.window_id) AS window_starts_at FROM audit WHERE action IN (",
         );
-        let placeholders: Vec<String> = (1..=actions.len()).map(|i| format!("${i}")).collect();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let placeholders: Vec<String> = selection.actions.iter().map(|_| next()).collect();
         sql.push_str(&placeholders.join(", "));
         sql.push(')');
-        let next = actions.len() + 1;
-        if after.is_some() {
-            sql.push_str(&format!(
-                " AND (at < ${next} OR (at = ${next} AND id < ${}))",
-                next + 1
-            ));
+        if selection.actor.is_some() {
+            sql.push_str(&format!(" AND actor_username = {}", next()));
         }
-        let limit_at = if after.is_some() { next + 2 } else { next };
-        sql.push_str(&format!(" ORDER BY at DESC, id DESC LIMIT ${limit_at}"));
+        if selection.target.is_some() {
+            sql.push_str(&format!(" AND target_username = {}", next()));
+        }
+        if selection.since.is_some() {
+            sql.push_str(&format!(" AND at >= {}", next()));
+        }
+        if selection.until.is_some() {
+            sql.push_str(&format!(" AND at < {}", next()));
+        }
+        if after.is_some() {
+            let (at, id) = (next(), next());
+            sql.push_str(&format!(" AND (at < {at} OR (at = {at} AND id < {id}))"));
+        }
+        sql.push_str(&format!(" ORDER BY at DESC, id DESC LIMIT {}", next()));
         let mut q = sqlx::query(&sql);
-        for action in actions {
+        for action in &selection.actions {
             q = q.bind(action.as_str());
+        }
+        for value in [&selection.actor, &selection.target].into_iter().flatten() {
+            q = q.bind(value.clone());
+        }
+        for moment in [selection.since, selection.until].into_iter().flatten() {
+            q = q.bind(moment);
         }
         if let Some(after) = after {
             q = q.bind(after.at).bind(after.id.clone());
         }
         let rows = q.bind(i64::from(limit)).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AuditEntry {
-                    id: uuid_col(row, "id")?,
-                    at: from_millis(row.try_get("at")?),
-                    actor_id: uuid_col(row, "actor_id")?,
-                    actor_username: row.try_get("actor_username")?,
-                    actor_kind: match row.try_get::<Option<String>, _>("actor_kind")?.as_deref() {
-                        Some("service_token") => ActorKind::ServiceToken,
-                        _ => ActorKind::User,
-                    },
-                    action: enum_col(row, "action", AuditAction::parse)?,
-                    target_user_id: row
-                        .try_get::<Option<String>, _>("target_user_id")?
-                        .map(|s| parse_uuid(&s))
-                        .transpose()?,
-                    target_username: row.try_get("target_username")?,
-                    sessions_revoked: row.try_get("sessions_revoked")?,
-                    users_affected: row.try_get("users_affected")?,
-                    keep_admins: row
-                        .try_get::<Option<i64>, _>("keep_admins")?
-                        .map(|v| v != 0),
-                    address: row.try_get("address")?,
-                    client: row
-                        .try_get::<Option<String>, _>("client")?
-                        .and_then(|c| ClientKind::parse(&c)),
-                    reason: row.try_get("reason")?,
-                    window_id: row
-                        .try_get::<Option<String>, _>("window_id")?
-                        .map(|s| parse_uuid(&s))
-                        .transpose()?,
-                    window_starts_at: row
-                        .try_get::<Option<i64>, _>("window_starts_at")?
-                        .map(from_millis),
-                })
-            })
-            .collect()
+        rows.iter().map(entry_of).collect()
     }
+}
+
+/// Which entries to read: each field narrows the selection (the store applies it as
+/// given; what it means is the core's).
+#[derive(Debug, Clone, Default)]
+pub struct AuditSelection {
+    pub actions: Vec<AuditAction>,
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    /// Milliseconds since the epoch: at or after.
+    pub since: Option<i64>,
+    /// Milliseconds since the epoch: before.
+    pub until: Option<i64>,
+}
+
+fn entry_of(row: &AnyRow) -> sqlx::Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: uuid_col(row, "id")?,
+        at: from_millis(row.try_get("at")?),
+        actor_id: uuid_col(row, "actor_id")?,
+        actor_username: row.try_get("actor_username")?,
+        actor_kind: match row.try_get::<Option<String>, _>("actor_kind")?.as_deref() {
+            Some("service_token") => ActorKind::ServiceToken,
+            _ => ActorKind::User,
+        },
+        action: enum_col(row, "action", AuditAction::parse)?,
+        target_user_id: row
+            .try_get::<Option<String>, _>("target_user_id")?
+            .map(|s| parse_uuid(&s))
+            .transpose()?,
+        target_username: row.try_get("target_username")?,
+        sessions_revoked: row.try_get("sessions_revoked")?,
+        users_affected: row.try_get("users_affected")?,
+        keep_admins: row
+            .try_get::<Option<i64>, _>("keep_admins")?
+            .map(|v| v != 0),
+        address: row.try_get("address")?,
+        client: row
+            .try_get::<Option<String>, _>("client")?
+            .and_then(|c| ClientKind::parse(&c)),
+        reason: row.try_get("reason")?,
+        window_id: row
+            .try_get::<Option<String>, _>("window_id")?
+            .map(|s| parse_uuid(&s))
+            .transpose()?,
+        window_starts_at: row
+            .try_get::<Option<i64>, _>("window_starts_at")?
+            .map(from_millis),
+    })
 }
 
 /// Writes many entries inside the transaction of the changes they record (an import's),

@@ -27,7 +27,7 @@ pub mod users;
 mod windows;
 
 pub use accounts::{AccountOutcome, UserChange};
-pub use audit::{Actor, AuditCursor, AuditRecord};
+pub use audit::{Actor, AuditCursor, AuditRecord, AuditSelection};
 pub use import::{ExistingUser, ImportOutcome, ImportUpdate};
 pub use maintenance::{DueStep, Freeze, NewWindow, StepTx, StepWindow, WindowError};
 pub use series::{NewSeries, NextOccurrences, Occurrence, SeriesRow};

@@ -219,6 +219,13 @@ async fn the_client_calls_every_route() {
         .await
         .unwrap();
     admin.sign_in_throttles().await.unwrap();
+    let query = curfew::api::AuditExportQuery::new(
+        curfew::api::AuditFormat::Jsonl,
+        None,
+        Default::default(),
+    );
+    let mut file = Vec::new();
+    admin.export_audit(&query, &mut file).await.unwrap();
     // Nothing to clear: refused, but the request was the contract's.
     assert!(admin.clear_sign_in_throttle("nobody").await.is_err());
     let made = admin

@@ -8,6 +8,7 @@
 //! are filed by topic in its submodules.
 
 mod accounts;
+mod audit;
 mod bad_input;
 mod contract;
 mod forced_logouts;
