@@ -20,6 +20,7 @@ pub mod maintenance;
 pub mod oidc;
 pub mod scim;
 pub mod series;
+mod session_check;
 pub mod sessions;
 mod sqlite_file;
 pub mod tokens;
