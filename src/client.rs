@@ -342,6 +342,55 @@ impl Client {
         self.get(routes::SESSION_SUMMARY, &()).await
     }
 
+    /// How many users match a search, filter and role, and the count on each chip.
+    pub async fn user_counts(&self, matching: &UserMatch) -> Result<UserCounts> {
+        self.get(routes::USER_COUNTS, matching).await
+    }
+
+    /// Logout selected: every live session of the selected users but this one ends
+    /// (`dry_run`: only counted).
+    pub async fn logout_selected(
+        &self,
+        selection: &UserSelection,
+        dry_run: bool,
+    ) -> Result<BulkResult> {
+        let body = BulkRequest {
+            selection: selection.clone(),
+            dry_run,
+        };
+        self.send(routes::BULK_LOGOUT, routes::BULK_LOGOUT.path, Some(&body))
+            .await
+    }
+
+    /// Deactivate selected (never the caller's own account; `dry_run`: only counted).
+    pub async fn deactivate_selected(
+        &self,
+        selection: &UserSelection,
+        dry_run: bool,
+    ) -> Result<BulkResult> {
+        let body = BulkRequest {
+            selection: selection.clone(),
+            dry_run,
+        };
+        self.send(
+            routes::BULK_DEACTIVATE,
+            routes::BULK_DEACTIVATE.path,
+            Some(&body),
+        )
+        .await
+    }
+
+    /// Signs out every session idle for more than `days` days but this one (`dry_run`:
+    /// only counted).
+    pub async fn logout_idle(&self, days: u32, dry_run: bool) -> Result<IdleLogoutResult> {
+        self.send(
+            routes::LOGOUT_IDLE,
+            routes::LOGOUT_IDLE.path,
+            Some(&IdleLogoutRequest { days, dry_run }),
+        )
+        .await
+    }
+
     pub async fn logout_user(&self, user_id: Uuid) -> Result<LogoutResult> {
         self.send(
             routes::LOGOUT_USER,

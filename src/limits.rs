@@ -25,6 +25,13 @@ pub const DEVICE_NAME_MAX: usize = 100;
 pub const PASSWORD_MAX: usize = 1024;
 /// Search text in the users list.
 pub const SEARCH_MAX: usize = 100;
+/// A bulk action names at most this many users by id (a larger selection is "all matching").
+pub const BULK_IDS_MAX: usize = 1000;
+/// A bulk action's audit entry names at most this many users (so a selection by ids is
+/// always named in full); it counts all of them.
+pub const BULK_AUDIT_NAMES_MAX: usize = BULK_IDS_MAX;
+/// "Sign out sessions idle for more than N days": N is 1 to this.
+pub const IDLE_DAYS_MAX: u32 = 365;
 /// A page of users or audit entries when no `limit` is given.
 pub const PAGE_DEFAULT: u32 = 50;
 /// The largest page of users or audit entries.
@@ -72,6 +79,8 @@ pub struct FormLimits {
     pub repeat_count_max: usize,
     pub repeat_span_max: i64,
     pub repeat_interval_max: u16,
+    pub bulk_ids_max: usize,
+    pub idle_days_max: u32,
 }
 
 /// Every limit of [`FormLimits`], from the constants above.
@@ -92,4 +101,6 @@ pub const FORM_LIMITS: FormLimits = FormLimits {
     repeat_count_max: REPEAT_COUNT_MAX,
     repeat_span_max: REPEAT_SPAN_MAX,
     repeat_interval_max: REPEAT_INTERVAL_MAX,
+    bulk_ids_max: BULK_IDS_MAX,
+    idle_days_max: IDLE_DAYS_MAX,
 };

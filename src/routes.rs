@@ -73,6 +73,10 @@ pub const NOTICE_STREAM: Route = Route::new(Get, "/notices/stream");
 pub const ADMIN_ME: Route = Route::new(Get, "/admin/me");
 pub const USERS: Route = Route::new(Get, "/admin/users");
 pub const SESSION_SUMMARY: Route = Route::new(Get, "/admin/sessions/summary");
+pub const USER_COUNTS: Route = Route::new(Get, "/admin/users/counts");
+pub const BULK_LOGOUT: Route = Route::new(Post, "/admin/users/logout");
+pub const BULK_DEACTIVATE: Route = Route::new(Post, "/admin/users/deactivate");
+pub const LOGOUT_IDLE: Route = Route::new(Post, "/admin/sessions/logout-idle");
 pub const CREATE_USER: Route = Route::new(Post, "/admin/users");
 pub const UPDATE_USER: Route = Route::new(Patch, "/admin/users/{id}");
 pub const DELETE_USER: Route = Route::new(Delete, "/admin/users/{id}");
@@ -117,6 +121,10 @@ pub const ALL: &[Route] = &[
     DELETE_USER,
     RESET_PASSWORD,
     SESSION_SUMMARY,
+    USER_COUNTS,
+    BULK_LOGOUT,
+    BULK_DEACTIVATE,
+    LOGOUT_IDLE,
     LOGOUT_USER,
     USER_SESSIONS,
     END_SESSION,

@@ -394,6 +394,7 @@ async fn resolve_user(client: &Client, name: &str) -> Result<AdminUser, Failure>
                 status: None,
                 cursor,
                 limit: Some(PAGE_MAX),
+                ..UserQuery::default()
             })
             .await?;
         for user in page.users {
@@ -437,6 +438,7 @@ async fn all_users(
                 status,
                 cursor,
                 limit: Some(PAGE_MAX),
+                ..UserQuery::default()
             })
             .await?;
         users.extend(page.users);

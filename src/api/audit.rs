@@ -49,11 +49,18 @@ pub enum AuditAction {
     CreateServiceToken,
     /// An administrator revoked a service token (`reason` names it).
     RevokeServiceToken,
+    /// An administrator signed out several users at once (`reason` names them).
+    LogoutSelected,
+    /// An administrator deactivated several users at once (`reason` names them).
+    DeactivateSelected,
+    /// An administrator signed out the sessions idle for more than some days (`reason`
+    /// says how many).
+    LogoutIdle,
 }
 
 impl AuditAction {
     /// Every action, in the order the Activity view explains them.
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 23] = [
         AuditAction::LogoutUser,
         AuditAction::LogoutAll,
         AuditAction::Deactivate,
@@ -74,6 +81,9 @@ impl AuditAction {
         AuditAction::ImportUsers,
         AuditAction::CreateServiceToken,
         AuditAction::RevokeServiceToken,
+        AuditAction::LogoutSelected,
+        AuditAction::DeactivateSelected,
+        AuditAction::LogoutIdle,
     ];
 
     /// What the actor did, as the Activity view says it after the actor's name
@@ -100,6 +110,9 @@ impl AuditAction {
             AuditAction::ImportUsers => "imported users from a CSV file",
             AuditAction::CreateServiceToken => "made a service token",
             AuditAction::RevokeServiceToken => "revoked a service token",
+            AuditAction::LogoutSelected => "logged out selected users",
+            AuditAction::DeactivateSelected => "deactivated selected users",
+            AuditAction::LogoutIdle => "signed out idle sessions",
         }
     }
 
@@ -141,6 +154,9 @@ impl AuditAction {
             AuditAction::ImportUsers => "import_users",
             AuditAction::CreateServiceToken => "create_service_token",
             AuditAction::RevokeServiceToken => "revoke_service_token",
+            AuditAction::LogoutSelected => "logout_selected",
+            AuditAction::DeactivateSelected => "deactivate_selected",
+            AuditAction::LogoutIdle => "logout_idle",
         }
     }
 
@@ -166,6 +182,9 @@ impl AuditAction {
             "import_users" => Some(AuditAction::ImportUsers),
             "create_service_token" => Some(AuditAction::CreateServiceToken),
             "revoke_service_token" => Some(AuditAction::RevokeServiceToken),
+            "logout_selected" => Some(AuditAction::LogoutSelected),
+            "deactivate_selected" => Some(AuditAction::DeactivateSelected),
+            "logout_idle" => Some(AuditAction::LogoutIdle),
             _ => None,
         }
     }
@@ -424,7 +443,6 @@ impl<'a> AuditCsvRow<'a> {
         }
     }
 }
-
 
 /// The two kinds of audit entries: what administrators did, and who signed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

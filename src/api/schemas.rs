@@ -352,6 +352,39 @@ pub fn token_expiry() -> Schema {
         .into()
 }
 
+/// `UserSelection.ids`.
+pub fn bulk_ids() -> Schema {
+    let max = crate::limits::BULK_IDS_MAX;
+    ArrayBuilder::new()
+        .items(RefOr::T(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                .into(),
+        ))
+        .min_items(Some(1))
+        .max_items(Some(max))
+        .description(Some(format!(
+            "1 to {max} user ids; ids of no user are skipped. More users: select them as \
+             all matching a search."
+        )))
+        .into()
+}
+
+/// `IdleLogoutRequest.days`.
+pub fn idle_days() -> Schema {
+    let max = crate::limits::IDLE_DAYS_MAX;
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+        .minimum(Some(1))
+        .maximum(Some(max))
+        .description(Some(format!(
+            "1 to {max}: sessions not used for more than this many days end."
+        )))
+        .into()
+}
+
 /// `AuditFilter.actor` and `.target`: a username or a service token's name.
 pub fn audit_name() -> Schema {
     string(&format!(

@@ -27,6 +27,9 @@ fn ordinal(action: AuditAction) -> usize {
         AuditAction::ImportUsers => 17,
         AuditAction::CreateServiceToken => 18,
         AuditAction::RevokeServiceToken => 19,
+        AuditAction::LogoutSelected => 20,
+        AuditAction::DeactivateSelected => 21,
+        AuditAction::LogoutIdle => 22,
     }
 }
 

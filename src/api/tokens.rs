@@ -81,6 +81,9 @@ pub fn scope_for(route: Route) -> Option<TokenScope> {
     const FORCE_LOGOUT: &[Route] = &[
         LOGOUT_USER,
         LOGOUT_ALL,
+        BULK_LOGOUT,
+        BULK_DEACTIVATE,
+        LOGOUT_IDLE,
         END_SESSION,
         DEACTIVATE_USER,
         ACTIVATE_USER,
@@ -96,6 +99,7 @@ pub fn scope_for(route: Route) -> Option<TokenScope> {
     const READ: &[Route] = &[
         USERS,
         SESSION_SUMMARY,
+        USER_COUNTS,
         USER_SESSIONS,
         AUDIT,
         AUDIT_EXPORT,

@@ -22,6 +22,20 @@ pub enum UserFilter {
     Online,
 }
 
+/// The order of `GET /admin/users`; every order ends with the username, so it is total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UserSort {
+    /// By display name (case-insensitive), then username: the default.
+    #[default]
+    Name,
+    /// Most recently active first; never active last.
+    LastActive,
+    /// Most live sessions first, then by name.
+    Sessions,
+}
+
 /// Query of `GET /admin/users`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(IntoParams))]
@@ -33,6 +47,12 @@ pub struct UserQuery {
     pub q: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<UserFilter>,
+    /// Only users of this role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// `name` when absent. A cursor belongs to the order it was given for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort: Option<UserSort>,
     /// The `next_cursor` of the previous page.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(schema_with = schemas::cursor))]
@@ -41,6 +61,105 @@ pub struct UserQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(schema_with = schemas::page_limit))]
     pub limit: Option<u32>,
+}
+
+/// Which users a search, a filter and a role pick: the query of `GET /admin/users/counts`,
+/// and a selection of "all matching".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams, ToSchema))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct UserMatch {
+    /// Case-insensitive substring of the username or the display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = schemas::search), schema(schema_with = schemas::search))]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<UserFilter>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+/// `GET /admin/users/counts`: how many users match, and the count on each filter chip.
+/// A status chip counts the search and the role; a role chip counts the search and the
+/// status; `matching` counts all three (what the list shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UserCounts {
+    pub matching: i64,
+    /// Status chips: every status, then each.
+    pub all: i64,
+    pub active: i64,
+    pub online: i64,
+    pub deactivated: i64,
+    /// Role chips: every role, then each.
+    pub all_roles: i64,
+    pub admin: i64,
+    pub support: i64,
+    pub member: i64,
+}
+
+/// The users a bulk action applies to: explicit ids, or every user matching a search
+/// and filter (as the list shows them, loaded or not). Exactly one of the two.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UserSelection {
+    /// 1 to `limits::BULK_IDS_MAX` ids; unknown ids are skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::bulk_ids))]
+    pub ids: Option<Vec<Uuid>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matching: Option<UserMatch>,
+}
+
+/// `POST /admin/users/logout` and `POST /admin/users/deactivate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    pub selection: UserSelection,
+    /// Count what it would do, and change nothing (for the confirmation).
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What a bulk action did (or, with `dry_run`, would do now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BulkResult {
+    /// Users the selection names (known ones).
+    pub selected: i64,
+    /// Users signed out (logout), or deactivated (deactivate).
+    pub users_affected: i64,
+    pub sessions_revoked: i64,
+    /// The caller's own account was in the selection: their session stays (logout), the
+    /// account stays active (deactivate).
+    pub own_account_spared: bool,
+    pub dry_run: bool,
+}
+
+/// `POST /admin/sessions/logout-idle`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct IdleLogoutRequest {
+    /// Sessions not used for more than this many days end.
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::idle_days))]
+    pub days: u32,
+    /// Count what it would end, and change nothing (for the confirmation).
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What signing out idle sessions did (or, with `dry_run`, would do now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct IdleLogoutResult {
+    pub days: u32,
+    pub sessions_revoked: i64,
+    pub users_affected: i64,
+    pub dry_run: bool,
 }
 
 /// A user as administrators see them.

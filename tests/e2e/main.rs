@@ -4,6 +4,7 @@
 
 mod support;
 
+mod bulk;
 mod client;
 mod connections;
 mod gate;

@@ -8,12 +8,14 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod caller;
 pub mod devices;
 pub mod error;
 pub mod gate;
 pub mod hashing;
 pub mod hub;
+pub mod idle;
 pub mod import;
 mod import_csv;
 pub mod listing;

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod bulk;
 pub mod end_user;
 pub mod error;
 mod extract;
@@ -53,6 +54,10 @@ pub fn contract_routes() -> Vec<(Route, MethodRouter<AppState>)> {
         handle(routes::DELETE_USER, accounts::delete_user),
         handle(routes::RESET_PASSWORD, accounts::reset_password),
         handle(routes::SESSION_SUMMARY, admin::session_summary),
+        handle(routes::USER_COUNTS, bulk::user_counts),
+        handle(routes::BULK_LOGOUT, bulk::logout_selected),
+        handle(routes::BULK_DEACTIVATE, bulk::deactivate_selected),
+        handle(routes::LOGOUT_IDLE, bulk::logout_idle),
         handle(routes::LOGOUT_USER, admin::logout_user),
         handle(routes::USER_SESSIONS, admin::user_sessions),
         handle(routes::END_SESSION, admin::end_session),

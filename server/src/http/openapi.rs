@@ -7,7 +7,7 @@
 //! a query or path parameter is parsed, 401 where a bearer token is required and 403 on
 //! `/admin/` routes. Every 429 and 503 declares its `Retry-After`.
 
-use curfew::api::{AuditAction, AuditCategory, AuditFormat, UserFilter};
+use curfew::api::{AuditAction, AuditCategory, AuditFormat, Role, UserFilter, UserSort};
 use serde_json::Value;
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::header::HeaderBuilder;
@@ -19,19 +19,20 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::{accounts, admin, audit, end_user, import, maintenance, tokens};
+use crate::http::{accounts, admin, audit, bulk, end_user, import, maintenance, tokens};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "curfewd", description = "The Curfew session authority: users, sessions, forced logouts."),
     paths(end_user::login, end_user::session, end_user::logout, end_user::notices,
           end_user::notice_stream, admin::me, admin::list_users, admin::session_summary,
+          bulk::user_counts, bulk::logout_selected, bulk::deactivate_selected, bulk::logout_idle,
           accounts::create_user, accounts::update_user, accounts::reset_password, accounts::delete_user, accounts::change_password, admin::logout_user, admin::user_sessions, admin::end_session, admin::logout_all, admin::deactivate, admin::activate, admin::audit, audit::export, admin::sign_in_throttles, admin::clear_sign_in_throttle,
           maintenance::create, maintenance::list, maintenance::cancel, maintenance::end, maintenance::events,
           maintenance::create_series, maintenance::cancel_series,
           tokens::list, tokens::create, tokens::revoke, import::import_users),
     // Query parameters name these by reference; utoipa does not collect them from params.
-    components(schemas(UserFilter, AuditCategory, AuditAction, AuditFormat)),
+    components(schemas(UserFilter, UserSort, Role, AuditCategory, AuditAction, AuditFormat)),
     modifiers(&BearerAuth, &CommonAnswers),
 )]
 struct ApiDoc;

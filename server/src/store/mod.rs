@@ -14,27 +14,30 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod bulk;
 mod db;
 pub mod import;
 pub mod maintenance;
 pub mod oidc;
 pub mod scim;
 pub mod series;
-mod session_check;
 pub mod sessions;
 mod sqlite_file;
 pub mod tokens;
+pub mod user_list;
 pub mod users;
 mod windows;
 
 pub use accounts::{AccountOutcome, UserChange};
 pub use audit::{Actor, AuditCursor, AuditRecord, AuditSelection};
+pub use bulk::{BulkDeactivation, BulkOutcome, IdleOutcome};
 pub use import::{ExistingUser, ImportOutcome, ImportUpdate};
 pub use maintenance::{DueStep, Freeze, NewWindow, StepTx, StepWindow, WindowError};
 pub use series::{NewSeries, NextOccurrences, Occurrence, SeriesRow};
 pub use sessions::{EndedSession, MassRevocation, NewSession, SessionRecord, SessionRow, Spared};
 pub use tokens::{NewServiceTokenRow, ServiceTokenRecord, TokenStoreError};
-pub use users::{NewUser, StoreError, UserCursor, UserRecord};
+pub use user_list::{UserCursor, UserMatching};
+pub use users::{NewUser, StoreError, UserRecord};
 
 pub use db::{from_millis, millis, redact_url, serve_lock, Backend, Store, Tx};
 pub use sqlite_file::ServeLock;

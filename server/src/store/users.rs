@@ -5,7 +5,7 @@
 //! batch form [`insert_users_in`] for imports), so search and order are the same on every
 //! database.
 
-use curfew::api::{AdminUser, Role, UserFilter, UserStatus};
+use curfew::api::{AdminUser, Role, UserStatus};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
@@ -35,13 +35,6 @@ pub struct NewUser {
     pub password_hash: String,
 }
 
-/// Where a page of users starts: after this (sort key, username).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserCursor {
-    pub sort_key: String,
-    pub username: String,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the username {0:?} is taken")]
@@ -57,7 +50,7 @@ pub fn fold(s: &str) -> String {
 
 /// `%needle%` for `LIKE … ESCAPE '\'`, with the pattern characters of the needle escaped
 /// so that a search for `50%_off` finds exactly that text.
-fn like_contains(needle: &str) -> String {
+pub(super) fn like_contains(needle: &str) -> String {
     let mut pattern = String::with_capacity(needle.len() + 2);
     pattern.push('%');
     for c in fold(needle).chars() {
@@ -193,81 +186,25 @@ impl Store {
             .map(|row| admin_user_row(&row))
             .transpose()
     }
-
-    /// One page of users in display-name order.
-    pub async fn list_users(
-        &self,
-        query: Option<&str>,
-        filter: Option<UserFilter>,
-        after: Option<&UserCursor>,
-        limit: u32,
-        now: i64,
-    ) -> sqlx::Result<Vec<(AdminUser, UserCursor)>> {
-        let mut sql = admin_user_select();
-        let mut next = 2;
-        let mut conditions = Vec::new();
-        if after.is_some() {
-            conditions.push(format!(
-                "(u.sort_key > ${a} OR (u.sort_key = ${a} AND u.username > ${b}))",
-                a = next,
-                b = next + 1
-            ));
-            next += 2;
-        }
-        if query.is_some() {
-            conditions.push(format!("u.search_key LIKE ${next} ESCAPE '\\'"));
-            next += 1;
-        }
-        match filter {
-            Some(UserFilter::Active) => conditions.push("u.status = 'active'".into()),
-            Some(UserFilter::Deactivated) => conditions.push("u.status = 'deactivated'".into()),
-            Some(UserFilter::Online) => conditions.push(
-                "EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id \
-                 AND s.revoked_at IS NULL AND s.expires_at > $1)"
-                    .into(),
-            ),
-            None => {}
-        }
-        if !conditions.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&conditions.join(" AND "));
-        }
-        sql.push_str(&format!(" ORDER BY u.sort_key, u.username LIMIT ${next}"));
-        let mut q = sqlx::query(&sql).bind(now);
-        if let Some(after) = after {
-            q = q.bind(after.sort_key.clone()).bind(after.username.clone());
-        }
-        if let Some(query) = query {
-            q = q.bind(like_contains(query));
-        }
-        let rows = q.bind(i64::from(limit)).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| {
-                let user = admin_user_row(row)?;
-                let cursor = UserCursor {
-                    sort_key: row.try_get("sort_key")?,
-                    username: user.username.clone(),
-                };
-                Ok((user, cursor))
-            })
-            .collect()
-    }
 }
 
 /// The users columns with live session counts per client; `$1` is now.
 fn admin_user_select() -> String {
-    "SELECT u.id, u.username, u.display_name, u.sort_key, u.role, u.status, u.created_at, \
+    format!("SELECT {} FROM users u", admin_user_columns())
+}
+
+/// The columns [`admin_user_row`] reads, of `users u`; `$1` is now.
+pub(super) fn admin_user_columns() -> &'static str {
+    "u.id, u.username, u.display_name, u.sort_key, u.role, u.status, u.created_at, \
      u.last_seen_at, u.email, \
      CAST(CASE WHEN u.password_hash = '' THEN 0 ELSE 1 END AS BIGINT) AS has_password, \
      (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.client = 'app' \
         AND s.revoked_at IS NULL AND s.expires_at > $1) AS app_sessions, \
      (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.client = 'web' \
-        AND s.revoked_at IS NULL AND s.expires_at > $1) AS web_sessions \
-     FROM users u"
-        .to_owned()
+        AND s.revoked_at IS NULL AND s.expires_at > $1) AS web_sessions"
 }
 
-fn admin_user_row(row: &AnyRow) -> sqlx::Result<AdminUser> {
+pub(super) fn admin_user_row(row: &AnyRow) -> sqlx::Result<AdminUser> {
     Ok(AdminUser {
         id: uuid_col(row, "id")?,
         username: row.try_get("username")?,

@@ -179,6 +179,17 @@ async fn the_client_calls_every_route() {
     // No such session: refused, but the request was the contract's.
     assert!(admin.end_session(Uuid::new_v4()).await.is_err());
     admin.logout_user(member).await.unwrap();
+    admin
+        .user_counts(&curfew::api::UserMatch::default())
+        .await
+        .unwrap();
+    let selection = curfew::api::UserSelection {
+        ids: Some(vec![member]),
+        matching: None,
+    };
+    admin.logout_selected(&selection, true).await.unwrap();
+    admin.deactivate_selected(&selection, true).await.unwrap();
+    admin.logout_idle(30, true).await.unwrap();
     admin.deactivate(member).await.unwrap();
     admin.activate(member).await.unwrap();
     admin.audit(&AuditQuery::default()).await.unwrap();

@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 mod bad_input;
+mod bulk;
 mod contract;
 mod forced_logouts;
 mod gate;
