@@ -523,6 +523,20 @@ impl Client {
         .await
     }
 
+    /// Moves or edits a window that has not started; users already warned are told.
+    pub async fn change_maintenance(
+        &self,
+        id: Uuid,
+        change: &MaintenanceChange,
+    ) -> Result<MaintenanceWindow> {
+        self.send(
+            routes::MOVE_MAINTENANCE,
+            &routes::MOVE_MAINTENANCE.with_id(id),
+            Some(change),
+        )
+        .await
+    }
+
     /// Creates an account.
     pub async fn create_user(&self, request: &NewUserRequest) -> Result<AdminUser> {
         self.send(routes::CREATE_USER, routes::CREATE_USER.path, Some(request))

@@ -93,6 +93,7 @@ pub const MAINTENANCE: Route = Route::new(Get, "/admin/maintenance");
 pub const SCHEDULE_MAINTENANCE: Route = Route::new(Post, "/admin/maintenance");
 pub const CANCEL_MAINTENANCE: Route = Route::new(Delete, "/admin/maintenance/{id}");
 pub const END_MAINTENANCE: Route = Route::new(Post, "/admin/maintenance/{id}/end");
+pub const MOVE_MAINTENANCE: Route = Route::new(Patch, "/admin/maintenance/{id}");
 pub const SCHEDULE_SERIES: Route = Route::new(Post, "/admin/maintenance/series");
 pub const CANCEL_SERIES: Route = Route::new(Delete, "/admin/maintenance/series/{id}");
 pub const ADMIN_EVENTS: Route = Route::new(Get, "/admin/events");
@@ -137,6 +138,7 @@ pub const ALL: &[Route] = &[
     SCHEDULE_MAINTENANCE,
     CANCEL_MAINTENANCE,
     END_MAINTENANCE,
+    MOVE_MAINTENANCE,
     SCHEDULE_SERIES,
     CANCEL_SERIES,
     ADMIN_EVENTS,

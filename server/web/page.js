@@ -68,7 +68,10 @@ function renderBanner(cancelled) {
   }
   $("banner").hidden = !next;
   if (!next) return;
-  $("banner-title").textContent = "Scheduled maintenance";
+  // Moved after users were warned: say the new time in words first.
+  $("banner-title").textContent = next.moved_from
+    ? `Maintenance moved to ${clock.format(new Date(next.starts_at))}`
+    : "Scheduled maintenance";
   $("banner-message").textContent = next.message;
   const tick = () => {
     const left = Math.max(0, Math.round((new Date(next.starts_at) - Date.now()) / 1000));

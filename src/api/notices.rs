@@ -121,6 +121,13 @@ pub struct MaintenanceWarning {
     pub ends_at: Option<DateTime<Utc>>,
     /// Seconds from when this notice was made to the start.
     pub seconds_left: i64,
+    /// Set when an administrator moved the window after users were warned: the start it
+    /// had before ("Maintenance moved to 15:30").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<DateTime<Utc>>,
+    /// With `moved_from`: the move in words, in UTC (pages say it in local time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved: Option<String>,
 }
 
 /// Data of `maintenance_cancelled`: the announced window will not happen.

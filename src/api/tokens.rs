@@ -93,6 +93,7 @@ pub fn scope_for(route: Route) -> Option<TokenScope> {
         SCHEDULE_MAINTENANCE,
         CANCEL_MAINTENANCE,
         END_MAINTENANCE,
+        MOVE_MAINTENANCE,
         SCHEDULE_SERIES,
         CANCEL_SERIES,
     ];

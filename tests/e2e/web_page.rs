@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use curfew::api::{ClientKind, MaintenanceRequest};
 use fantoccini::{Client, ClientBuilder, Locator};
 
@@ -189,5 +189,103 @@ async fn the_web_page_warns_then_shows_the_sign_out_and_the_freeze() {
         .await;
     assert!(refused.contains("Payroll update tonight"), "{refused}");
     browser.shot("sign-in-frozen").await;
+    let _ = browser.client.clone().close().await;
+}
+
+/// A window moved after users were warned: the page says the new time in words, and an
+/// API client's stream gets the warning with where it moved from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_window_tells_warned_users_the_new_time() {
+    let server = Server::start();
+    server.add_user("root", "admin");
+    server.add_user("wendy", "member");
+    let (root, _) = server.login("root", ClientKind::App).await;
+    let (wendy, _) = server.login("wendy", ClientKind::Web).await;
+    let mut stream = wendy.notice_stream().await.unwrap();
+    let mut browser = Browser::open().await;
+    browser
+        .client
+        .goto(&format!("{}/", server.url))
+        .await
+        .unwrap();
+    browser.sign_in("wendy").await;
+    browser
+        .text_containing("#greeting", "Signed in as wendy")
+        .await;
+
+    // 30 s away with a 60 s warning: the warning goes out at once.
+    let starts_at = Utc::now() + chrono::Duration::seconds(30);
+    let window = root
+        .schedule_maintenance(&MaintenanceRequest {
+            starts_at,
+            ends_at: None,
+            message: "Payroll update: please save your work.".into(),
+            warn_before: vec![60],
+            freeze_before: 0,
+            keep_admins: true,
+        })
+        .await
+        .unwrap();
+    browser
+        .text_containing("#banner-title", "Scheduled maintenance")
+        .await;
+    match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
+        Ok(Some(Ok(curfew::api::Notice::MaintenanceWarning(w)))) => assert!(w.moved_from.is_none()),
+        other => panic!("expected the warning, got {other:?}"),
+    }
+
+    // Moved an hour later: told at once, in words, on the page and on the stream.
+    // Milliseconds: the server keeps no finer times.
+    let later = (starts_at + chrono::Duration::hours(1)).trunc_subsecs(3);
+    let moved = root
+        .change_maintenance(
+            window.id,
+            &curfew::api::MaintenanceChange {
+                starts_at: later,
+                ends_at: None,
+                message: "Payroll update: please save your work.".into(),
+                warn_before: vec![60],
+                freeze_before: 0,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.moved_from, Some(window.starts_at));
+    match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
+        Ok(Some(Ok(curfew::api::Notice::MaintenanceWarning(w)))) => {
+            assert_eq!(w.moved_from, Some(window.starts_at));
+            assert_eq!(w.starts_at, later);
+            assert!(
+                w.moved
+                    .as_deref()
+                    .unwrap_or_default()
+                    .starts_with("Maintenance moved to "),
+                "{w:?}"
+            );
+        }
+        other => panic!("expected the move, got {other:?}"),
+    }
+    let title = browser
+        .text_containing("#banner-title", "Maintenance moved to ")
+        .await;
+    let countdown = browser
+        .text_containing("#banner-countdown", "Maintenance in ")
+        .await;
+    assert!(
+        countdown.contains(" h ") || countdown.contains(" min "),
+        "an hour away now: {countdown}"
+    );
+    browser.shot("maintenance-moved").await;
+    assert!(
+        !title.contains("UTC"),
+        "the page says it in local time: {title}"
+    );
+    // No second warning for the same moment: the move was it.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1500), stream.next())
+            .await
+            .is_err(),
+        "one notice for the move"
+    );
     let _ = browser.client.clone().close().await;
 }

@@ -32,7 +32,32 @@ pub fn warning(
         starts_at: from_millis(starts_at),
         ends_at: ends_at.map(from_millis),
         seconds_left: ((starts_at - now) as f64 / 1000.0).ceil().max(0.0) as i64,
+        moved_from: None,
+        moved: None,
     })
+}
+
+/// `maintenance_warning` telling users already warned that the window moved from
+/// `moved_from` to its new start.
+pub fn moved(
+    window_id: Uuid,
+    message: &str,
+    (starts_at, ends_at): (i64, Option<i64>),
+    moved_from: i64,
+    now: i64,
+) -> Notice {
+    let Notice::MaintenanceWarning(mut warning) =
+        warning(window_id, message, starts_at, ends_at, now)
+    else {
+        unreachable!("warning() makes a warning")
+    };
+    warning.moved_from = Some(from_millis(moved_from));
+    warning.moved = Some(format!(
+        "Maintenance moved to {} (it was to start {}).",
+        from_millis(starts_at).format("%Y-%m-%d %H:%M UTC"),
+        from_millis(moved_from).format("%Y-%m-%d %H:%M UTC")
+    ));
+    Notice::MaintenanceWarning(warning)
 }
 
 /// `maintenance_cancelled` for the window that was to start at `starts_at`.

@@ -5,14 +5,17 @@
 //! an occurrence of a series creates the next one in the same transaction; every change
 //! wakes the scheduler and forgets the gate's cached freezes.
 
-use curfew::api::{AdminEvent, MaintenanceList, MaintenanceRequest, MaintenanceWindow};
+use curfew::api::{
+    AdminEvent, MaintenanceChange, MaintenanceList, MaintenanceRequest, MaintenanceWindow,
+    StepKind, StepState,
+};
 use uuid::Uuid;
 
 use super::maintenance::{validate, window_error};
 use super::recurrence::next_occurrences;
 use super::signal::Signal;
 use super::{notices, AppResult, AppState};
-use crate::store::{Actor, SeriesRow, WindowError};
+use crate::store::{from_millis, Actor, SeriesRow, WindowError};
 
 impl AppState {
     /// Upcoming and running windows, then the latest finished ones, each occurrence with
@@ -93,6 +96,70 @@ impl AppState {
         })
         .await?;
         tracing::info!(actor = %actor.username, window = %id, "ended maintenance");
+        self.window(id).await
+    }
+
+    /// Moves or edits a window that has not started: checked like a new one, its steps
+    /// planned again as of now. Users already warned are told the new time at once (that
+    /// notice stands for a warning already due, which is not sent again).
+    pub async fn change_window(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        change: &MaintenanceChange,
+    ) -> AppResult<MaintenanceWindow> {
+        let before = self.window(id).await?;
+        let now = crate::now_ms();
+        let mut window = validate(
+            &MaintenanceRequest {
+                starts_at: change.starts_at,
+                ends_at: change.ends_at,
+                message: change.message.clone(),
+                warn_before: change.warn_before.clone(),
+                freeze_before: change.freeze_before,
+                keep_admins: before.keep_admins,
+            },
+            now,
+        )?;
+        let warned = before
+            .steps
+            .iter()
+            .any(|s| s.kind == StepKind::Warning && s.state == StepState::Done);
+        if warned {
+            window
+                .steps
+                .retain(|(kind, _, due)| !(*kind == StepKind::Warning && *due <= now));
+        }
+        let to = window.starts_at;
+        let words = move |from: i64| {
+            if from == to {
+                "changed the message, warnings or end".to_owned()
+            } else {
+                format!(
+                    "moved from {} to {}",
+                    from_millis(from).format("%Y-%m-%d %H:%M UTC"),
+                    from_millis(to).format("%Y-%m-%d %H:%M UTC")
+                )
+            }
+        };
+        let moved = self
+            .store
+            .move_window(actor, id, &window, &words, now)
+            .await
+            .map_err(|e| window_error(e, id))?;
+        self.scheduler_wake.notify_one();
+        self.freezes.forget();
+        if moved.warned {
+            let notice = notices::moved(
+                id,
+                &window.message,
+                (window.starts_at, window.ends_at),
+                moved.from,
+                crate::now_ms(),
+            );
+            self.publish(Signal::Notice { notice }).await?;
+        }
+        tracing::info!(actor = %actor.username, window = %id, from = moved.from, to, "changed maintenance");
         self.window(id).await
     }
 }

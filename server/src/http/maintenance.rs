@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
 use curfew::api::{
-    ErrorBody, MaintenanceList, MaintenanceRequest, MaintenanceSeries, MaintenanceWindow, Notice,
-    SeriesRequest,
+    ErrorBody, MaintenanceChange, MaintenanceList, MaintenanceRequest, MaintenanceSeries,
+    MaintenanceWindow, Notice, SeriesRequest,
 };
 use curfew::routes;
 use futures_util::{stream, Stream};
@@ -167,4 +167,26 @@ pub async fn cancel_series(
     IdPath(id): IdPath,
 ) -> AppResult<Json<MaintenanceSeries>> {
     Ok(Json(state.cancel_series(&caller.actor(), id).await?))
+}
+
+/// Moves or edits a window that has not started: new times, message, warnings and freeze.
+/// Its steps are planned again; users already warned are told the new time.
+#[utoipa::path(patch, path = routes::MOVE_MAINTENANCE.path, context_path = routes::API_PREFIX, tag = "maintenance",
+    params(("id" = Uuid, Path, description = "the window's id")),
+    request_body = MaintenanceChange,
+    responses((status = 200, body = MaintenanceWindow),
+              (status = 400, body = ErrorBody, description = "invalid_id, or the window's codes: starts_in_past, starts_too_late, ends_before_start, window_too_long, empty_message, message_too_long, invalid_message, too_many_warnings, invalid_warning, invalid_freeze, invalid_json or invalid_body"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody, description = "window_not_found"),
+              (status = 409, body = ErrorBody, description = "window_running (it has started), window_finished, or window_overlaps")),
+    security(("bearer" = [])))]
+pub async fn change(
+    State(state): State<AppState>,
+    ForceLogout(caller): ForceLogout,
+    IdPath(id): IdPath,
+    ApiJson(change): ApiJson<MaintenanceChange>,
+) -> AppResult<Json<MaintenanceWindow>> {
+    Ok(Json(
+        state.change_window(&caller.actor(), id, &change).await?,
+    ))
 }

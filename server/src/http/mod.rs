@@ -70,6 +70,7 @@ pub fn contract_routes() -> Vec<(Route, MethodRouter<AppState>)> {
         handle(routes::SCHEDULE_MAINTENANCE, maintenance::create),
         handle(routes::CANCEL_MAINTENANCE, maintenance::cancel),
         handle(routes::END_MAINTENANCE, maintenance::end),
+        handle(routes::MOVE_MAINTENANCE, maintenance::change),
         handle(routes::SCHEDULE_SERIES, maintenance::create_series),
         handle(routes::CANCEL_SERIES, maintenance::cancel_series),
         handle(routes::ADMIN_EVENTS, maintenance::events),

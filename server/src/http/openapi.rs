@@ -29,7 +29,7 @@ use crate::http::{accounts, admin, audit, bulk, end_user, import, maintenance, t
           bulk::user_counts, bulk::logout_selected, bulk::deactivate_selected, bulk::logout_idle,
           accounts::create_user, accounts::update_user, accounts::reset_password, accounts::delete_user, accounts::change_password, admin::logout_user, admin::user_sessions, admin::end_session, admin::logout_all, admin::deactivate, admin::activate, admin::audit, audit::export, admin::sign_in_throttles, admin::clear_sign_in_throttle,
           maintenance::create, maintenance::list, maintenance::cancel, maintenance::end, maintenance::events,
-          maintenance::create_series, maintenance::cancel_series,
+          maintenance::create_series, maintenance::cancel_series, maintenance::change,
           tokens::list, tokens::create, tokens::revoke, import::import_users),
     // Query parameters name these by reference; utoipa does not collect them from params.
     components(schemas(UserFilter, UserSort, Role, AuditCategory, AuditAction, AuditFormat)),

@@ -38,6 +38,7 @@ pub use sessions::{EndedSession, MassRevocation, NewSession, SessionRecord, Sess
 pub use tokens::{NewServiceTokenRow, ServiceTokenRecord, TokenStoreError};
 pub use user_list::{UserCursor, UserMatching};
 pub use users::{NewUser, StoreError, UserRecord};
+pub use windows::Moved;
 
 pub use db::{from_millis, millis, redact_url, serve_lock, Backend, Store, Tx};
 pub use sqlite_file::ServeLock;

@@ -133,3 +133,105 @@ pub(super) async fn insert_steps(
     }
     Ok(())
 }
+
+/// What moving a window changed: the start it had, and whether users had been warned.
+#[derive(Debug, Clone, Copy)]
+pub struct Moved {
+    pub from: i64,
+    pub warned: bool,
+}
+
+impl super::db::Store {
+    /// Gives a scheduled window new times, message, warnings and freeze, and its steps
+    /// planned again (steps already run keep their record unless planned anew), unless it
+    /// overlaps another window or has started. Audited with `words(from)`.
+    pub async fn move_window(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        window: &NewWindow,
+        words: &(dyn Fn(i64) -> String + Send + Sync),
+        now: i64,
+    ) -> Result<Moved, WindowError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend() == Backend::Postgres {
+            sqlx::query("SELECT COUNT(*) AS n FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
+                .bind(SCHEDULE_LOCK)
+                .fetch_one(&mut *tx)
+                .await?;
+        }
+        // A write first: this transaction holds the row (and SQLite's write lock) while
+        // it reads what it changes; a started window is left alone.
+        let held = sqlx::query(
+            "UPDATE maintenance_windows SET state = state WHERE id = $1 AND state = 'scheduled'",
+        )
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let row = sqlx::query(
+            "SELECT starts_at, state, EXISTS (SELECT 1 FROM maintenance_steps s WHERE s.window_id = $1 \
+             AND s.kind = 'warning' AND s.state = 'done') AS warned FROM maintenance_windows WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(WindowError::NotFound)?;
+        if held == 0 {
+            return Err(WindowError::WrongState(super::db::enum_col(
+                &row,
+                "state",
+                WindowState::parse,
+            )?));
+        }
+        use sqlx::Row;
+        let from: i64 = row.try_get("starts_at")?;
+        let warned = match row.try_get::<bool, _>("warned") {
+            Ok(b) => b,
+            Err(_) => row.try_get::<i64, _>("warned")? != 0,
+        };
+        if let Some(other) = overlapping(&mut tx, id, window.starts_at, window.ends_at).await? {
+            return Err(WindowError::Overlaps(other));
+        }
+        sqlx::query("DELETE FROM maintenance_steps WHERE window_id = $1 AND state = 'pending'")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        for (kind, offset, due) in &window.steps {
+            sqlx::query(
+                "INSERT INTO maintenance_steps (window_id, kind, offset_seconds, due_at, state) \
+                 VALUES ($1, $2, $3, $4, 'pending') ON CONFLICT (window_id, kind, offset_seconds) \
+                 DO UPDATE SET due_at = excluded.due_at, state = 'pending', ran_at = NULL, detail = NULL",
+            )
+            .bind(id.to_string())
+            .bind(kind.as_str())
+            .bind(*offset)
+            .bind(*due)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE maintenance_windows SET starts_at = $1, ends_at = $2, message = $3, \
+             warn_before = $4, freeze_before = $5, \
+             moved_from = CASE WHEN starts_at <> $1 THEN starts_at ELSE moved_from END WHERE id = $6",
+        )
+        .bind(window.starts_at)
+        .bind(window.ends_at)
+        .bind(window.message.clone())
+        .bind(serde_json::to_string(&window.warn_before).expect("numbers serialise"))
+        .bind(window.freeze_before)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let mut record = super::audit::AuditRecord::new(
+            now,
+            actor,
+            curfew::api::AuditAction::ScheduleMaintenance,
+        )
+        .window(id);
+        record.reason_text = Some(words(from));
+        super::audit::insert_audit(&mut tx, &record).await?;
+        tx.commit().await?;
+        Ok(Moved { from, warned })
+    }
+}

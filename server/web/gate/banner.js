@@ -99,7 +99,9 @@
     if (!next) { bar?.remove(); bar = null; return; }
     const when = el("strong", { class: "when" });
     const at = el("span", { class: "at" });
-    const message = el("span", { class: "message" }, next.message);
+    // Moved after users were warned: say the new time in words first.
+    const message = el("span", { class: "message" },
+      next.moved_from ? `Maintenance moved to ${time.format(new Date(next.starts_at))}. ${next.message}` : next.message);
     const tick = () => {
       const ms = Date.parse(next.starts_at) - Date.now();
       when.textContent = ms > 0 ? `Maintenance ${left(ms)} — save your work.` : "Maintenance is starting now — save your work.";

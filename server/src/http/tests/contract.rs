@@ -229,6 +229,20 @@ async fn the_client_calls_every_route() {
         .cancel_series(first.series.expect("a series").id)
         .await
         .unwrap();
+    // Not scheduled any more: refused, but the request was the contract's.
+    assert!(admin
+        .change_maintenance(
+            window.id,
+            &curfew::api::MaintenanceChange {
+                starts_at: chrono::Utc::now() + chrono::Duration::hours(4),
+                ends_at: None,
+                message: "Update".into(),
+                warn_before: vec![60],
+                freeze_before: 30,
+            },
+        )
+        .await
+        .is_err());
     admin.sign_in_throttles().await.unwrap();
     let query = curfew::api::AuditExportQuery::new(
         curfew::api::AuditFormat::Jsonl,

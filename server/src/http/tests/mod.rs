@@ -19,6 +19,7 @@ mod import;
 mod listing;
 mod login;
 mod maintenance;
+mod moving;
 mod oidc;
 mod permissions;
 mod scim;

@@ -1,0 +1,136 @@
+//! Moving or editing a scheduled window through the router: its steps planned again, the
+//! move audited in words, and what it refuses (a started window, an overlap, bad input).
+
+use chrono::{Duration, Utc};
+
+use super::*;
+use crate::core::AppState;
+
+async fn steps(t: &TestApp, window: &str) -> Vec<(String, i64, i64, String)> {
+    sqlx::query_as::<_, (String, i64, i64, String)>(
+        "SELECT kind, offset_seconds, due_at, state FROM maintenance_steps WHERE window_id = $1 ORDER BY due_at, kind",
+    )
+    .bind(window)
+    .fetch_all(&t.store.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_scheduled_window_moves_with_its_steps_and_the_move_is_audited() {
+    let t = TestApp::new().await;
+    t.user("root", "Root Admin", Role::Admin).await;
+    t.user("member", "Mem Ber", Role::Member).await;
+    let admin = t.login("root", "app").await;
+    let member = t.login("member", "web").await;
+    let start = Utc::now() + Duration::hours(2);
+    let created = t
+        .post(
+            "/api/v1/admin/maintenance",
+            &admin,
+            Some(&json!({ "starts_at": start.to_rfc3339(), "ends_at": (start + Duration::hours(1)).to_rfc3339(),
+                          "message": "Update", "warn_before": [3600, 60], "freeze_before": 300 })),
+        )
+        .await;
+    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
+    let id = created.1["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/admin/maintenance/{id}");
+    let later = start + Duration::minutes(30);
+    let change = json!({ "starts_at": later.to_rfc3339(), "ends_at": (later + Duration::hours(1)).to_rfc3339(),
+                         "message": "Update, moved", "warn_before": [3600, 60], "freeze_before": 600 });
+
+    // Refused: who may not, and what is not a window; nothing changes.
+    assert_code(
+        &t.call(Method::PATCH, &path, Some(&member), Some(&change))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let mut past = change.clone();
+    past["starts_at"] = json!((Utc::now() - Duration::minutes(1)).to_rfc3339());
+    assert_code(
+        &t.call(Method::PATCH, &path, Some(&admin), Some(&past))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "starts_in_past",
+    );
+    let before = steps(&t, &id).await;
+    assert_eq!(before.len(), 5, "{before:?}");
+
+    let moved = ok(t
+        .call(Method::PATCH, &path, Some(&admin), Some(&change))
+        .await);
+    assert_eq!(moved["message"], "Update, moved");
+    assert_eq!(moved["freeze_before"], 600);
+    let moved_from: chrono::DateTime<Utc> = moved["moved_from"].as_str().unwrap().parse().unwrap();
+    assert_eq!(moved_from.timestamp(), start.timestamp());
+    let now_steps = steps(&t, &id).await;
+    let later_ms = later.timestamp_millis();
+    let due = |kind: &str, offset: i64| {
+        now_steps
+            .iter()
+            .find(|s| s.0 == kind && s.1 == offset)
+            .unwrap_or_else(|| panic!("{kind} {offset}: {now_steps:?}"))
+            .2
+    };
+    assert!((due("warning", 3600) - (later_ms - 3_600_000)).abs() < 1000);
+    assert!((due("freeze", 0) - (later_ms - 600_000)).abs() < 1000);
+    assert!((due("logout", 0) - later_ms).abs() < 1000);
+    assert!(now_steps.iter().all(|s| s.3 == "pending"), "{now_steps:?}");
+    let entries = t.audit_entries(&admin).await;
+    let entry = entries
+        .iter()
+        .find(|e| {
+            e["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("moved from "))
+        })
+        .expect("the move is audited in words");
+    assert_eq!(entry["actor_username"], "root");
+
+    // Another window on the new time: the move of this one onto it is refused.
+    let other_start = later + Duration::hours(3);
+    let other = t
+        .post(
+            "/api/v1/admin/maintenance",
+            &admin,
+            Some(&json!({ "starts_at": other_start.to_rfc3339(), "ends_at": (other_start + Duration::hours(1)).to_rfc3339(), "message": "Other" })),
+        )
+        .await;
+    assert_eq!(other.0, StatusCode::CREATED);
+    let mut clash = change.clone();
+    clash["starts_at"] = json!((other_start + Duration::minutes(10)).to_rfc3339());
+    clash["ends_at"] = json!((other_start + Duration::minutes(20)).to_rfc3339());
+    assert_code(
+        &t.call(Method::PATCH, &path, Some(&admin), Some(&clash))
+            .await,
+        StatusCode::CONFLICT,
+        "window_overlaps",
+    );
+
+    // Once it has started it can no longer be moved.
+    sqlx::query("UPDATE maintenance_steps SET due_at = $1 WHERE window_id = $2 AND kind IN ('freeze', 'logout')")
+        .bind(crate::now_ms() - 1)
+        .bind(&id)
+        .execute(&t.store.pool)
+        .await
+        .unwrap();
+    let state = AppState::new(t.store.clone(), generous_limits());
+    for step in state.due_steps().await.unwrap() {
+        state.run_step(&step).await.unwrap();
+    }
+    let admin = t.login("root", "web").await;
+    assert_code(
+        &t.call(Method::PATCH, &path, Some(&admin), Some(&change))
+            .await,
+        StatusCode::CONFLICT,
+        "window_running",
+    );
+    let missing = format!("/api/v1/admin/maintenance/{}", Uuid::new_v4());
+    assert_code(
+        &t.call(Method::PATCH, &missing, Some(&admin), Some(&change))
+            .await,
+        StatusCode::NOT_FOUND,
+        "window_not_found",
+    );
+}
