@@ -453,7 +453,16 @@ async fn oidc_keys_rolled_at_the_provider_are_fetched_again() {
     b.until_path("/.curfew/sign-in").await;
     click_provider(&b).await;
     provider_login(&b, "maria").await;
-    let hello = b.text("body", "").await;
+    // The provider's redirect and the callback's are still under way when the login form
+    // is gone: wait for the app's page (or the deadline), then say what the page shows.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let hello = loop {
+        let body = b.text("body", "").await;
+        if body.contains("Hello, maria") || Instant::now() > deadline {
+            break body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert!(
         hello.contains("Hello, maria"),
         "a sign-in signed with the provider's new key: {hello}\n{}",

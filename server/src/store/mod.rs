@@ -21,6 +21,7 @@ pub mod maintenance;
 pub mod oidc;
 pub mod scim;
 pub mod series;
+mod session_check;
 pub mod sessions;
 mod sqlite_file;
 pub mod tokens;
@@ -38,7 +39,6 @@ pub use sessions::{EndedSession, MassRevocation, NewSession, SessionRecord, Sess
 pub use tokens::{NewServiceTokenRow, ServiceTokenRecord, TokenStoreError};
 pub use user_list::{UserCursor, UserMatching};
 pub use users::{NewUser, StoreError, UserRecord};
-pub use windows::Moved;
 
 pub use db::{from_millis, millis, redact_url, serve_lock, Backend, Store, Tx};
 pub use sqlite_file::ServeLock;
