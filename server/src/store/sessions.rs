@@ -183,42 +183,6 @@ impl Store {
         .rows_affected())
     }
 
-    pub async fn session_by_token_hash(
-        &self,
-        token_hash: &str,
-    ) -> sqlx::Result<Option<SessionRecord>> {
-        sqlx::query(
-            "SELECT s.id, s.user_id, s.client, s.created_at, s.last_seen_at, s.expires_at, \
-             s.revoked_at, s.revoked_reason, s.last_address, u.username, u.display_name, u.email, \
-             u.role, u.status \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(|row| {
-            Ok(SessionRecord {
-                id: uuid_col(&row, "id")?,
-                user_id: uuid_col(&row, "user_id")?,
-                username: row.try_get("username")?,
-                display_name: row.try_get("display_name")?,
-                email: row.try_get("email")?,
-                role: enum_col(&row, "role", Role::parse)?,
-                user_status: enum_col(&row, "status", UserStatus::parse)?,
-                client: enum_col(&row, "client", ClientKind::parse)?,
-                created_at: row.try_get("created_at")?,
-                last_seen_at: row.try_get("last_seen_at")?,
-                expires_at: row.try_get("expires_at")?,
-                revoked_at: row.try_get("revoked_at")?,
-                revoked_reason: row
-                    .try_get::<Option<String>, _>("revoked_reason")?
-                    .and_then(|r| RevocationReason::parse(&r)),
-                last_address: row.try_get("last_address")?,
-            })
-        })
-        .transpose()
-    }
-
     /// Records activity; callers throttle it so that checks stay reads.
     pub async fn touch_session(
         &self,
