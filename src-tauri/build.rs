@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "preview_repeat",
     "schedule_series",
     "cancel_series",
+    "change_maintenance",
     "create_user",
     "update_user",
     "reset_password",

@@ -3,15 +3,14 @@
 //! answers goes through [`AppState::checked`], so a 401 signs the app out.
 
 use curfew::api::{
-    AdminUser, LogoutResult, MaintenanceList,
-    MaintenanceRequest, MaintenanceWindow, NewUserRequest, PasswordReset, PasswordResetResult,
-    SessionSummary, SignInThrottles, UserDeleted, UserFilter, UserPage, UserQuery, UserSessions,
-    UserStatusChange, UserUpdate,
+    AdminUser, LogoutResult, MaintenanceList, MaintenanceRequest, MaintenanceWindow,
+    NewUserRequest, PasswordReset, PasswordResetResult, SessionSummary, SignInThrottles,
+    UserDeleted, UserFilter, UserPage, UserQuery, UserSessions, UserStatusChange, UserUpdate,
 };
 use curfew::api::{
     CreatedServiceToken, ImportReport, NewServiceToken, ServiceToken, ServiceTokenList,
 };
-use curfew::api::{MaintenanceSeries, Repeat, SeriesRequest};
+use curfew::api::{MaintenanceChange, MaintenanceSeries, Repeat, SeriesRequest};
 use curfew::limits::{MESSAGE_MAX, NEXT_OCCURRENCES_SHOWN, SEARCH_MAX};
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
@@ -322,6 +321,24 @@ pub async fn schedule_series(
     let client = state.client().await?;
     state
         .checked(&client, client.schedule_series(&request).await)
+        .await
+}
+
+#[tauri::command]
+#[instrument(skip(state), err(Debug))]
+pub async fn change_maintenance(
+    state: State<'_, AppState>,
+    id: Uuid,
+    change: MaintenanceChange,
+) -> Result<MaintenanceWindow> {
+    if change.message.chars().count() > MESSAGE_MAX {
+        return Err(Error::InvalidInput(format!(
+            "The message is longer than {MESSAGE_MAX} characters; shorten it."
+        )));
+    }
+    let client = state.client().await?;
+    state
+        .checked(&client, client.change_maintenance(id, &change).await)
         .await
 }
 

@@ -40,6 +40,7 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         commands::preview_repeat,
         commands::schedule_series,
         commands::cancel_series,
+        commands::change_maintenance,
         commands::create_user,
         commands::update_user,
         commands::reset_password,

@@ -288,6 +288,12 @@ async fn admin_schedules_maintenance_and_gets_a_notification_for_each_step() {
     app.quit().await;
 }
 
+/// The windows as the server lists them, read by another administrator session.
+async fn root_windows(server: &Server) -> Vec<curfew::api::MaintenanceWindow> {
+    let (root, _) = server.login("root", ClientKind::Web).await;
+    root.maintenance().await.unwrap().windows
+}
+
 /// Sets a `<select>` as a person choosing an option would.
 async fn choose(app: &App, css: &str, value: &str) {
     app.find(css).await;
@@ -317,6 +323,38 @@ async fn admin_schedules_a_repeating_window_and_cancels_one_then_the_series() {
     app.sign_in_as(&server.url, "root").await;
     app.click("#nav-maintenance").await;
     app.visible("#mw-form").await;
+
+    // Defect 9: a freeze out of range is refused in the form with the contract's limit in
+    // words, never reaching the confirmation; a freeze of 0 says sign-ins are not frozen.
+    set_input(&app, "#mw-start", &local_in(2 * 3600)).await;
+    app.fill("#mw-message", "Quick fix").await;
+    for bad in ["-5", "5000", "2.5"] {
+        app.fill("#mw-freeze", bad).await;
+        app.click("#mw-submit").await;
+        let error = app
+            .text_containing("#mw-error", "Freeze sign-ins 0 to")
+            .await;
+        assert!(error.contains("(24 hours)"), "{bad}: {error}");
+        assert!(
+            !confirm_is_open(&app).await,
+            "{bad} reached the confirmation"
+        );
+    }
+    app.shot("freeze-refused").await;
+    app.fill("#mw-freeze", "0").await;
+    app.click("#mw-submit").await;
+    let body = app
+        .text_containing("#confirm-body", "Maintenance starts")
+        .await;
+    assert!(
+        body.contains("sign-ins are not frozen before the start"),
+        "{body}"
+    );
+    assert!(!body.contains("0 min before"), "{body}");
+    app.click("#confirm-cancel").await;
+    // An empty Ends says so instead of a grey date.
+    assert_eq!(app.text("#mw-end-empty").await, "No end set");
+    app.fill("#mw-freeze", "5").await;
 
     // Weekly on the start's weekday, 3 times, a day ahead, an hour long.
     set_input(&app, "#mw-start", &local_in(24 * 3600)).await;
@@ -365,6 +403,8 @@ async fn admin_schedules_a_repeating_window_and_cancels_one_then_the_series() {
         "Does not repeat",
         "the form was cleared"
     );
+    assert_eq!(app.text("#mw-message").await, "", "the form was cleared");
+    assert_eq!(app.text("#mw-end-empty").await, "No end set");
     app.shot("repeating-listed").await;
 
     // Cancel this occurrence: the series goes on with the next, a week later.
@@ -393,5 +433,52 @@ async fn admin_schedules_a_repeating_window_and_cancels_one_then_the_series() {
     app.text_containing("#windows-body .series-line", "series cancelled")
         .await;
     app.shot("repeating-series-cancelled").await;
+
+    // Move a scheduled window an hour later: the form takes its values, the confirmation
+    // says from when to when, and the list shows the new time.
+    set_input(&app, "#mw-start", &local_in(3 * 3600)).await;
+    app.fill("#mw-message", "Move me: please save your work.")
+        .await;
+    app.click("#mw-submit").await;
+    app.click("#confirm-ok").await;
+    app.click("#windows-body tr[data-state=scheduled] button.edit")
+        .await;
+    app.text_containing("#mw-form-title", "Move or edit the maintenance of")
+        .await;
+    let message = app
+        .script("return document.getElementById('mw-message').value;")
+        .await;
+    assert_eq!(message, "Move me: please save your work.");
+    assert_eq!(app.text("#mw-submit").await, "Save changes");
+    set_input(&app, "#mw-start", &local_in(4 * 3600)).await;
+    app.shot("move-form").await;
+    app.click("#mw-submit").await;
+    app.text_containing("#confirm-body", "The maintenance moves from")
+        .await;
+    app.click("#confirm-ok").await;
+    app.text_containing("#messages", "Maintenance moved to")
+        .await;
+    app.text_containing(
+        "#windows-body tr[data-state=scheduled] .series-line",
+        "Moved from ",
+    )
+    .await;
+    assert_eq!(
+        app.text("#mw-submit").await,
+        "Schedule maintenance",
+        "the form is new again"
+    );
+    let windows = root_windows(&server).await;
+    let moved = windows
+        .iter()
+        .find(|w| w.message.starts_with("Move me"))
+        .expect("listed");
+    let hours = (moved.starts_at - chrono::Utc::now()).num_minutes();
+    assert!(
+        (235..=240).contains(&hours),
+        "moved to 4 h from now: {hours} min"
+    );
+    assert!(moved.moved_from.is_some());
+    app.shot("moved").await;
     app.quit().await;
 }

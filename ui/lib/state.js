@@ -50,6 +50,8 @@ export const state = Object.seal({
   // maintenance
   /** The windows as last loaded (to name a window by its times, never its id). */
   windows: [],
+  /** The scheduled window the maintenance form is moving or editing, if any. */
+  editing: null,
   /** The window the form's overlap error is about, while that error is shown. */
   overlapWith: null,
 

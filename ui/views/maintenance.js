@@ -70,9 +70,11 @@ function ago(iso) {
   return text === "now" ? "just now" : text;
 }
 
-/** The message, and for an occurrence of a series the rule in words and what follows. */
+/** The message, where it moved from, and for an occurrence of a series the rule in words
+ *  and what follows. */
 function messageCell(window) {
   const cell = el("td", { class: "message", text: window.message });
+  if (window.moved_from) cell.append(el("span", { class: "series-line", text: `Moved from ${localTime(window.moved_from)}` }));
   const series = window.series;
   if (series) {
     const next = series.next.filter((at) => at !== window.starts_at);
@@ -102,9 +104,11 @@ function windowRow(window) {
   );
   const actions = el("div", { class: "row-actions" });
   if (window.state === "scheduled") {
+    const move = el("button", { type: "button", class: "secondary edit", text: "Move or edit" });
+    move.addEventListener("click", () => editWindow(window));
     const cancel = el("button", { type: "button", class: "secondary cancel", text: "Cancel" });
     cancel.addEventListener("click", () => cancelWindow(window, cancel));
-    actions.append(cancel);
+    actions.append(move, cancel);
   } else if (window.state === "running") {
     const end = el("button", { type: "button", class: "danger end", text: "End now" });
     end.addEventListener("click", () => endWindow(window, end));
@@ -181,10 +185,29 @@ function formProblem({ start, end, message, freezeMinutes }) {
   if ([...message].length > limits.message_max) {
     return `The message is longer than ${limits.message_max} characters; shorten it.`;
   }
-  if (!(freezeMinutes >= 0) || freezeMinutes * 60 > limits.freeze_before_max) {
-    return `Freeze sign-ins between 0 and ${limits.freeze_before_max / 60} minutes before the start.`;
+  return freezeProblem(freezeMinutes);
+}
+
+/** "24 hours", "90 minutes": a limit in seconds, in words. */
+function durationWords(seconds) {
+  return seconds % 3600 === 0
+    ? plural(seconds / 3600, "hour", "hours")
+    : plural(Math.round(seconds / 60), "minute", "minutes");
+}
+
+/** What is wrong with the freeze field, with the contract's limit in words, or null. */
+function freezeProblem(minutes) {
+  const max = state.contract.limits.freeze_before_max;
+  if ($("mw-freeze").validity.badInput || !Number.isInteger(minutes) || minutes < 0 || minutes * 60 > max) {
+    return `Freeze sign-ins 0 to ${numbers.format(max / 60)} minutes (${durationWords(max)}) before the start, in whole minutes.`;
   }
   return null;
+}
+
+/** The freeze field as a number of minutes (an empty field is 0, as the server's default is not). */
+function freezeMinutesValue() {
+  const value = $("mw-freeze").value.trim();
+  return value === "" ? 0 : Number(value);
 }
 
 /** The warnings as they will really go out for a window starting at `start`, scheduled now:
@@ -203,7 +226,7 @@ function warningPlan(start, warnings) {
 
 /** When sign-ins will really freeze for a window starting at `start`, scheduled now. */
 function freezePlan(start, minutes) {
-  if (minutes === 0) return "sign-ins do not freeze before the start";
+  if (minutes === 0) return "sign-ins are not frozen before the start";
   if (start.getTime() - minutes * 60 * 1000 <= Date.now()) return "sign-ins freeze at once";
   return `sign-ins freeze ${numbers.format(minutes)} min before the start`;
 }
@@ -216,7 +239,7 @@ async function scheduleWindow() {
   const end = $("mw-end").value ? new Date($("mw-end").value) : null;
   const message = $("mw-message").value.trim();
   const warnings = [...document.querySelectorAll(".mw-warn:checked")].map((c) => Number(c.value));
-  const freezeMinutes = Number($("mw-freeze").value || 0);
+  const freezeMinutes = freezeMinutesValue();
   const keepAdmins = $("mw-keep-admins").checked;
   const problem = formProblem({ start, end, message, freezeMinutes }) ?? repeatProblem(end, state.contract.limits);
   if (problem) {
@@ -224,6 +247,7 @@ async function scheduleWindow() {
     error.hidden = false;
     return;
   }
+  if (state.editing) return changeWindow(state.editing, { start, end, message, warnings, freezeMinutes });
   const rule = repeatRule(start);
   let repeats = "";
   if (rule) {
@@ -259,6 +283,64 @@ async function scheduleWindow() {
     showMessage("success", rule
       ? `Repeating maintenance scheduled: the first one on ${localTime(window.starts_at)}.`
       : `Maintenance scheduled for ${localTime(window.starts_at)}.`);
+    resetForm();
+    reloadMaintenance();
+  } catch (failure) {
+    error.textContent = failure.error === "window_overlaps" ? overlapSentence(failure) : failure.message;
+    error.hidden = false;
+  }
+}
+
+/** The form takes a scheduled window's values, to move or edit it. */
+function editWindow(window) {
+  state.editing = window;
+  $("mw-start").value = localInputValue(new Date(window.starts_at));
+  delete $("mw-start").dataset.untouched;
+  $("mw-end").value = window.ends_at ? localInputValue(new Date(window.ends_at)) : "";
+  $("mw-message").value = window.message;
+  for (const box of document.querySelectorAll(".mw-warn")) box.checked = window.warn_before.includes(Number(box.value));
+  $("mw-freeze").value = String(window.freeze_before / 60);
+  resetRepeat();
+  $("mw-repeat").disabled = true;
+  $("mw-form-title").textContent = `Move or edit the maintenance of ${localTime(window.starts_at)}`;
+  $("mw-submit").textContent = "Save changes";
+  $("mw-stop-editing").hidden = false;
+  showEmptyEnd();
+  updatePreview();
+  $("mw-form").scrollIntoView({ block: "start" });
+  $("mw-start").focus();
+}
+
+/** Saves a moved or edited window after saying what changes for users. */
+async function changeWindow(window, { start, end, message, warnings, freezeMinutes }) {
+  const error = $("mw-error");
+  const moved = start.getTime() !== new Date(window.starts_at).getTime();
+  const warned = window.steps.some((s) => s.kind === "warning" && s.state === "done");
+  const ok = await confirmAction({
+    title: moved ? "Move the maintenance?" : "Change the maintenance?",
+    body: (moved
+      ? `The maintenance moves from ${localTime(window.starts_at)} to ${localTime(start.toISOString())} ${zoneLabel()}.`
+      : `The maintenance still starts ${localTime(window.starts_at)}.`) +
+      (warned ? " Users who were already warned are told the new time at once." : "") +
+      ` ${warningPlan(start, warnings)}; ${freezePlan(start, freezeMinutes)}.`,
+    action: "Save changes",
+    dismiss: "Keep it as it was",
+  });
+  if (!ok) return;
+  try {
+    const changed = await withButton($("mw-submit"), () => call("change_maintenance", {
+      id: window.id,
+      change: {
+        starts_at: start.toISOString(),
+        ends_at: end ? end.toISOString() : null,
+        message,
+        warn_before: warnings,
+        freeze_before: Math.round(freezeMinutes * 60),
+      },
+    }));
+    showMessage("success", moved
+      ? `Maintenance moved to ${localTime(changed.starts_at)}.`
+      : `The maintenance of ${localTime(changed.starts_at)} was changed.`);
     resetForm();
     reloadMaintenance();
   } catch (failure) {
@@ -343,6 +425,11 @@ function resetForm() {
   for (const box of document.querySelectorAll(".mw-warn")) box.checked = box.defaultChecked;
   $("mw-freeze").value = $("mw-freeze").defaultValue;
   $("mw-keep-admins").checked = false;
+  state.editing = null;
+  $("mw-repeat").disabled = false;
+  $("mw-form-title").textContent = "New maintenance window";
+  $("mw-submit").textContent = "Schedule maintenance";
+  $("mw-stop-editing").hidden = true;
   resetRepeat();
   defaultStart();
   showEmptyEnd();
@@ -370,9 +457,16 @@ export function wireMaintenance() {
   for (const id of ["mw-message", "mw-start"]) $(id).addEventListener("input", updatePreview);
   $("mw-start").addEventListener("input", () => labelRepeatChoices(new Date($("mw-start").value)));
   $("mw-repeat").addEventListener("change", showRepeatFields);
+  // A freeze out of range is said at once, in the form, before any confirmation.
+  $("mw-freeze").addEventListener("input", () => {
+    const problem = freezeProblem(freezeMinutesValue());
+    $("mw-error").textContent = problem ?? "";
+    $("mw-error").hidden = !problem;
+  });
   showRepeatFields();
   for (const type of ["input", "change", "focus", "blur"]) $("mw-end").addEventListener(type, showEmptyEnd);
   showEmptyEnd();
+  $("mw-stop-editing").addEventListener("click", () => { resetForm(); $("mw-error").hidden = true; });
   $("mw-form").addEventListener("submit", (event) => {
     event.preventDefault();
     scheduleWindow();
