@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::accounts::{active_admins, lock_admins};
 use super::audit::{insert_audit, insert_audits, Actor, AuditRecord};
 use super::db::{enum_col, from_millis, uuid_col, Backend, Store};
+use super::sessions::revoke_sessions_of_deactivated;
 use super::users::{fold, insert_users_in, NewUser};
 
 /// An account as an import compares it.
@@ -144,15 +145,7 @@ impl Store {
             .await?;
             let mut revoked = 0;
             if update.status == Some(UserStatus::Deactivated) {
-                revoked = sqlx::query(
-                    "UPDATE sessions SET revoked_at = $1, revoked_reason = 'deactivated' \
-                     WHERE user_id = $2 AND revoked_at IS NULL",
-                )
-                .bind(now)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected() as i64;
+                revoked = revoke_sessions_of_deactivated(&mut tx, &id, now).await?;
                 if revoked > 0 {
                     ended.push(user.id);
                 }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::accounts::{active_admins, lock_admins};
 use super::audit::{insert_audit, Actor, AuditRecord};
 use super::db::{enum_col, from_millis, uuid_col, Store};
+use super::sessions::revoke_sessions_of_deactivated;
 use super::users::{fold, insert_user_in, NewUser};
 
 /// A user as SCIM shows it.
@@ -277,15 +278,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             if status == UserStatus::Deactivated {
-                revoked = sqlx::query(
-                    "UPDATE sessions SET revoked_at = $1, revoked_reason = 'deactivated' \
-                     WHERE user_id = $2 AND revoked_at IS NULL",
-                )
-                .bind(now)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected() as i64;
+                revoked = revoke_sessions_of_deactivated(&mut tx, &id, now).await?;
             }
         }
         if (change.role.is_some() || change.status.is_some()) && active_admins(&mut tx).await? == 0

@@ -373,15 +373,8 @@ impl Store {
             .await?;
         let (revoked, action) = match status {
             UserStatus::Deactivated => {
-                let revoked = sqlx::query(
-                    "UPDATE sessions SET revoked_at = $1, revoked_reason = 'deactivated' \
-                     WHERE user_id = $2 AND revoked_at IS NULL",
-                )
-                .bind(now)
-                .bind(target.id.to_string())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected() as i64;
+                let revoked =
+                    revoke_sessions_of_deactivated(&mut tx, &target.id.to_string(), now).await?;
                 (revoked, AuditAction::Deactivate)
             }
             UserStatus::Active => (0, AuditAction::Activate),
@@ -523,6 +516,25 @@ pub struct IdpSession {
 }
 
 /// Writes one session row inside `tx`: the only `INSERT INTO sessions`.
+/// Ends every session of a user just deactivated, in the transaction that deactivates
+/// them: the one statement the console, the CSV import and SCIM share. Returns how many
+/// sessions it ended.
+pub(crate) async fn revoke_sessions_of_deactivated(
+    tx: &mut Tx,
+    user_id: &str,
+    now: i64,
+) -> sqlx::Result<i64> {
+    Ok(sqlx::query(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = 'deactivated' \
+         WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected() as i64)
+}
+
 pub async fn insert_session_in(tx: &mut Tx, session: &NewSession<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO sessions (id, token_hash, user_id, client, created_at, last_seen_at, \
