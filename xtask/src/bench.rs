@@ -168,25 +168,25 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         }
         crate::setup::ensure_packages()?;
         let driver = crate::setup::ensure_tauri_driver()?;
+        // One invocation for both, so that the baseline links the very builds of the crates
+        // Curfew links (the features of shared crates are unified per invocation).
         crate::run_step(
-            "build the app (debug)",
-            crate::cargo().args(["build", "--package", "curfew-app"]),
-        )?;
-        crate::run_step(
-            "build the app (release)",
+            "build the app and the bench's baseline app (release)",
             crate::cargo().args([
                 "build",
                 "--release",
                 "--package",
                 "curfew-app",
+                "--package",
+                "curfew-bench-baseline",
                 "--features",
-                "custom-protocol",
+                "curfew-app/custom-protocol,curfew-bench-baseline/custom-protocol",
             ]),
         )?;
-        let app = |profile: &str| crate::target_dir().join(profile).join("curfew-app");
+        let release = crate::target_dir().join("release");
         inner
-            .env("CURFEW_APP_DEBUG", app("debug"))
-            .env("CURFEW_APP_RELEASE", app("release"))
+            .env("CURFEW_APP_RELEASE", release.join("curfew-app"))
+            .env("CURFEW_BASELINE_APP", release.join("curfew-bench-baseline"))
             .env("TAURI_DRIVER_BIN", driver);
         let home = crate::target_dir().join("bench-home");
         let _ = std::fs::remove_dir_all(&home);
@@ -274,48 +274,19 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             .collect();
         println!("steps ran late by: {}", late.join(", "));
     }
-    let app_rows = if app_part {
+    if app_part {
         let env = |name: &str| -> anyhow::Result<PathBuf> {
             Ok(PathBuf::from(
                 std::env::var_os(name).with_context(|| format!("{name} is not set"))?,
             ))
         };
-        let apps = vec![
-            ("debug".to_owned(), env("CURFEW_APP_DEBUG")?),
-            ("release".to_owned(), env("CURFEW_APP_RELEASE")?),
-        ];
-        runtime.block_on(crate::appbench::run(&bin, &env("TAURI_DRIVER_BIN")?, &apps))?
-    } else {
-        Vec::new()
-    };
-    if !app_rows.is_empty() {
-        println!();
-        println!("the desktop app under Xvfb, curfewd with 100,000 users");
-        println!(
-            "{:>8} | {:>15} | {:>22} | {:>28}",
-            "build", "first paint ms", "RSS MiB (rows loaded)", "search ms p50 / max (n)"
-        );
-        for r in &app_rows {
-            let mut sorted = r.search_ms.clone();
-            sorted.sort_by(f64::total_cmp);
-            let p50 = sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN);
-            let max = sorted.last().copied().unwrap_or(f64::NAN);
-            println!(
-                "{:>8} | {:>15.0} | {:>13.0} ({:>6}) | {:>12.1} / {:>6.1} ({})",
-                r.build,
-                r.first_paint_ms,
-                r.rss_mb_10k,
-                r.rows_loaded,
-                p50,
-                max,
-                sorted.len()
-            );
-        }
-        println!(
-            "first paint: WebDriver session request to the first user row, signed in from the keychain.\n\
-             RSS: the app and its WebKit processes after scrolling 10,000 users into the list.\n\
-             search: input event to the filtered list painted (two animation frames), one key after a pause."
-        );
+        let report = runtime.block_on(crate::appbench::run(
+            &bin,
+            &env("TAURI_DRIVER_BIN")?,
+            &env("CURFEW_APP_RELEASE")?,
+            &env("CURFEW_BASELINE_APP")?,
+        ))?;
+        crate::appbench::print(&report);
     }
     if let Some((pg_rows, cross)) = &postgres {
         println!();

@@ -1,196 +1,230 @@
-//! The desktop app's figures, for a debug and a release build under Xvfb, against curfewd
-//! with 100,000 users: start to users list painted, resident memory after loading 10,000
-//! users, and keystroke to filtered list painted.
+//! `cargo xtask bench --only app`: Curfew's release build beside a baseline, a minimal Tauri
+//! 2 app with the same crates and window and an empty page (`xtask/baseline-app/`, built in
+//! the same cargo invocation), in one run under Xvfb against curfewd with 100,000 users.
+//! Memory is proportional (PSS, summed over the app and its WebKit processes, [`pss`]);
+//! first paint is timed the same way for both (WebDriver session request to the page's
+//! element: Curfew's first user row, the baseline's one element); the search is timed
+//! against the server's own answer to the same query, asked directly over HTTP in the same
+//! run. Each figure is the median of [`LAUNCHES`] launches, baseline and Curfew alternating,
+//! but the scroll through all users, which runs in the first launch only (it takes minutes).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod curfew;
+mod pss;
+mod report;
+mod session;
+
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
-use fantoccini::{Client, ClientBuilder, Locator};
+use anyhow::Context;
+
+pub use report::print;
+use session::Session;
 
 const USERS: usize = 100_000;
-const PASSWORD: &str = "bench-admin-password";
+const LOADED: usize = 10_000;
+const LAUNCHES: usize = 3;
+/// The scroll through all users, in the first launch only: it takes some 15 minutes on two
+/// cores (each page costs the web process more as the list grows).
+const SCROLL_WITHIN_S: u64 = 1200;
+const PASSWORD: &str = crate::bench::ADMIN_PASSWORD;
+/// Typed one at a time: m, ma, mar, mart, mar, ma, mai, maia.
+const KEYS: [&str; 8] = ["m", "a", "r", "t", "\u{E003}", "\u{E003}", "i", "a"];
 
-pub struct AppRow {
-    pub build: String,
+/// One launch of the baseline.
+pub struct BaselineRun {
     pub first_paint_ms: f64,
-    pub rss_mb_10k: f64,
-    pub rows_loaded: usize,
-    pub search_ms: Vec<f64>,
+    pub memory: pss::Memory,
 }
 
-struct Session {
-    client: Client,
-    driver: Child,
+/// One launch of Curfew.
+pub struct CurfewRun {
+    pub first_paint_ms: f64,
+    pub at_paint: pss::Memory,
+    pub at_10k: pss::Memory,
+    pub loaded_10k: curfew::Loaded,
+    /// After the scroll through all users (the first launch only), and whether its last
+    /// row was the last user's.
+    pub at_end: Option<(pss::Memory, curfew::Loaded, bool)>,
+    /// Each key: the query, keystroke to painted list, to the answer in the page, and the
+    /// server's answer to the same query over HTTP (median of three), in ms.
+    pub search: Vec<(curfew::Keystroke, f64)>,
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(curfew_testkit::free_port())
+pub struct Report {
+    pub users: usize,
+    pub baseline: Vec<BaselineRun>,
+    pub curfew: Vec<CurfewRun>,
 }
 
-impl Session {
-    async fn launch(driver_bin: &Path, app: &Path, config_home: &Path) -> anyhow::Result<Session> {
-        let (port, native) = (free_port()?, free_port()?);
-        let driver = Command::new(driver_bin)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native.to_string(),
-            ])
-            .env("XDG_CONFIG_HOME", config_home)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("start tauri-driver")?;
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": app }),
-        );
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let attempt = tokio::time::timeout(
-                Duration::from_secs(30),
-                ClientBuilder::rustls()?
-                    .capabilities(caps.clone())
-                    .connect(&format!("http://127.0.0.1:{port}")),
-            )
-            .await;
-            match attempt {
-                Ok(Ok(client)) => return Ok(Session { client, driver }),
-                _ if Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(100)).await
-                }
-                other => bail!("no WebDriver session with the app: {other:?}"),
-            }
+/// Every user in the list's order, through the API: (how many, the last one's id).
+async fn last_user(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> anyhow::Result<(usize, String)> {
+    let (mut count, mut last, mut cursor) = (0, None, None::<String>);
+    loop {
+        let mut request = http
+            .get(format!("{url}/api/v1/admin/users"))
+            .bearer_auth(token)
+            .query(&[("limit", "500")]);
+        if let Some(c) = &cursor {
+            request = request.query(&[("cursor", c)]);
+        }
+        let page: serde_json::Value = request.send().await?.error_for_status()?.json().await?;
+        let users = page["users"].as_array().context("users")?;
+        count += users.len();
+        if let Some(u) = users.last() {
+            last = u["id"].as_str().map(str::to_owned);
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return Ok((count, last.context("no users")?)),
         }
     }
+}
 
-    async fn wait_for(
-        &self,
-        css: &str,
-        within: Duration,
-    ) -> anyhow::Result<fantoccini::elements::Element> {
-        Ok(self
-            .client
-            .wait()
-            .at_most(within)
-            .every(Duration::from_millis(5))
-            .for_element(Locator::Css(css))
-            .await?)
-    }
-
-    async fn quit(mut self) {
-        let _ = self.client.clone().close().await;
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.driver.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.driver.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(50)).await;
+/// The server's answer to the app's first page of a search (same page size as the app's
+/// `list_users`), over loopback HTTP: the median of three, in ms.
+async fn server_answer_ms(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    q: &str,
+) -> anyhow::Result<f64> {
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let mut request = http
+            .get(format!("{url}/api/v1/admin/users"))
+            .bearer_auth(token)
+            .query(&[("limit", "100")]);
+        if !q.is_empty() {
+            request = request.query(&[("q", q)]);
         }
-        let _ = self.driver.kill();
+        request.send().await?.error_for_status()?.bytes().await?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
     }
+    Ok(report::median(&times))
 }
 
-/// Processes running the executable `app`.
-fn app_pids(app: &Path) -> Vec<u32> {
-    let app = std::fs::canonicalize(app).unwrap_or_else(|_| app.to_owned());
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_link(format!("/proc/{pid}/exe"))
-                .ok()
-                .as_deref()
-                == Some(&app)
-        })
-        .collect()
+async fn baseline_launch(driver: &Path, app: &Path, config: &Path) -> anyhow::Result<BaselineRun> {
+    let started = Instant::now();
+    let session = Session::launch(driver, app, config).await?;
+    session
+        .wait_for("#baseline-painted", Duration::from_secs(60))
+        .await?;
+    let first_paint_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let memory = pss::settled(app).await?;
+    eprintln!(
+        "    baseline: first paint {first_paint_ms:.0} ms, PSS {:.0} MiB: {}",
+        memory.mib(),
+        memory.by_name()
+    );
+    session.quit().await;
+    pss::wait_until_gone(app).await;
+    Ok(BaselineRun {
+        first_paint_ms,
+        memory,
+    })
 }
 
-async fn wait_until_gone(app: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !app_pids(app).is_empty() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+struct Server<'a> {
+    url: &'a str,
+    token: &'a str,
+    http: &'a reqwest::Client,
+    total: usize,
+    last_id: &'a str,
 }
 
-/// Resident memory of every process of `app` (the app and its WebKit helpers), in MiB.
-fn app_rss_mb(app: &Path) -> anyhow::Result<f64> {
-    let app = std::fs::canonicalize(app)?;
-    let mut parents = Vec::new();
-    for entry in std::fs::read_dir("/proc")?.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let ppid = stat
-            .rsplit(')')
-            .next()
-            .and_then(|rest| rest.split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u32>().ok())
-            .unwrap_or(0);
-        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
-        parents.push((pid, ppid, exe));
-    }
-    let mut tree: Vec<u32> = parents
-        .iter()
-        .filter(|(_, _, exe)| exe.as_deref() == Some(app.as_path()))
-        .map(|(pid, _, _)| *pid)
-        .collect();
-    anyhow::ensure!(!tree.is_empty(), "the app process is not running");
-    let mut i = 0;
-    while i < tree.len() {
-        let parent = tree[i];
-        tree.extend(
-            parents
-                .iter()
-                .filter(|(_, ppid, _)| *ppid == parent)
-                .map(|(pid, _, _)| *pid),
+async fn curfew_launch(
+    driver: &Path,
+    app: &Path,
+    config: &Path,
+    server: &Server<'_>,
+    scroll: bool,
+) -> anyhow::Result<CurfewRun> {
+    // Start to the users list painted, signed in from the keychain.
+    let started = Instant::now();
+    let session = Session::launch(driver, app, config).await?;
+    session
+        .wait_for("#users-body tr", Duration::from_secs(60))
+        .await?;
+    let first_paint_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let at_paint = pss::settled(app).await?;
+    eprintln!(
+        "    Curfew: first paint {first_paint_ms:.0} ms, PSS {:.0} MiB: {}",
+        at_paint.mib(),
+        at_paint.by_name()
+    );
+
+    let loaded_10k = curfew::load_by_jumping(&session, LOADED).await?;
+    anyhow::ensure!(
+        loaded_10k.users >= LOADED,
+        "only {} users loaded",
+        loaded_10k.users
+    );
+    let at_10k = pss::settled(app).await?;
+    eprintln!(
+        "    {} users loaded, {} rows in the page: PSS {:.0} MiB: {}",
+        loaded_10k.users,
+        loaded_10k.rows,
+        at_10k.mib(),
+        at_10k.by_name()
+    );
+
+    let at_end = if scroll {
+        let started = Instant::now();
+        let end =
+            curfew::scroll_to_end(&session, server.total, server.last_id, SCROLL_WITHIN_S).await?;
+        let reached = end.users == server.total && end.last_row.as_deref() == Some(server.last_id);
+        let memory = pss::settled(app).await?;
+        eprintln!(
+            "    scrolled {:.0} s: {} of {} users loaded, the last user's row {} {} frames after, {} rows in the page (at most {}): PSS {:.0} MiB: {}",
+            started.elapsed().as_secs_f64(),
+            end.users,
+            server.total,
+            if reached { "rendered" } else { "NOT rendered" },
+            end.frames,
+            end.rows,
+            end.rows_max,
+            memory.mib(),
+            memory.by_name()
         );
-        i += 1;
+        Some((memory, end, reached))
+    } else {
+        None
+    };
+
+    let mut search = Vec::new();
+    for key in curfew::search(&session, &KEYS).await? {
+        let server_ms = server_answer_ms(server.http, server.url, server.token, &key.query).await?;
+        eprintln!(
+            "    search {:?}: painted {:.0} ms, answer in the page {:.0} ms, the server's answer {:.1} ms",
+            key.query, key.painted_ms, key.answer_ms, server_ms
+        );
+        search.push((key, server_ms));
     }
-    let mut kib = 0u64;
-    let mut parts = Vec::new();
-    for pid in tree {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let field = |name: &str| -> u64 {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-                .unwrap_or(0)
-        };
-        let name = status
-            .lines()
-            .find_map(|l| l.strip_prefix("Name:"))
-            .unwrap_or("?")
-            .trim()
-            .to_owned();
-        kib += field("VmRSS:");
-        parts.push(format!(
-            "{name} {} MiB (anon {}, file {})",
-            field("VmRSS:") / 1024,
-            field("RssAnon:") / 1024,
-            field("RssFile:") / 1024
-        ));
-    }
-    // Which process holds the memory, to know where to look when it grows.
-    eprintln!("    resident: {}", parts.join(", "));
-    Ok(kib as f64 / 1024.0)
+    session.quit().await;
+    pss::wait_until_gone(app).await;
+    Ok(CurfewRun {
+        first_paint_ms,
+        at_paint,
+        at_10k,
+        loaded_10k,
+        at_end,
+        search,
+    })
 }
 
 pub async fn run(
     curfewd: &Path,
     driver: &Path,
-    apps: &[(String, PathBuf)],
-) -> anyhow::Result<Vec<AppRow>> {
+    app: &Path,
+    baseline: &Path,
+) -> anyhow::Result<Report> {
     let dir = crate::target_dir().join("bench").join("app");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
@@ -218,142 +252,41 @@ pub async fn run(
         "demo-seed: {}",
         String::from_utf8_lossy(&seeded.stderr)
     );
-    let server = crate::bench::Curfewd::start(curfewd, &database_url, &dir.join("curfewd.log"))?;
-    let mut rows = Vec::new();
-    for (build, app) in apps {
-        eprintln!("==> app bench: {build} build");
-        let config = dir.join(format!("config-{build}"));
-        std::fs::create_dir_all(&config)?;
-        // Sign in once with "Remember me", as an admin does the first time.
-        let session = Session::launch(driver, app, &config).await?;
-        session
-            .wait_for("#server", Duration::from_secs(30))
-            .await?
-            .send_keys(&server.url)
-            .await?;
-        session
-            .wait_for("#username", Duration::from_secs(5))
-            .await?
-            .send_keys("admin")
-            .await?;
-        session
-            .wait_for("#password", Duration::from_secs(5))
-            .await?
-            .send_keys(PASSWORD)
-            .await?;
-        session
-            .wait_for("#remember", Duration::from_secs(5))
-            .await?
-            .click()
-            .await?;
-        session
-            .wait_for("#signin-submit", Duration::from_secs(5))
-            .await?
-            .click()
-            .await?;
-        session
-            .wait_for("#users-body tr", Duration::from_secs(30))
-            .await?;
-        session.quit().await;
-        // Else its processes would count in the next session's memory.
-        wait_until_gone(app).await;
+    let curfewd = crate::bench::Curfewd::start(curfewd, &database_url, &dir.join("curfewd.log"))?;
+    let http = reqwest::Client::new();
+    let token = crate::bench::admin_token(&http, &curfewd.url).await?;
+    let (total, last_id) = last_user(&http, &curfewd.url, &token).await?;
+    let server = Server {
+        url: &curfewd.url,
+        token: &token,
+        http: &http,
+        total,
+        last_id: &last_id,
+    };
 
-        // Start to the users list painted, signed in from the keychain.
-        let started = Instant::now();
-        let session = Session::launch(driver, app, &config).await?;
-        session
-            .wait_for("#users-body tr", Duration::from_secs(60))
-            .await?;
-        let first_paint_ms = started.elapsed().as_secs_f64() * 1000.0;
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        eprintln!("    {:.0} MiB at first paint", app_rss_mb(app)?);
+    let (curfew_config, baseline_config) = (dir.join("config-curfew"), dir.join("config-baseline"));
+    std::fs::create_dir_all(&curfew_config)?;
+    std::fs::create_dir_all(&baseline_config)?;
+    eprintln!("==> app bench: signing Curfew in once, with Remember me");
+    let session = Session::launch(driver, app, &curfew_config).await?;
+    curfew::sign_in(&session, &curfewd.url, PASSWORD).await?;
+    session.quit().await;
+    pss::wait_until_gone(app).await;
 
-        // Resident memory with 10,000 users loaded by scrolling.
-        session
-            .client
-            .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
-                Some(Duration::from_secs(200)),
-                None,
-                None,
-            ))
-            .await?;
-        let loaded = session
-            .client
-            .execute_async(
-                "const done = arguments[arguments.length - 1];
-                 const scroller = document.getElementById('users-scroll');
-                 const view = document.getElementById('users-view');
-                 const loaded = () => Number(view.dataset.loadedCount ?? 0);
-                 const until = performance.now() + 180000;
-                 (async () => {
-                   while (loaded() < 10000 && performance.now() < until) {
-                     scroller.scrollTop = scroller.scrollHeight;
-                     await new Promise((r) => setTimeout(r, 20));
-                   }
-                   done(loaded());
-                 })();",
-                vec![],
-            )
-            .await?
-            .as_u64()
-            .unwrap_or(0) as usize;
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let rss_mb_10k = app_rss_mb(app)?;
-        let rendered = session
-            .client
-            .execute(
-                "return document.getElementById('users-body').rows.length",
-                vec![],
-            )
-            .await?;
-        eprintln!("    {loaded} users loaded, {rendered} rows in the page, {rss_mb_10k:.0} MiB");
-
-        // Keystroke to filtered list painted, one key after a pause each time.
-        let search = session.wait_for("#search", Duration::from_secs(5)).await?;
-        let mut search_ms = Vec::new();
-        for key in ["m", "a", "r", "t", "\u{E003}", "\u{E003}", "i", "a"] {
-            let count = |s: &Session| {
-                let client = s.client.clone();
-                async move {
-                    client
-                        .execute("return Number(document.getElementById('users-view').dataset.searchCount ?? 0)", vec![])
-                        .await
-                        .ok()
-                        .and_then(|v| v.as_u64())
-                        .unwrap_or(0)
-                }
-            };
-            let before = count(&session).await;
-            search.send_keys(key).await?;
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while count(&session).await == before {
-                anyhow::ensure!(Instant::now() < deadline, "search did not finish in 10 s");
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            let times = session
-                .client
-                .execute(
-                    "const d = document.getElementById('users-view').dataset; \
-                     return [Number(d.searchMs), Number(d.searchFetchMs)];",
-                    vec![],
-                )
-                .await?;
-            let ms = times[0].as_f64().unwrap_or(f64::NAN);
-            let fetch_ms = times[1].as_f64().unwrap_or(f64::NAN);
-            eprintln!("    search {key:?}: {ms:.0} ms, of which {fetch_ms:.0} ms to the answer");
-            search_ms.push(ms);
-            // A pause between keys, as when a person reads the list.
-            tokio::time::sleep(Duration::from_millis(400)).await;
-        }
-        session.quit().await;
-        rows.push(AppRow {
-            build: build.clone(),
-            first_paint_ms,
-            rss_mb_10k,
-            rows_loaded: loaded,
-            search_ms,
-        });
+    let mut report = Report {
+        users: total,
+        baseline: Vec::new(),
+        curfew: Vec::new(),
+    };
+    for launch in 1..=LAUNCHES {
+        eprintln!("==> app bench: launch {launch} of {LAUNCHES}, the baseline, then Curfew");
+        report
+            .baseline
+            .push(baseline_launch(driver, baseline, &baseline_config).await?);
+        report
+            .curfew
+            .push(curfew_launch(driver, app, &curfew_config, &server, launch == 1).await?);
     }
-    server.stop()?;
-    Ok(rows)
+    curfewd.stop()?;
+    Ok(report)
 }
