@@ -11,6 +11,7 @@ use curfew::api::{
     CreatedServiceToken, ImportReport, NewServiceToken, ServiceToken, ServiceTokenList,
 };
 use curfew::api::{MaintenanceChange, MaintenanceSeries, Repeat, SeriesRequest};
+use curfew::api::{Role, UserSort};
 use curfew::limits::{MESSAGE_MAX, NEXT_OCCURRENCES_SHOWN, SEARCH_MAX};
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
@@ -96,6 +97,8 @@ pub async fn list_users(
     state: State<'_, AppState>,
     q: Option<String>,
     status: Option<UserFilter>,
+    role: Option<Role>,
+    sort: Option<UserSort>,
     cursor: Option<String>,
 ) -> Result<UserPage> {
     if q.as_ref().is_some_and(|q| q.chars().count() > SEARCH_MAX) {
@@ -107,6 +110,8 @@ pub async fn list_users(
     let query = UserQuery {
         q,
         status,
+        role,
+        sort,
         cursor,
         limit: Some(PAGE),
     };

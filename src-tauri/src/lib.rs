@@ -2,6 +2,7 @@
 //! contract and the HTTP client come from the `curfew` library.
 
 mod audit;
+mod bulk;
 mod commands;
 pub mod contract;
 pub mod error;
@@ -28,6 +29,10 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         commands::sign_out,
         commands::list_users,
         commands::session_summary,
+        bulk::user_counts,
+        bulk::logout_selected,
+        bulk::deactivate_selected,
+        bulk::logout_idle,
         commands::logout_user,
         commands::logout_all,
         commands::set_user_active,

@@ -88,7 +88,7 @@ async fn selections_and_idle_sessions_end_in_one_call_and_streams_hear_at_once()
     assert_eq!(audit.entries[0].action, AuditAction::LogoutSelected);
     assert_eq!(
         audit.entries[0].reason.as_deref(),
-        Some("andy, anna and dan")
+        Some("3 users: andy, anna and dan")
     );
 
     // Deactivate selected by id: kim's stream hears it, the caller's account is spared.

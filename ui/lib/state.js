@@ -14,6 +14,18 @@ export const state = Object.seal({
   /** The status filter ("", "online", "deactivated") and the search text. */
   filter: "",
   query: "",
+  /** The role filter ("", "admin", "support", "member") and the order ("name",
+   *  "last_active", "sessions"). */
+  role: "",
+  sort: "name",
+  /** What the server counted for the search and filters (`UserCounts`), or null. */
+  counts: null,
+  /** Users picked one by one (ids), or every user matching `selectAllQuery`. */
+  selected: new Set(),
+  selectAll: false,
+  selectAllQuery: null,
+  /** The row last clicked, where a Shift-click range starts. */
+  selectAnchor: null,
   /** Where the next page of users starts; null for the first page. */
   cursor: null,
   /** Whether the last page of users is loaded. */

@@ -1,6 +1,7 @@
 // Settings › User Settings: the users list with search, filters and endless scrolling (only
 // the rows in view are in the page), Details per user (their sessions and account: see
-// accounts.js), Logout per user, Deactivate / Activate, and Logout All Users.
+// accounts.js), Logout per user, Deactivate / Activate, and Logout All Users. Its order,
+// role filter and counts are in list-tools.js; selecting several users in selection.js.
 
 import { $, el, showMessage, withButton } from "../lib/dom.js";
 import { confirmAction } from "../lib/dialog.js";
@@ -8,102 +9,20 @@ import { localTime, numbers, plural, relativeTime } from "../lib/format.js";
 import { call, isOffline } from "../lib/ipc.js";
 import { can, state } from "../lib/state.js";
 import { enterAccounts, openDetail, refreshThrottles, wireAccounts } from "./accounts.js";
+import { listStatus, narrowed, refreshCounts, refreshSummary, wireListTools } from "./list-tools.js";
+import { enterSelection, searchChanged, selectCell, showSelection, wireSelection } from "./selection.js";
+import { tabBetweenRows } from "./row-keys.js";
 
 const SEARCH_DEBOUNCE_MS = 200;
 /** Rows rendered beyond each edge of the users viewport, so fast scrolling shows no gaps. */
 const OVERSCAN = 10;
 const REFRESH_MS = 30_000;
 
-export async function refreshSummary() {
-  try {
-    const s = await call("session_summary");
-    $("summary").textContent =
-      `${plural(s.users, "user", "users")} · ${numbers.format(s.online_users)} online · ` +
-      `${plural(s.app_sessions, "app session", "app sessions")} · ${plural(s.web_sessions, "web session", "web sessions")}` +
-      (s.deactivated_users ? ` · ${numbers.format(s.deactivated_users)} deactivated` : "");
-  } catch (failure) {
-    // Unreachable: the offline bar says so, and the last numbers stay, marked as stale.
-    if (!isOffline(failure) || !$("summary").textContent) $("summary").textContent = failure.message;
-  }
-}
-
 /** Whether a row offers Logout: Logout ends every session but the admin's own, so on their
  *  own row one session is not counted. */
 function logoutOffered(user) {
   const own = user.username === state.session.username;
   return user.app_sessions + user.web_sessions - (own ? 1 : 0) > 0;
-}
-
-/** Whether a row has a button the keyboard can reach. */
-function hasEnabledButton(user) {
-  return can("force_logout")
-    || (can("manage_users") && user.username !== state.session.username);
-}
-
-/** Puts row `index` in view, renders it now, and focuses its first (or last) enabled button. */
-function focusRow(index, last) {
-  const scroller = $("users-scroll");
-  const head = $("users-table").tHead.getBoundingClientRect().height;
-  const height = state.rowHeight || 48;
-  const top = head + index * height;
-  if (top < scroller.scrollTop + head) scroller.scrollTop = top - head;
-  else if (top + height > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = top + height - scroller.clientHeight;
-  renderUsers();
-  const row = $("users-body").querySelector(`tr[data-user-id="${state.users[index].id}"]`);
-  const buttons = row ? [...row.querySelectorAll("button:enabled")] : [];
-  const button = last ? buttons.at(-1) : buttons[0];
-  if (button) keyboardFocus(button);
-}
-
-/** Focus moved by the keyboard shows its ring (a scripted focus may not be :focus-visible). */
-function keyboardFocus(button) {
-  button.classList.add("keyboard-focus");
-  button.addEventListener("blur", () => button.classList.remove("keyboard-focus"), { once: true });
-  button.focus({ preventScroll: true });
-}
-
-/** Tab and Shift+Tab between rows: the next row with a button is rendered and focused at
- *  once (keys held down come faster than frames), and rows not loaded yet are loaded
- *  first, so the focus never falls out of a list that goes on. */
-function tabBetweenRows(event) {
-  if (event.key !== "Tab" || event.altKey || event.ctrlKey || event.metaKey) return;
-  const row = event.target.closest("tr");
-  const buttons = [...row.querySelectorAll("button:enabled")];
-  const at = buttons.indexOf(event.target);
-  if (event.shiftKey ? at > 0 : at < buttons.length - 1) {
-    // Within the row, moved here too, so the ring shows after focus the script gave.
-    event.preventDefault();
-    keyboardFocus(buttons[at + (event.shiftKey ? -1 : 1)]);
-    return;
-  }
-  const step = event.shiftKey ? -1 : 1;
-  const index = state.users.indexOf(state.rowUser.get(row));
-  for (let i = index + step; i >= 0 && i < state.users.length; i += step) {
-    if (hasEnabledButton(state.users[i])) {
-      event.preventDefault();
-      focusRow(i, step < 0);
-      return;
-    }
-  }
-  if (step > 0 && !state.done) {
-    // The next rows are not loaded yet: the focus waits on this row until they are, and
-    // the Tabs pressed meanwhile are counted, then carried out.
-    event.preventDefault();
-    state.tabsWaiting += 1;
-    if (state.tabsWaiting > 1) return;
-    const from = index;
-    loadMoreUsers().then(() => {
-      let next = from;
-      for (let i = from + 1; i < state.users.length && state.tabsWaiting > 0; i += 1) {
-        if (hasEnabledButton(state.users[i])) {
-          next = i;
-          state.tabsWaiting -= 1;
-        }
-      }
-      state.tabsWaiting = 0;
-      if (next !== from && document.activeElement === event.target) focusRow(next, false);
-    });
-  }
 }
 
 function userRow(user, index) {
@@ -113,11 +32,15 @@ function userRow(user, index) {
   const status = el("span", { class: `badge ${user.status}`, text: user.status });
   const last = el("td", { text: relativeTime(user.last_seen_at) });
   if (user.last_seen_at) last.title = localTime(user.last_seen_at);
+  const devices = user.app_sessions + user.web_sessions;
+  row.classList.toggle("selected", state.selectAll || state.selected.has(user.id));
   row.append(
+    selectCell(user, index),
     el("td", { class: "name", text: user.display_name, title: user.display_name }),
     el("td", { class: "mono", text: user.username, title: user.username }),
     el("td", { text: user.role }),
     el("td", {}, status),
+    el("td", { class: "num devices", text: String(devices), title: plural(devices, "device signed in", "devices signed in") }),
     el("td", { class: "num app", text: String(user.app_sessions) }),
     el("td", { class: "num web", text: String(user.web_sessions) }),
     last,
@@ -187,7 +110,7 @@ function queueRender() {
 
 /** Renders the loaded users in view; spacer rows above and below keep the scroll height.
  *  Rows still in view stay in the page untouched, so a focused button keeps its focus. */
-function renderUsers(measure = true) {
+export function renderUsers(measure = true) {
   const scroller = $("users-scroll");
   const body = $("users-body");
   const users = state.users;
@@ -234,8 +157,9 @@ export function clearUsers() {
   renderUsers();
 }
 
-/** Reloads the list from its first page; the counts above it only when asked (a search
- *  does not change them, and counting every session costs the server more than a page). */
+/** Reloads the list from its first page. The chip counts and how many match always
+ *  follow; the totals above the list only when asked or when the list is no longer
+ *  narrowed (counting every session costs the server more than a page). */
 export async function reloadUsers({ counts = true } = {}) {
   state.generation += 1;
   state.cursor = null;
@@ -246,7 +170,11 @@ export async function reloadUsers({ counts = true } = {}) {
   $("users-scroll").scrollTop = 0;
   $("users-view").dataset.loadedCount = "0";
   $("users-status").textContent = "Loading users…";
-  if (counts) refreshSummary();
+  searchChanged();
+  // The last search's counts are not this one's: none until the server answers.
+  state.counts = null;
+  if (counts || !narrowed()) refreshSummary();
+  else refreshCounts();
   await loadMoreUsers();
 }
 
@@ -270,7 +198,7 @@ export async function refreshUsers({ force = true } = {}) {
   let pages = 0;
   try {
     do {
-      const page = await call("list_users", { q: state.query || null, status: state.filter || null, cursor });
+      const page = await call("list_users", { ...pageQuery(), cursor });
       if (generation !== state.generation) return; // a newer search or refresh replaced this one
       users.push(...page.users);
       cursor = page.next_cursor;
@@ -299,26 +227,26 @@ function listFailure(failure) {
   return isOffline(failure) && state.users.length ? "Showing the users as last loaded." : failure.message;
 }
 
-/** The line under the list: how many are shown, or why none are. */
-function showListStatus() {
+/** The line under the list: how many are shown of how many match, or why none are. */
+export function showListStatus() {
   const shown = state.users.length;
   $("users-view").dataset.loadedCount = String(shown);
-  $("users-status").textContent = shown === 0
-    ? (state.query ? `No users match “${state.query}”.` : "No users to show.")
-    : state.done ? `${plural(shown, "user", "users")} shown.` : "Scroll for more…";
+  $("users-status").textContent = listStatus(shown, state.done);
+  showSelection();
 }
 
-async function loadMoreUsers() {
+/** The search, filters and order of the list, for `list_users`. */
+function pageQuery() {
+  return { q: state.query || null, status: state.filter || null, role: state.role || null, sort: state.sort };
+}
+
+export async function loadMoreUsers() {
   // A page still loading for an older search must not hold up the new one.
   if (state.loadingFor === state.generation || state.done) return;
   state.loadingFor = state.generation;
   const generation = state.generation;
   try {
-    const page = await call("list_users", {
-      q: state.query || null,
-      status: state.filter || null,
-      cursor: state.cursor,
-    });
+    const page = await call("list_users", { ...pageQuery(), cursor: state.cursor });
     if (generation !== state.generation) return; // a newer search replaced this one
     const fetchedAt = performance.now();
     const firstPage = !state.cursor;
@@ -447,6 +375,7 @@ export function enterUsers(session) {
   logoutAllButton.disabled = !can("force_logout");
   logoutAllButton.title = logoutAllButton.disabled ? `Your role (${session.role}) cannot log users out.` : "";
   enterAccounts(session);
+  enterSelection(session);
 }
 
 export function wireUsers() {
@@ -464,14 +393,16 @@ export function wireUsers() {
     if (performance.now() - state.lastSearch > SEARCH_DEBOUNCE_MS) search();
     else state.searchTimer = setTimeout(search, SEARCH_DEBOUNCE_MS);
   });
-  for (const chip of document.querySelectorAll("#users-view .chip")) {
+  for (const chip of document.querySelectorAll("#users-view .chip[data-filter]")) {
     chip.addEventListener("click", () => {
-      for (const other of document.querySelectorAll("#users-view .chip")) other.setAttribute("aria-pressed", String(other === chip));
+      for (const other of document.querySelectorAll("#users-view .chip[data-filter]")) other.setAttribute("aria-pressed", String(other === chip));
       state.filter = chip.dataset.filter;
       reloadUsers();
     });
   }
   $("logout-all").addEventListener("click", logoutAll);
+  wireListTools(() => reloadUsers({ counts: false }));
+  wireSelection(() => refreshUsers());
   // After an account change the rows and counts follow (the users_changed event does too).
   wireAccounts(() => refreshUsers());
   // Both: the observer covers resizes and zoom, the scroll listener fast flinging.

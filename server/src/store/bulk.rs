@@ -58,8 +58,22 @@ fn names_limit() -> i64 {
     curfew::limits::BULK_AUDIT_NAMES_MAX as i64
 }
 
-/// "alice, bob and carol", or "alice, bob and 1,153 others" past the names listed.
+/// "3 users: alice, bob and carol", or "1,155 users: alice, bob and 1,153 others" past
+/// the names listed (the Activity view shows it beside the action).
 pub fn names_in_words(names: &[String], total: i64) -> String {
+    let list = name_list(names, total);
+    if list.is_empty() {
+        return "no user".to_owned();
+    }
+    format!(
+        "{} user{}: {list}",
+        thousands(total),
+        if total == 1 { "" } else { "s" }
+    )
+}
+
+/// "alice, bob and carol", or "alice, bob and 1,153 others".
+fn name_list(names: &[String], total: i64) -> String {
     let others = total - names.len() as i64;
     let mut parts: Vec<String> = names.to_vec();
     if others > 0 {
@@ -378,12 +392,12 @@ mod tests {
     #[test]
     fn names_read_as_a_sentence() {
         let names: Vec<String> = ["alice", "bob", "carol"].map(String::from).to_vec();
-        assert_eq!(names_in_words(&names, 3), "alice, bob and carol");
-        assert_eq!(names_in_words(&names[..1], 1), "alice");
+        assert_eq!(names_in_words(&names, 3), "3 users: alice, bob and carol");
+        assert_eq!(names_in_words(&names[..1], 1), "1 user: alice");
         assert_eq!(
             names_in_words(&names[..2], 1155),
-            "alice, bob and 1,153 others"
+            "1,155 users: alice, bob and 1,153 others"
         );
-        assert_eq!(names_in_words(&[], 0), "");
+        assert_eq!(names_in_words(&[], 0), "no user");
     }
 }

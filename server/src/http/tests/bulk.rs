@@ -298,7 +298,7 @@ async fn logout_selected_by_ids_ends_their_sessions_in_one_audited_call() {
     assert_eq!(entry["action"], "logout_selected");
     assert_eq!(entry["sessions_revoked"], 4);
     assert_eq!(entry["users_affected"], 3);
-    assert_eq!(entry["reason"], "anna, dan and root", "{entry}");
+    assert_eq!(entry["reason"], "3 users: anna, dan and root", "{entry}");
 }
 
 #[tokio::test]
@@ -369,7 +369,7 @@ async fn all_matching_a_search_is_selected_whether_loaded_or_not() {
     assert_eq!(entry["action"], "deactivate_selected");
     assert_eq!(entry["users_affected"], 7);
     assert_eq!(
-        entry["reason"], "andy, anna, bea, dan, hana, ian and jan",
+        entry["reason"], "7 users: andy, anna, bea, dan, hana, ian and jan",
         "{entry}"
     );
     // The Online filter selects who was online when the statement ran.
