@@ -7,6 +7,7 @@ mod support;
 mod bulk;
 mod client;
 mod connections;
+mod demo;
 mod gate;
 mod instances;
 mod maintenance;
