@@ -6,10 +6,11 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use curfew::api::{
     AdminSession, AdminUser, AuditAction, AuditCategory, AuditEntry, AuditQuery, ClientKind,
-    LoginRequest, MaintenanceRequest, MaintenanceWindow, UserFilter, UserQuery,
-    DEFAULT_FREEZE_BEFORE, DEFAULT_WARN_BEFORE,
+    LoginRequest, MaintenanceChange, MaintenanceRequest, MaintenanceWindow, Repeat, SeriesRequest,
+    UserFilter, UserQuery, DEFAULT_FREEZE_BEFORE, DEFAULT_WARN_BEFORE,
 };
-use curfew::limits::{DEVICE_NAME_MAX, PAGE_DEFAULT, PAGE_MAX};
+use curfew::limits::{DEVICE_NAME_MAX, NEXT_OCCURRENCES_SHOWN, PAGE_DEFAULT, PAGE_MAX};
+use curfew::recurrence::Recurrence;
 use curfew::Client;
 use jiff::ZonedDateTime;
 use serde_json::json;
@@ -863,6 +864,14 @@ fn print_window(verb: &str, window: &MaintenanceWindow) {
     }
 }
 
+/// This computer's IANA time zone, the one `--at` is read in (UTC when it has no name).
+fn system_time_zone() -> String {
+    jiff::tz::TimeZone::system()
+        .iana_name()
+        .unwrap_or("UTC")
+        .to_owned()
+}
+
 async fn find_window(client: &Client, id: Uuid) -> Result<MaintenanceWindow, Failure> {
     client
         .maintenance()
@@ -886,6 +895,8 @@ async fn maintenance(g: &Global, command: &Maintenance) -> Result<(), Failure> {
             freeze,
             ends,
             keep_admins,
+            repeat,
+            time_zone,
         } => {
             let now = ZonedDateTime::now();
             let starts = when::parse_when(at, &now, Toward::Future).map_err(Failure::usage)?;
@@ -901,6 +912,35 @@ async fn maintenance(g: &Global, command: &Maintenance) -> Result<(), Failure> {
                 warn_before: warn.clone().unwrap_or_else(|| DEFAULT_WARN_BEFORE.to_vec()),
                 freeze_before: freeze.unwrap_or(DEFAULT_FREEZE_BEFORE),
                 keep_admins: *keep_admins,
+            };
+            // A repeat is read here by the same code curfewd decides with, so a rule it
+            // would refuse never reaches the confirmation.
+            let repeat = repeat.as_ref().map(|rule| Repeat {
+                rule: rule.clone(),
+                time_zone: time_zone.clone().unwrap_or_else(system_time_zone),
+            });
+            let repeats = match &repeat {
+                Some(repeat) => {
+                    let recurrence = Recurrence::parse(repeat, request.starts_at)
+                        .map_err(|e| Failure::usage(e.message))?;
+                    let starts: Vec<String> = recurrence
+                        .starts()
+                        .iter()
+                        .take(NEXT_OCCURRENCES_SHOWN)
+                        .map(|s| local_time(*s))
+                        .collect();
+                    format!(
+                        " It repeats {}: {}{}.",
+                        recurrence.description(),
+                        starts.join("; "),
+                        if recurrence.starts().len() > starts.len() {
+                            "; …"
+                        } else {
+                            ""
+                        }
+                    )
+                }
+                None => String::new(),
             };
             let client = connect(g).await?;
             let summary = client.session_summary().await?;
@@ -922,7 +962,7 @@ async fn maintenance(g: &Global, command: &Maintenance) -> Result<(), Failure> {
                 &format!(
                     "Schedule maintenance from {} (in {}) until {}: {warnings}, logins frozen \
                      {} before, and at the start everyone but you{} is signed out ({}, {} as of \
-                     now)? Users read: {:?}",
+                     now)? Users read: {:?}{repeats}",
                     local_time(request.starts_at),
                     human_seconds(if in_how_long >= 60 {
                         (in_how_long + 30) / 60 * 60
@@ -944,7 +984,17 @@ async fn maintenance(g: &Global, command: &Maintenance) -> Result<(), Failure> {
                     request.message
                 ),
             )?;
-            let window = client.schedule_maintenance(&request).await?;
+            let window = match repeat {
+                Some(repeat) => {
+                    client
+                        .schedule_series(&SeriesRequest {
+                            window: request,
+                            repeat,
+                        })
+                        .await?
+                }
+                None => client.schedule_maintenance(&request).await?,
+            };
             if g.json {
                 crate::output::json(&window);
             } else {
@@ -1000,6 +1050,54 @@ async fn maintenance(g: &Global, command: &Maintenance) -> Result<(), Failure> {
                 print_window("Cancelled", &window);
             }
         }
+        Maintenance::Move {
+            id,
+            at,
+            ends,
+            message,
+            warn,
+            freeze,
+        } => {
+            let now = ZonedDateTime::now();
+            let starts = when::parse_when(at, &now, Toward::Future).map_err(Failure::usage)?;
+            let ends = ends
+                .as_deref()
+                .map(|e| when::parse_when(e, &now, Toward::Future))
+                .transpose()
+                .map_err(Failure::usage)?;
+            let client = connect(g).await?;
+            let window = find_window(&client, *id).await?;
+            let starts_at = when::to_chrono(starts);
+            let change = MaintenanceChange {
+                starts_at,
+                ends_at: ends
+                    .map(when::to_chrono)
+                    .or_else(|| window.ends_at.map(|e| starts_at + (e - window.starts_at))),
+                message: message.clone().unwrap_or_else(|| window.message.clone()),
+                warn_before: warn.clone().unwrap_or_else(|| window.warn_before.clone()),
+                freeze_before: freeze.unwrap_or(window.freeze_before),
+            };
+            confirm(
+                g,
+                &format!(
+                    "Move the maintenance window of {} ({:?}) to {}, until {}? Users who were \
+                     warned are told the new time.",
+                    local_time(window.starts_at),
+                    window.message,
+                    local_time(change.starts_at),
+                    change
+                        .ends_at
+                        .map(local_time)
+                        .unwrap_or_else(|| "an administrator ends it".into()),
+                ),
+            )?;
+            let window = client.change_maintenance(*id, &change).await?;
+            if g.json {
+                crate::output::json(&window);
+            } else {
+                print_window("Moved", &window);
+            }
+        }
         Maintenance::End { id } => {
             let client = connect(g).await?;
             let window = find_window(&client, *id).await?;
@@ -1042,6 +1140,7 @@ async fn audit(g: &Global, since: Option<&str>, category: AuditCategory) -> Resu
                 }),
                 // The server's default stays the server's: admin is sent as nothing.
                 category: (category != AuditCategory::Admin).then_some(category),
+                ..AuditQuery::default()
             })
             .await?;
         let mut reached = since.is_none();

@@ -186,6 +186,31 @@ pub enum Maintenance {
         /// Also keep the other administrators signed in at the start
         #[arg(long)]
         keep_admins: bool,
+        /// Repeat it: an RRULE such as FREQ=WEEKLY;BYDAY=MO;COUNT=10 (weekly or monthly; needs --ends)
+        #[arg(long, value_name = "RRULE")]
+        repeat: Option<String>,
+        /// The time zone the repeat keeps its wall time in [default: this computer's]
+        #[arg(long, value_name = "ZONE", requires = "repeat")]
+        time_zone: Option<String>,
+    },
+    /// Move or edit a window before it starts (warned users are told the new time)
+    Move {
+        id: Uuid,
+        /// The new start
+        #[arg(long, value_name = "WHEN")]
+        at: String,
+        /// The new end [default: the same length as before, or none]
+        #[arg(long, value_name = "WHEN")]
+        ends: Option<String>,
+        /// What users are told [default: unchanged]
+        #[arg(long, value_name = "TEXT")]
+        message: Option<String>,
+        /// Warnings this long before the start [default: unchanged]
+        #[arg(long, value_name = "DURATIONS", value_delimiter = ',', value_parser = parse_seconds)]
+        warn: Option<Vec<i64>>,
+        /// Logins freeze this long before the start [default: unchanged]
+        #[arg(long, value_name = "DURATION", value_parser = parse_seconds)]
+        freeze: Option<i64>,
     },
     /// Upcoming and running windows, then the latest finished ones
     List,

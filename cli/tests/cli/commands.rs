@@ -569,3 +569,89 @@ async fn on_a_terminal_curfew_asks_and_the_answer_decides() {
     let session = server.client().with_token(token).session().await.unwrap();
     assert_eq!(session.username, "alice");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintenance_repeats_and_moves() {
+    let server = Server::start();
+    server.add_user("root", "admin");
+    let root = server.login("root", Web).await;
+    let home = tempfile::tempdir().unwrap();
+    let curfew = || Curfew::with_token(home.path(), &server, &root);
+    let schedule = |rule: &'static str| {
+        [
+            "maintenance",
+            "schedule",
+            "--at",
+            "in 2h",
+            "--ends",
+            "in 3h",
+            "--message",
+            "Weekly patching",
+            "--repeat",
+            rule,
+            "--time-zone",
+            "Europe/Berlin",
+        ]
+    };
+    // A rule curfewd does not run is refused before anything is asked or sent.
+    let refused = curfew().run(schedule("FREQ=DAILY;COUNT=3")).expect(2);
+    assert!(refused.stderr.contains("weekly or monthly"), "{refused:?}");
+    let asked = curfew()
+        .run(schedule("FREQ=MONTHLY;BYMONTHDAY=1,15;COUNT=4"))
+        .expect(2);
+    assert!(
+        asked
+            .stderr
+            .contains("It repeats every month on day 1 and 15 at"),
+        "{asked:?}"
+    );
+    assert!(
+        asked.stderr.contains("(Europe/Berlin), 4 times"),
+        "{asked:?}"
+    );
+    let first = curfew()
+        .args_then(
+            schedule("FREQ=MONTHLY;BYMONTHDAY=1,15;COUNT=4"),
+            ["--yes", "--json"],
+        )
+        .expect(0)
+        .json();
+    assert_eq!(first["series"]["time_zone"], "Europe/Berlin");
+    assert_eq!(
+        first["series"]["next"].as_array().unwrap().len(),
+        4,
+        "{first}"
+    );
+    let id = first["id"].as_str().unwrap().to_owned();
+
+    // Move it an hour later: the length stays, and the window says where it came from.
+    let moved = curfew()
+        .run([
+            "maintenance",
+            "move",
+            &id,
+            "--at",
+            "in 5h",
+            "--yes",
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    assert_eq!(moved["moved_from"], first["starts_at"], "{moved}");
+    assert_eq!(
+        (at(&moved["ends_at"]) - at(&moved["starts_at"])).num_seconds(),
+        3600,
+        "{moved}"
+    );
+    assert_eq!(moved["message"], "Weekly patching");
+    curfew()
+        .run([
+            "maintenance",
+            "move",
+            &uuid::Uuid::new_v4().to_string(),
+            "--at",
+            "in 5h",
+            "--yes",
+        ])
+        .expect(4);
+}
