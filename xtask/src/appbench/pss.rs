@@ -99,12 +99,30 @@ pub fn app_pids(app: &Path) -> Vec<u32> {
         .collect()
 }
 
-/// Until no process of `app` is left (at most 15 s), so that one launch's processes never
-/// count in the next one's memory.
+/// Until no process of `app` is left, so that one launch's processes never count in the
+/// next one's memory (and Curfew's next launch is not a second instance, which only shows
+/// the first one's window and quits): 15 s for it to quit, then SIGTERM, then SIGKILL.
 pub async fn wait_until_gone(app: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !app_pids(app).is_empty() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    for signal in [None, Some("-TERM"), Some("-KILL")] {
+        if let Some(signal) = signal {
+            let pids = app_pids(app);
+            if pids.is_empty() {
+                return;
+            }
+            eprintln!(
+                "    {} still runs after its window closed: kill {signal}",
+                app.display()
+            );
+            for pid in pids {
+                let _ = std::process::Command::new("kill")
+                    .args([signal, &pid.to_string()])
+                    .status();
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !app_pids(app).is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 
