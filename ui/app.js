@@ -10,6 +10,7 @@ import { state } from "./lib/state.js";
 import { freshAudit, reloadAudit, wireActivity } from "./views/activity.js";
 import { enterMaintenance, reloadMaintenance, showMaintenance, wireMaintenance } from "./views/maintenance.js";
 import { showSignIn, wireSignIn } from "./views/signin.js";
+import { setServers, wireServers } from "./views/servers.js";
 import { clearUsers, enterUsers, refreshUsers, reloadUsers, wireUsers } from "./views/users.js";
 import { refreshDetail, refreshThrottles } from "./views/accounts.js";
 import { enterImport, wireImport } from "./views/import.js";
@@ -36,8 +37,9 @@ function enterShell(session) {
   state.session = session;
   $("signin-view").hidden = true;
   $("shell").hidden = false;
-  const host = (() => { try { return new URL(session.server).host; } catch { return session.server; } })();
-  $("whoami").textContent = `${host} · signed in as ${session.username} (${session.role})`;
+  // The server's name in the list ("production"), which notifications and the tray use too.
+  $("whoami").textContent = `${session.server_name} · signed in as ${session.username} (${session.role})`;
+  $("whoami").title = session.server;
   enterUsers(session);
   enterMaintenance(session);
   enterImport();
@@ -73,6 +75,7 @@ function wire() {
   });
   $("offline-retry").addEventListener("click", () => withButton($("offline-retry"), () => refreshUsers()));
   wireSignIn(enterShell);
+  wireServers(enterShell, showSignIn);
   wireUsers();
   wireMaintenance();
   wireActivity();
@@ -123,6 +126,7 @@ async function start() {
   wire();
   try {
     const view = await invokeQuietly("startup");
+    setServers(view);
     $("keychain-hint").textContent = `Your sign-in will be kept in the ${view.keychain}.`;
     if (view.signed_in) enterShell(view.signed_in);
     else showSignIn(view.notice, view.profile);

@@ -36,11 +36,14 @@ fn check_cursor(cursor: &Option<String>) -> Result<()> {
     }
 }
 
-/// Starts the notifications and the tray's next-window line for the signed-in admin.
-async fn signed_in<R: Runtime>(app: &AppHandle<R>, state: &AppState) {
+/// Starts the notifications and the tray's next-window line for the signed-in admin,
+/// both led by the server's name.
+pub(crate) async fn signed_in<R: Runtime>(app: &AppHandle<R>, state: &AppState) {
     if let Ok(client) = state.client().await {
+        let server = state.server_label().await.unwrap_or_default();
+        crate::tray::set_server(app, Some(server.clone()));
         crate::tray::refresh(app, &client).await;
-        let task = tauri::async_runtime::spawn(crate::events::watch(app.clone(), client));
+        let task = tauri::async_runtime::spawn(crate::events::watch(app.clone(), client, server));
         state.set_watcher(Some(task));
     }
 }
@@ -71,13 +74,14 @@ pub async fn startup<R: Runtime>(
 pub async fn sign_in<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
+    name: Option<String>,
     server: String,
     username: String,
     password: String,
     remember: bool,
 ) -> Result<SessionView> {
     let view = state
-        .sign_in(&server, &username, &password, remember)
+        .sign_in(name.as_deref(), &server, &username, &password, remember)
         .await?;
     signed_in(&app, &state).await;
     Ok(view)
@@ -87,6 +91,7 @@ pub async fn sign_in<R: Runtime>(
 #[instrument(skip_all, err(Debug))]
 pub async fn sign_out<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Result<()> {
     let result = state.sign_out().await;
+    crate::tray::set_server(&app, None);
     crate::tray::set_status(&app, "Not signed in");
     result
 }

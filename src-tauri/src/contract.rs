@@ -26,6 +26,8 @@ pub struct Contract {
     pub token_name_max: usize,
     /// The columns a CSV import may have (`username` is required).
     pub import_columns: &'static [&'static str],
+    /// A server's name in the app's list: at most this many characters.
+    pub server_name_max: usize,
     pub channels: Channels,
 }
 
@@ -62,6 +64,7 @@ impl Contract {
                 .collect(),
             token_name_max: curfew::api::tokens::TOKEN_NAME_MAX,
             import_columns: &curfew::api::IMPORT_COLUMNS,
+            server_name_max: crate::servers::NAME_MAX,
             channels: Channels {
                 admin_event: ADMIN_EVENT,
                 signed_out: SIGNED_OUT,

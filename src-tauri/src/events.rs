@@ -125,7 +125,10 @@ fn human_duration(seconds: i64) -> String {
     }
 }
 
-fn notify<R: Runtime>(app: &AppHandle<R>, summary: &str, body: &str) {
+/// A desktop notification, its summary led by the server's name ("staging: Maintenance
+/// warning sent") so that the admin knows which server it is about.
+fn notify<R: Runtime>(app: &AppHandle<R>, server: &str, summary: &str, body: &str) {
+    let summary = &format!("{server}: {summary}");
     tracing::info!(summary, "notification");
     if let Err(e) = app
         .notification()
@@ -138,8 +141,9 @@ fn notify<R: Runtime>(app: &AppHandle<R>, summary: &str, body: &str) {
     }
 }
 
-/// Follows the event stream until the token is revoked or the task is aborted (sign-out).
-pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
+/// Follows the event stream of the server named `server` until the token is revoked or
+/// the task is aborted (sign-out, or a switch to another server).
+pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client, server: String) {
     let mut retry = FIRST_RETRY;
     let mut lost = false;
     loop {
@@ -148,6 +152,7 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
                 if lost {
                     notify(
                         &app,
+                        &server,
                         "Curfew reconnected",
                         "Notifications about maintenance are back.",
                     );
@@ -168,7 +173,7 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
                     if notifies(&event) {
                         let (summary, body) =
                             describe(&as_it_happened(&event, list.as_ref(), chrono::Utc::now()));
-                        notify(&app, &summary, &body);
+                        notify(&app, &server, &summary, &body);
                     }
                     let _ = app.emit(ADMIN_EVENT, &event);
                     if let Some(list) = &list {
@@ -177,7 +182,7 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
                 }
             }
             Err(e) if e.is_unauthorized() => {
-                signed_out(&app, &client, &e.to_string()).await;
+                signed_out(&app, &client, &server, &e.to_string()).await;
                 return;
             }
             Err(_) => {}
@@ -185,7 +190,7 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
         // The stream ended: revoked, or the connection dropped.
         match client.admin_me().await {
             Err(e) if e.is_unauthorized() => {
-                signed_out(&app, &client, &e.to_string()).await;
+                signed_out(&app, &client, &server, &e.to_string()).await;
                 return;
             }
             Ok(_) => {}
@@ -193,6 +198,7 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
                 if !lost {
                     notify(
                         &app,
+                        &server,
                         "Curfew lost its connection",
                         &format!("{e} Retrying; maintenance still runs on the server."),
                     );
@@ -207,14 +213,15 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client) {
 
 /// The server revoked this token: the app signs out and forgets the saved token (the
 /// keychain entry goes with it), then tells the admin and the window.
-async fn signed_out<R: Runtime>(app: &AppHandle<R>, client: &Client, why: &str) {
+async fn signed_out<R: Runtime>(app: &AppHandle<R>, client: &Client, server: &str, why: &str) {
     // A command may have met the 401 first and signed out already: then this does nothing
     // more, but the admin is still told (the window ignores a second sign-out).
     if let Some(state) = app.try_state::<AppState>() {
         state.revoked(client).await;
     }
+    crate::tray::set_server(app, None);
     crate::tray::set_status(app, "Not signed in");
-    notify(app, "Curfew signed you out", why);
+    notify(app, server, "Curfew signed you out", why);
     let _ = app.emit(SIGNED_OUT, why);
 }
 

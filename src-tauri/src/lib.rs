@@ -10,7 +10,9 @@ pub mod events;
 mod instance;
 pub mod keychain;
 pub mod profile;
+pub mod servers;
 pub mod session;
+mod switching;
 mod tray;
 
 use std::path::PathBuf;
@@ -27,6 +29,10 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         commands::startup,
         commands::sign_in,
         commands::sign_out,
+        switching::switch_server,
+        switching::add_server,
+        switching::remove_server,
+        switching::list_servers,
         commands::list_users,
         commands::session_summary,
         bulk::user_counts,

@@ -1,11 +1,13 @@
 //! The admin's signed-in state and every flow that changes it: start-up with a remembered
-//! token, sign-in, sign-out, and being signed out by the server. The commands take the
+//! token, sign-in, sign-out, switching to another server (each with its own remembered
+//! token, see [`crate::servers`]), and being signed out by the server. The commands take the
 //! signed-in [`Client`] from here and call it themselves; what it answers comes back
 //! through [`AppState::checked`], which turns a 401 into being signed out.
 //!
 //! Invariants: the token lives only here, in the `curfew` client and in the keychain; a
 //! 401 from the server signs the app out and forgets the saved token, so a revoked token is
-//! never tried twice.
+//! never tried twice; the app is signed in to one server at a time, and leaving one keeps
+//! its remembered token (a token not remembered is revoked, never left behind).
 
 use std::path::PathBuf;
 
@@ -16,11 +18,14 @@ use tokio::sync::RwLock;
 
 use crate::error::{Error, Result};
 use crate::keychain::Keychain;
-use crate::profile::{Profile, ProfileFile};
+use crate::profile::Profile;
+use crate::servers::{name_for, SavedServer, ServerList, ServersFile};
 
 struct SignedIn {
     client: Client,
     me: Me,
+    /// The server's name in the app's list ("production").
+    name: String,
     server: String,
     account: String,
     remembered: bool,
@@ -29,6 +34,9 @@ struct SignedIn {
 /// What the UI learns about the signed-in admin: never the token.
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionView {
+    /// The server's name in the app's list, which the top bar, notifications and the
+    /// tray show.
+    pub server_name: String,
     pub server: String,
     pub username: String,
     pub display_name: String,
@@ -47,11 +55,14 @@ pub struct StartupView {
     /// Why the saved sign-in could not be used, if it could not.
     pub notice: Option<String>,
     pub keychain: &'static str,
+    /// Every server the app knows (no tokens), and which one this is about.
+    pub servers: Vec<SavedServer>,
+    pub current: Option<String>,
 }
 
 pub struct AppState {
     keychain: Keychain,
-    profile: ProfileFile,
+    servers: ServersFile,
     signed_in: RwLock<Option<SignedIn>>,
     /// The task that turns admin events into notifications while signed in.
     watcher: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
@@ -61,7 +72,7 @@ impl AppState {
     pub fn new(keychain: Keychain, config_dir: PathBuf) -> AppState {
         AppState {
             keychain,
-            profile: ProfileFile::in_dir(&config_dir),
+            servers: ServersFile::in_dir(&config_dir),
             signed_in: RwLock::new(None),
             watcher: std::sync::Mutex::new(None),
         }
@@ -78,20 +89,10 @@ impl AppState {
             .ok_or(Error::NotSignedIn)
     }
 
-    /// What the signed-in server is called where the admin reads it (file names,
-    /// notifications): its host.
+    /// What the signed-in server is called where the admin reads it (the top bar,
+    /// notifications, the tray, file names): its name in the app's list.
     pub async fn server_label(&self) -> Option<String> {
-        let signed_in = self.signed_in.read().await;
-        let server = &signed_in.as_ref()?.server;
-        Some(
-            tauri::Url::parse(server)
-                .ok()
-                .and_then(|u| {
-                    u.host_str()
-                        .map(|h| u.port().map_or(h.to_owned(), |p| format!("{h}:{p}")))
-                })
-                .unwrap_or_else(|| server.clone()),
-        )
+        self.signed_in.read().await.as_ref().map(|s| s.name.clone())
     }
 
     /// Replaces the event watcher (stopping the previous one).
@@ -115,6 +116,7 @@ impl AppState {
 
     fn view(signed: &SignedIn, keychain_warning: Option<String>) -> SessionView {
         SessionView {
+            server_name: signed.name.clone(),
             server: signed.server.clone(),
             username: signed.me.username.clone(),
             display_name: signed.me.display_name.clone(),
@@ -125,67 +127,162 @@ impl AppState {
         }
     }
 
-    /// At start: use a remembered token if there is one and the server still accepts it.
+    /// At start: the current server, with its remembered token if there is one and the
+    /// server still accepts it.
     pub async fn startup(&self) -> StartupView {
+        let list = self.servers.load();
+        self.resume(&list, list.current().cloned()).await
+    }
+
+    /// Opens `saved` (the sign-in screen for it when its token is not remembered or no
+    /// longer accepted; the blank sign-in screen for `None`).
+    async fn resume(&self, list: &ServerList, saved: Option<SavedServer>) -> StartupView {
         let keychain = self.keychain.name();
-        let Some(profile) = self.profile.load() else {
-            return StartupView {
-                signed_in: None,
-                profile: None,
-                notice: None,
-                keychain,
-            };
-        };
-        let no_session = |notice: Option<String>| StartupView {
-            signed_in: None,
-            profile: Some(profile.clone()),
+        let view = |signed_in: Option<SessionView>, notice: Option<String>| StartupView {
+            signed_in,
+            profile: saved.as_ref().map(SavedServer::profile),
             notice,
             keychain,
+            servers: list.servers.clone(),
+            current: saved.as_ref().map(|s| s.name.clone()),
         };
-        if !profile.remember {
-            return no_session(None);
+        let Some(entry) = saved.clone() else {
+            return view(None, None);
+        };
+        if !entry.remember {
+            return view(None, None);
         }
-        let account = Keychain::account(&profile.username, &profile.server);
+        let account = Keychain::account(&entry.username, &entry.server);
         let token = {
             let account = account.clone();
             match self.keychain(move |k| k.load(&account)).await {
                 Ok(Some(token)) => token,
-                Ok(None) => return no_session(None),
-                Err(e) => return no_session(Some(e.to_string())),
+                Ok(None) => return view(None, None),
+                Err(e) => return view(None, Some(e.to_string())),
             }
         };
-        let client = match Client::new(&profile.server) {
+        let client = match Client::new(&entry.server) {
             Ok(client) => client.with_token(token),
-            Err(e) => return no_session(Some(e.to_string())),
+            Err(e) => return view(None, Some(e.to_string())),
         };
         match client.admin_me().await {
             Ok(me) => {
                 let signed = SignedIn {
                     client,
                     me,
-                    server: profile.server.clone(),
+                    name: entry.name.clone(),
+                    server: entry.server.clone(),
                     account,
                     remembered: true,
                 };
-                let view = Self::view(&signed, None);
+                let session = Self::view(&signed, None);
                 *self.signed_in.write().await = Some(signed);
-                StartupView {
-                    signed_in: Some(view),
-                    profile: Some(profile),
-                    notice: None,
-                    keychain,
-                }
+                view(Some(session), None)
             }
             Err(e) if matches!(e.status(), Some(401 | 403)) => {
                 let _ = self.keychain(move |k| k.delete(&account)).await;
-                no_session(Some(saved_sign_in_refused(&e.to_string())))
+                view(None, Some(saved_sign_in_refused(&e.to_string())))
             }
-            Err(e) => no_session(Some(format!("Could not check your saved sign-in: {e}"))),
+            Err(e) => view(
+                None,
+                Some(format!("Could not check your saved sign-in: {e}")),
+            ),
         }
+    }
+
+    /// Leaves the server signed in to, if any: a remembered token stays in the keychain
+    /// for the way back; one not remembered is revoked (it could not be used again).
+    async fn leave(&self) {
+        self.set_watcher(None);
+        let Some(signed) = self.signed_in.write().await.take() else {
+            return;
+        };
+        if !signed.remembered {
+            if let Err(e) = signed.client.logout().await {
+                tracing::warn!(error = %e, "could not end the session left behind");
+            }
+        }
+    }
+
+    /// Switches to the server named `name`: signed in with its remembered token, or the
+    /// sign-in screen filled in for it.
+    pub async fn switch_to(&self, name: &str) -> Result<StartupView> {
+        let mut list = self.servers.load();
+        let target = list.find(name).cloned().ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "No server is named {name}. Pick one from the list, or add it."
+            ))
+        })?;
+        self.leave().await;
+        list.current = Some(target.name.clone());
+        self.servers.save(&list)?;
+        Ok(self.resume(&list, Some(target)).await)
+    }
+
+    /// Leaves the current server for the blank sign-in screen, to add another; the list
+    /// and the current server's remembered sign-in stay.
+    pub async fn add_server(&self) -> StartupView {
+        self.leave().await;
+        let list = self.servers.load();
+        self.resume(&list, None).await
+    }
+
+    /// Forgets the server named `name`: signs out of it (its token revoked, if the server
+    /// answers, and deleted from the keychain), removes it from the list, and opens the
+    /// server that is current after it.
+    pub async fn remove_server(&self, name: &str) -> Result<StartupView> {
+        let mut list = self.servers.load();
+        let target = list.find(name).cloned().ok_or_else(|| {
+            Error::InvalidInput(format!("No server is named {name}. Refresh the list."))
+        })?;
+        let current = self.server_label().await;
+        if current.as_deref() == Some(target.name.as_str()) {
+            // Signed in to it: the usual sign-out, which revokes and forgets.
+            if let Err(e) = self.sign_out().await {
+                tracing::warn!(error = %e, "could not sign out of the server forgotten");
+            }
+        } else {
+            let account = Keychain::account(&target.username, &target.server);
+            let probe = account.clone();
+            if let Ok(Some(token)) = self.keychain(move |k| k.load(&probe)).await {
+                if let Ok(client) = Client::new(&target.server) {
+                    let _ = client.with_token(token).logout().await;
+                }
+            }
+            self.keychain(move |k| k.delete(&account)).await?;
+        }
+        list.remove(&target.name);
+        self.servers.save(&list)?;
+        if self.signed_in.read().await.is_some() {
+            // Still signed in to another: stay there.
+            return Ok(self.resume_current_view(&list).await);
+        }
+        let next = list.current().cloned();
+        Ok(self.resume(&list, next).await)
+    }
+
+    /// The view of the session as it is (after forgetting another server).
+    async fn resume_current_view(&self, list: &ServerList) -> StartupView {
+        let signed_in = self.signed_in.read().await;
+        let signed = signed_in.as_ref().expect("signed in");
+        StartupView {
+            signed_in: Some(Self::view(signed, None)),
+            profile: list.current().map(SavedServer::profile),
+            notice: None,
+            keychain: self.keychain.name(),
+            servers: list.servers.clone(),
+            current: Some(signed.name.clone()),
+        }
+    }
+
+    /// The servers the app knows and which one is current.
+    pub fn server_list(&self) -> ServerList {
+        self.servers.load()
     }
 
     pub async fn sign_in(
         &self,
+        name: Option<&str>,
         server: &str,
         username: &str,
         password: &str,
@@ -198,6 +295,15 @@ impl AppState {
             ));
         }
         let server = curfew::parse_server_url(server)?.to_string();
+        let name = name_for(name, &server)?;
+        let mut list = self.servers.load();
+        // Refused before signing in: the name is another server's.
+        list.upsert(SavedServer {
+            name: name.clone(),
+            server: server.clone(),
+            username: username.to_owned(),
+            remember,
+        })?;
         let account = Keychain::account(username, &server);
         if remember {
             // Find out before signing in whether the token can be kept, so the admin can
@@ -236,14 +342,19 @@ impl AppState {
             let account = account.clone();
             let _ = self.keychain(move |k| k.delete(&account)).await;
         }
-        self.profile.save(&Profile {
+        list.upsert(SavedServer {
+            name: name.clone(),
             server: server.clone(),
             username: me.username.clone(),
             remember: remembered,
         })?;
+        self.servers.save(&list)?;
+        // Signed in here now: the server signed in to before is left.
+        self.leave().await;
         let signed = SignedIn {
             client,
             me,
+            name,
             server,
             account,
             remembered,

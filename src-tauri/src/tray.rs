@@ -40,8 +40,11 @@ pub fn host_present() -> bool {
     true
 }
 
-/// The menu line that names the next window.
-pub struct TrayStatus<R: Runtime>(pub MenuItem<R>);
+/// The menu line that names the next window, led by the name of the server signed in to.
+pub struct TrayStatus<R: Runtime> {
+    pub line: MenuItem<R>,
+    server: std::sync::Mutex<Option<String>>,
+}
 
 pub fn create<R: Runtime>(app: &App<R>) -> tauri::Result<()> {
     let status = MenuItem::with_id(app, "status", "Not signed in", false, None::<&str>)?;
@@ -66,13 +69,28 @@ pub fn create<R: Runtime>(app: &App<R>) -> tauri::Result<()> {
         _ => {}
     })
     .build(app)?;
-    app.manage(TrayStatus(status));
+    app.manage(TrayStatus {
+        line: status,
+        server: std::sync::Mutex::new(None),
+    });
     Ok(())
+}
+
+/// Which server the line is about from now on ("staging: Next maintenance: …"); `None`
+/// when signed in to none.
+pub fn set_server<R: Runtime>(app: &AppHandle<R>, server: Option<String>) {
+    if let Some(status) = app.try_state::<TrayStatus<R>>() {
+        *status.server.lock().expect("tray lock") = server;
+    }
 }
 
 pub fn set_status<R: Runtime>(app: &AppHandle<R>, text: &str) {
     if let Some(status) = app.try_state::<TrayStatus<R>>() {
-        let _ = status.0.set_text(text);
+        let line = match status.server.lock().expect("tray lock").as_deref() {
+            Some(server) => format!("{server}: {text}"),
+            None => text.to_owned(),
+        };
+        let _ = status.line.set_text(line);
     }
 }
 

@@ -16,6 +16,7 @@ mod driver;
 mod journeys;
 mod maintenance;
 mod many_users;
+mod servers;
 mod tokens_import;
 mod tray;
 mod trust;

@@ -82,7 +82,7 @@ fn map_state(conn: &impl Connection, window: Window) -> MapState {
 /// A minimal tray host: it accepts the registrations of tray items and reports a host,
 /// as a desktop panel would.
 #[derive(Clone, Default)]
-struct Watcher {
+pub(crate) struct Watcher {
     items: Arc<Mutex<Vec<(String, String)>>>,
 }
 
@@ -125,7 +125,7 @@ impl Watcher {
 }
 
 /// The app's tray menu, as exported over D-Bus.
-struct TrayMenu {
+pub(crate) struct TrayMenu {
     menu: zbus::Proxy<'static>,
 }
 
@@ -133,7 +133,7 @@ type MenuNode = (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>);
 
 impl TrayMenu {
     /// Waits for the app's tray item to register with `watcher`, then finds its menu.
-    async fn of(conn: &zbus::Connection, watcher: &Watcher, pid: u32) -> TrayMenu {
+    pub(crate) async fn of(conn: &zbus::Connection, watcher: &Watcher, pid: u32) -> TrayMenu {
         let dbus = zbus::fdo::DBusProxy::new(conn).await.unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
         let (sender, service) = loop {
@@ -210,7 +210,7 @@ impl TrayMenu {
             .collect()
     }
 
-    async fn wait_for_entry(&self, starting_with: &str) -> (i32, String, bool) {
+    pub(crate) async fn wait_for_entry(&self, starting_with: &str) -> (i32, String, bool) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let entries = self.entries().await;
@@ -241,7 +241,7 @@ impl TrayMenu {
 
 /// Whether a tray host is on the session bus is the same for every test in this run: the
 /// tests that put one there, or need none, take turns.
-static TRAY_HOST: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static TRAY_HOST: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
@@ -273,7 +273,10 @@ async fn the_tray_keeps_curfew_running_names_the_next_window_reopens_and_quits()
     assert!(!enabled, "the status line is not a button: {status}");
 
     app.sign_in_as(&server.url, "root").await;
-    tray.wait_for_entry("No maintenance planned").await;
+    // The line names the server (by its host, as no name was given).
+    let host = server.url.trim_start_matches("http://").to_owned();
+    tray.wait_for_entry(&format!("{host}: No maintenance planned"))
+        .await;
     app.shot("before-closing").await;
 
     let window = AppWindow::of(pid);
@@ -301,9 +304,14 @@ async fn the_tray_keeps_curfew_running_names_the_next_window_reopens_and_quits()
     .unwrap();
     // The 1 h warning is already due: it goes out at once, 30 min before, and says so.
     monitor
-        .expect(&["Maintenance warning sent", "30 min before the start"])
+        .expect(&[
+            &format!("{host}: Maintenance warning sent"),
+            "30 min before the start",
+        ])
         .await;
-    let (_, next, _) = tray.wait_for_entry("Next maintenance:").await;
+    let (_, next, _) = tray
+        .wait_for_entry(&format!("{host}: Next maintenance:"))
+        .await;
     assert!(
         next.contains("(in 29 min)") || next.contains("(in 30 min)"),
         "{next}"

@@ -7,6 +7,9 @@ export const state = Object.seal({
   contract: null,
   /** The signed-in admin (`SessionView`), or null on the sign-in screen. */
   session: null,
+  /** The servers the app knows (names and addresses, no tokens) and the current one's
+   *  name, as the Rust side last said: `{current, servers}`. */
+  servers: { current: null, servers: [] },
   /** Commands in flight: the progress bar shows while this is above 0. */
   busy: 0,
 

@@ -4,6 +4,7 @@
 import { $, showMessage, withButton } from "../lib/dom.js";
 import { call } from "../lib/ipc.js";
 import { state } from "../lib/state.js";
+import { renderSignInServer, setServers } from "./servers.js";
 
 /** Shows the sign-in screen, with why (if the server signed the admin out) and the
  *  remembered server and username. */
@@ -15,11 +16,21 @@ export function showSignIn(notice, profile) {
   $("signin-without-remember").hidden = true;
   $("signin-notice").hidden = !notice;
   $("signin-notice").textContent = notice ?? "";
+  if (profile === undefined) {
+    // Signed out of the current server: the form is for it again.
+    const current = state.servers.servers.find((s) => s.name === state.servers.current);
+    if (current) profile = { server: current.server, username: current.username, remember: current.remember };
+  }
   if (profile) {
     $("server").value = profile.server.replace(/\/$/, "");
     $("username").value = profile.username;
     $("remember").checked = profile.remember;
+  } else if (profile === null) {
+    // A new server: a blank form.
+    for (const id of ["server", "username"]) $(id).value = "";
   }
+  // Which server this sign-in is for: the current one, or a new one.
+  renderSignInServer(profile === null ? null : state.servers.current);
   showKeychainHint();
   $("password").value = "";
   ($("server").value ? ($("username").value ? $("password") : $("username")) : $("server")).focus();
@@ -32,12 +43,14 @@ async function signIn(remember, onSignedIn) {
   const button = $("signin-submit");
   try {
     const session = await withButton(button, () => call("sign_in", {
+      name: $("server-name").value,
       server: $("server").value,
       username: $("username").value,
       password: $("password").value,
       remember,
     }));
     $("password").value = "";
+    setServers(await call("list_servers"));
     onSignedIn(session);
     if (session.keychain_warning) showMessage("warning", `Signed in, but not remembered: ${session.keychain_warning}`);
   } catch (failure) {

@@ -1,0 +1,186 @@
+//! Several servers: the admin names each server, signs in to each with its own keychain
+//! entry, switches between them with the remembered sign-ins (no password), sees the
+//! current server's name in the top bar, on the sign-in screen, in desktop notifications
+//! and on the tray's line; forgets one (its keychain entry goes); and a settings folder
+//! from before several servers (`profile.json`) still opens with its saved sign-in.
+
+use curfew::api::{ClientKind, MaintenanceRequest};
+
+use crate::driver::{keychain_token, App};
+use crate::maintenance::NotifyMonitor;
+use crate::support::{Server, PASSWORD};
+use crate::tray::{TrayMenu, Watcher, TRAY_HOST};
+
+fn window_in(minutes: i64, message: &str) -> MaintenanceRequest {
+    MaintenanceRequest {
+        starts_at: chrono::Utc::now() + chrono::Duration::minutes(minutes),
+        ends_at: None,
+        message: message.into(),
+        warn_before: vec![3600],
+        freeze_before: 0,
+        keep_admins: true,
+    }
+}
+
+/// Picks `value` in the `<select>` `css`, as the admin does.
+async fn choose(app: &App, css: &str, value: &str) {
+    app.find(css).await;
+    app.script(&format!(
+        "const select = document.querySelector({css:?}); select.value = {value:?}; \
+         select.dispatchEvent(new Event('change', {{ bubbles: true }})); return true;"
+    ))
+    .await;
+}
+
+/// The switcher's options, in order.
+async fn switcher(app: &App) -> Vec<String> {
+    let value = app
+        .script("return [...document.querySelectorAll('#server-switch option')].map((o) => o.textContent);")
+        .await;
+    serde_json::from_value(value).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_server_has_its_name_and_keychain_entry_and_switching_signs_in_with_it() {
+    let production = Server::start();
+    let staging = Server::start();
+    for server in [&production, &staging] {
+        server.add_user("root", "admin");
+    }
+    let _turn = TRAY_HOST.lock().await;
+    let watcher = Watcher::default();
+    let bus = zbus::connection::Builder::session()
+        .unwrap()
+        .name("org.kde.StatusNotifierWatcher")
+        .unwrap()
+        .serve_at("/StatusNotifierWatcher", watcher.clone())
+        .unwrap()
+        .build()
+        .await
+        .expect("the session bus (run the desktop tests through `cargo xtask test`)");
+    let monitor = NotifyMonitor::start();
+    let config_home = tempfile::tempdir().unwrap();
+    let mut app = App::launch("servers", config_home.path(), 0).await;
+    let tray = TrayMenu::of(&bus, &watcher, app.app_pid()).await;
+
+    // The first server, named by the admin.
+    app.visible("#signin-view").await;
+    app.fill("#server-name", "production").await;
+    app.sign_in(&production.url, "root", PASSWORD, true).await;
+    app.text_containing("#whoami", "production · signed in as root")
+        .await;
+    tray.wait_for_entry("production: No maintenance planned")
+        .await;
+
+    // A second one: the sign-in screen says it is a new server.
+    choose(&app, "#server-switch", "\u{0}add").await;
+    app.visible("#signin-view").await;
+    app.text_containing("#signin-which", "a new server").await;
+    app.shot("adding-a-server").await;
+    app.fill("#server-name", "staging").await;
+    app.sign_in(&staging.url, "root", PASSWORD, true).await;
+    app.text_containing("#whoami", "staging · signed in as root")
+        .await;
+    assert_eq!(
+        switcher(&app).await,
+        ["production", "staging", "Add a server…"]
+    );
+    // Each has its own keychain entry.
+    let production_token = keychain_token("root", &production.url).expect("production's entry");
+    let staging_token = keychain_token("root", &staging.url).expect("staging's entry");
+    assert_ne!(production_token, staging_token);
+
+    // Notifications and the tray's line say which server they are about.
+    let (staging_root, _) = staging.login("root", ClientKind::App).await;
+    staging_root
+        .schedule_maintenance(&window_in(15, "Staging upgrade"))
+        .await
+        .unwrap();
+    monitor
+        .expect(&[
+            "staging: Maintenance warning sent",
+            "15 min before the start",
+        ])
+        .await;
+    let (_, line, _) = tray.wait_for_entry("staging: Next maintenance:").await;
+    assert!(
+        line.ends_with("(in 14 min)") || line.ends_with("(in 15 min)"),
+        "{line}"
+    );
+    app.shot("staging").await;
+
+    // Switching signs in to the other with its remembered sign-in: no password asked.
+    let (production_root, _) = production.login("root", ClientKind::App).await;
+    production_root
+        .schedule_maintenance(&window_in(45, "Production upgrade"))
+        .await
+        .unwrap();
+    choose(&app, "#server-switch", "production").await;
+    app.text_containing("#whoami", "production · signed in as root")
+        .await;
+    tray.wait_for_entry("production: Next maintenance:").await;
+    // Staging's sign-in was kept for the way back, not ended.
+    assert_eq!(
+        keychain_token("root", &staging.url).as_deref(),
+        Some(staging_token.as_str())
+    );
+    staging_root.admin_me().await.unwrap();
+    let (_, line, _) = tray.wait_for_entry("production: Next maintenance:").await;
+    assert!(
+        line.ends_with("(in 44 min)") || line.ends_with("(in 45 min)"),
+        "{line}"
+    );
+    app.shot("production").await;
+
+    // Back, and forget staging: signed out there, its entry gone, production opens.
+    choose(&app, "#server-switch", "staging").await;
+    app.text_containing("#whoami", "staging · signed in as root")
+        .await;
+    app.click("#server-forget").await;
+    app.text_containing("#confirm-body", "deletes its saved sign-in")
+        .await;
+    app.shot("forget-staging").await;
+    app.click("#confirm-ok").await;
+    app.text_containing("#whoami", "production · signed in as root")
+        .await;
+    assert_eq!(switcher(&app).await, ["production", "Add a server…"]);
+    assert_eq!(
+        keychain_token("root", &staging.url),
+        None,
+        "staging's entry stayed"
+    );
+    let client = staging.client().with_token(staging_token);
+    assert!(
+        client.admin_me().await.is_err(),
+        "staging's saved token still works"
+    );
+    let step = app.step();
+    app.quit().await;
+    drop(tray);
+
+    // A settings folder from before several servers: one profile, the same keychain
+    // entry. It opens signed in, named after its host.
+    let dir = config_home.path().join("dev.curfew.app");
+    std::fs::remove_file(dir.join("servers.json")).unwrap();
+    std::fs::write(
+        dir.join("profile.json"),
+        serde_json::json!({"server": format!("{}/", production.url), "username": "root", "remember": true}).to_string(),
+    )
+    .unwrap();
+    let host = production.url.trim_start_matches("http://").to_owned();
+    let mut app = App::launch("servers-upgrade", config_home.path(), step).await;
+    app.text_containing("#whoami", &format!("{host} · signed in as root"))
+        .await;
+    assert_eq!(switcher(&app).await, [host.as_str(), "Add a server…"]);
+    // Signed out, the sign-in screen says which server it is for.
+    app.click("#signout").await;
+    app.text_containing("#signin-which", &format!("Sign in to {host}"))
+        .await;
+    // The form is filled in for it: only the password is asked for.
+    let filled = app
+        .script("return [document.getElementById('server').value, document.getElementById('username').value, document.getElementById('remember').checked];")
+        .await;
+    assert_eq!(filled, serde_json::json!([production.url, "root", true]));
+    app.shot("signed-out-of-the-upgraded").await;
+    app.quit().await;
+}
