@@ -513,7 +513,8 @@ impl Client {
         .await
     }
 
-    /// Cancels a repeating window: its scheduled occurrence and all that would follow.
+    /// Cancels the repeating window that window `id` is an occurrence of: its scheduled
+    /// occurrence and all that would follow.
     pub async fn cancel_series(&self, id: Uuid) -> Result<MaintenanceSeries> {
         self.send(
             routes::CANCEL_SERIES,

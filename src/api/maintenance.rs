@@ -195,10 +195,8 @@ pub struct MaintenanceWindow {
 #[serde(deny_unknown_fields)]
 pub struct Repeat {
     /// For example `FREQ=MONTHLY;BYDAY=1SA;COUNT=12` (the first Saturday, 12 times).
-    #[cfg_attr(feature = "openapi", schema(example = "FREQ=WEEKLY;BYDAY=MO;COUNT=10"))]
     pub rule: String,
     /// An IANA time zone, such as `Europe/Berlin`.
-    #[cfg_attr(feature = "openapi", schema(example = "Europe/Berlin"))]
     pub time_zone: String,
 }
 

@@ -106,7 +106,7 @@ async fn each_occurrence_is_created_and_run_once_on_two_instances() {
     );
 
     // Cancelling the series cancels the third; none follows.
-    let cancelled = root_a.cancel_series(series.id).await.unwrap();
+    let cancelled = root_a.cancel_series(listed[2].id).await.unwrap();
     assert_eq!(cancelled.state, SeriesState::Cancelled);
     let listed = occurrences(&root_b, series.id).await;
     assert_eq!(listed.len(), 3);

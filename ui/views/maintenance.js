@@ -380,7 +380,7 @@ async function cancelSeries(window, button) {
   });
   if (!ok) return;
   try {
-    await withButton(button, () => call("cancel_series", { id: window.series.id }));
+    await withButton(button, () => call("cancel_series", { id: window.id }));
     showMessage("success", "The repeating maintenance was cancelled: no more occurrences will follow.");
   } catch (failure) {
     showMessage("error", `Could not cancel the series: ${failure.message}`);

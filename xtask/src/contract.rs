@@ -70,17 +70,35 @@ def map_case(context, case):
             if isinstance(password, str) and len(password.encode()) > PASSWORD_MAX:
                 cut = password.encode()[:PASSWORD_MAX].decode("utf-8", "ignore")
                 body[field] = cut if len(cut) >= 8 else "x" * 8
-    if route == "POST /admin/maintenance" and body is not None:
+    window = body
+    repeating = route == "POST /admin/maintenance/series"
+    if repeating and body is not None:
+        # A rule curfewd runs (an RRULE is not expressible in JSON Schema), derived from the
+        # generated body; the window is its first occurrence, and it needs an end.
+        rng = random.Random(repr(body))
+        body["repeat"] = {
+            "rule": rng.choice(["FREQ=WEEKLY;BYDAY=MO;COUNT=3", "FREQ=MONTHLY;BYDAY=1SA;COUNT=2",
+                                "FREQ=MONTHLY;BYMONTHDAY=15;INTERVAL=2;COUNT=2"]),
+            "time_zone": rng.choice(["UTC", "Europe/Berlin", "America/New_York"]),
+        }
+        window = body.get("window") if isinstance(body.get("window"), dict) else None
+        if window is not None:
+            window["ends_at"] = "soon"
+    if window is not None and route in (
+            "POST /admin/maintenance", "POST /admin/maintenance/series", "PATCH /admin/maintenance/{id}"):
         # In the future, within STARTS_AHEAD_MAX; at least two days ahead so that nothing
         # freezes or signs anyone out during the run. The end after the start, within
-        # WINDOW_LENGTH_MAX. Derived from the generated body, so runs repeat.
-        rng = random.Random(repr(sorted(body.items(), key=lambda kv: kv[0])))
+        # WINDOW_LENGTH_MAX (a repeating one: within a day, so before the next occurrence,
+        # and every occurrence within the horizon). Derived from the generated body, so
+        # runs repeat.
+        rng = random.Random(repr(sorted(window.items(), key=lambda kv: kv[0])))
         now = datetime.datetime.now(datetime.timezone.utc)
-        starts = now + datetime.timedelta(seconds=rng.randint(2 * 86400, STARTS_AHEAD_MAX - 86400))
-        body["starts_at"] = _stamp(starts)
-        if body.get("ends_at") is not None:
-            length = rng.randint(1, WINDOW_LENGTH_MAX)
-            body["ends_at"] = _stamp(starts + datetime.timedelta(seconds=length))
+        latest = STARTS_AHEAD_MAX - (120 if repeating else 1) * 86400
+        starts = now + datetime.timedelta(seconds=rng.randint(2 * 86400, latest))
+        window["starts_at"] = _stamp(starts)
+        if window.get("ends_at") is not None:
+            length = rng.randint(1, 86400 if repeating else WINDOW_LENGTH_MAX)
+            window["ends_at"] = _stamp(starts + datetime.timedelta(seconds=length))
     if route == "POST /admin/users/import":
         # A CSV file is text JSON Schema cannot describe (the description says what it is):
         # a valid one, derived from the generated body so that runs repeat.

@@ -157,9 +157,21 @@ impl AppState {
         self.window(id).await
     }
 
-    /// Cancels a series: its scheduled occurrence is cancelled (users told) and no other
-    /// follows. A running occurrence runs on until it ends.
-    pub async fn cancel_series(&self, actor: &Actor, id: Uuid) -> AppResult<MaintenanceSeries> {
+    /// Cancels the series that window `window_id` is an occurrence of: its scheduled
+    /// occurrence is cancelled (users told) and no other follows. A running occurrence
+    /// runs on until it ends.
+    pub async fn cancel_series(
+        &self,
+        actor: &Actor,
+        window_id: Uuid,
+    ) -> AppResult<MaintenanceSeries> {
+        let Some(series) = self.window(window_id).await?.series else {
+            return Err(AppError::conflict(
+                "window_not_repeating",
+                "This window does not repeat: cancel the window itself instead.",
+            ));
+        };
+        let id = series.id;
         let row = self
             .store
             .series_of(&[id])

@@ -139,7 +139,7 @@ pub async fn events(
 #[utoipa::path(post, path = routes::SCHEDULE_SERIES.path, context_path = routes::API_PREFIX, tag = "maintenance",
     request_body = SeriesRequest,
     responses((status = 201, body = MaintenanceWindow, description = "the first occurrence, with its series", links(
-                  ("cancel_series" = (operation_id = "cancel_series", parameters(("id" = "$response.body#/series/id")), description = "cancel the whole series")))),
+                  ("cancel_series" = (operation_id = "cancel_series", parameters(("id" = "$response.body#/id")), description = "cancel the whole series")))),
               (status = 400, body = ErrorBody, description = "the window's codes (starts_in_past, …, invalid_freeze), repeat_needs_end, invalid_repeat, repeat_unsupported, repeat_unbounded, repeat_too_long, repeat_empty, repeat_overlaps_itself, unknown_time_zone, invalid_json or invalid_body"),
               (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "window_overlaps: the first occurrence overlaps another window")),
@@ -153,13 +153,14 @@ pub async fn create_series(
     Ok((StatusCode::CREATED, Json(window)))
 }
 
-/// Cancels a repeating window: its scheduled occurrence is cancelled (users are told) and
-/// no other follows; a running occurrence runs until it ends.
+/// Cancels the repeating window that this window is an occurrence of: its scheduled
+/// occurrence is cancelled (users are told) and no other follows; a running occurrence
+/// runs until it ends.
 #[utoipa::path(delete, path = routes::CANCEL_SERIES.path, context_path = routes::API_PREFIX, tag = "maintenance",
-    params(("id" = Uuid, Path, description = "the series' id")),
+    params(("id" = Uuid, Path, description = "the id of one of its occurrences")),
     responses((status = 200, body = MaintenanceSeries), (status = 400, body = ErrorBody, description = "invalid_id: not a UUID"), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "series_not_found"),
-              (status = 409, body = ErrorBody, description = "series_finished: already cancelled or no occurrence left")),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "window_not_found"),
+              (status = 409, body = ErrorBody, description = "window_not_repeating (cancel the window instead), or series_finished: already cancelled or no occurrence left")),
     security(("bearer" = [])))]
 pub async fn cancel_series(
     State(state): State<AppState>,

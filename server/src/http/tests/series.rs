@@ -187,7 +187,7 @@ async fn a_series_is_checked_then_each_occurrence_follows_the_last_once() {
     // The third is the last (COUNT=3): once it starts, the series is finished.
     let third_id = thirds[0]["id"].as_str().unwrap().to_owned();
     assert!(start_now(&t, &a, &third_id).await);
-    let cancel_series = format!("/api/v1/admin/maintenance/series/{series_id}");
+    let cancel_series = format!("/api/v1/admin/maintenance/{third_id}/series");
     assert_code(
         &t.call(Method::DELETE, &cancel_series, Some(&admin), None)
             .await,
@@ -239,8 +239,8 @@ async fn cancelling_a_series_cancels_its_scheduled_occurrence_and_no_other_follo
     );
     let created = t.post(path, &admin, Some(&body)).await;
     assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
-    let series_id = created.1["series"]["id"].as_str().unwrap().to_owned();
-    let cancel = format!("/api/v1/admin/maintenance/series/{series_id}");
+    let first_id = created.1["id"].as_str().unwrap().to_owned();
+    let cancel = format!("/api/v1/admin/maintenance/{first_id}/series");
     assert_code(
         &t.call(Method::DELETE, &cancel, Some(&member), None).await,
         StatusCode::FORBIDDEN,
@@ -257,11 +257,31 @@ async fn cancelling_a_series_cancels_its_scheduled_occurrence_and_no_other_follo
         StatusCode::CONFLICT,
         "series_finished",
     );
-    let missing = format!("/api/v1/admin/maintenance/series/{}", Uuid::new_v4());
+    let missing = format!("/api/v1/admin/maintenance/{}/series", Uuid::new_v4());
     assert_code(
         &t.call(Method::DELETE, &missing, Some(&admin), None).await,
         StatusCode::NOT_FOUND,
-        "series_not_found",
+        "window_not_found",
+    );
+    let once = t
+        .post(
+            "/api/v1/admin/maintenance",
+            &admin,
+            Some(&json!({ "starts_at": (start + Duration::days(200)).to_rfc3339(), "message": "Once" })),
+        )
+        .await;
+    let once_id = once.1["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(once.0, StatusCode::CREATED, "{}", once.1);
+    assert_code(
+        &t.call(
+            Method::DELETE,
+            &format!("/api/v1/admin/maintenance/{once_id}/series"),
+            Some(&admin),
+            None,
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "window_not_repeating",
     );
     let entries = t.audit_entries(&admin).await;
     let cancel_entry = entries
