@@ -11,7 +11,7 @@ mod stack;
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use curfew::api::{ClientKind, MaintenanceRequest, WindowState};
 
 use browser::Browser;
@@ -127,6 +127,26 @@ async fn in_the_browser(proxy: Proxy) {
     b.until_banner(".bar button.toggle", "Show", Duration::from_secs(2))
         .await;
     b.shot("warning-small").await;
+    // Moved half an hour later: the banner says so in words, in full again.
+    let later = (starts_at + chrono::Duration::minutes(30)).trunc_subsecs(3);
+    admin
+        .change_maintenance(
+            window.id,
+            &curfew::api::MaintenanceChange {
+                starts_at: later,
+                ends_at: None,
+                message: "Payroll update: the office app closes for an hour.".into(),
+                warn_before: vec![3600, 60],
+                freeze_before: 60,
+            },
+        )
+        .await
+        .unwrap();
+    let moved = b
+        .until_banner(".bar", "Maintenance moved to", Duration::from_secs(5))
+        .await;
+    assert!(moved.contains("Maintenance in 45 min"), "{moved}");
+    b.shot("moved").await;
     admin.cancel_maintenance(window.id).await.unwrap();
     b.until_banner(".bar", "cancelled", Duration::from_secs(5))
         .await;
