@@ -263,7 +263,8 @@ pub struct AuditQuery {
     /// Entries at or after this moment (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub since: Option<DateTime<Utc>>,
-    /// Entries before this moment (RFC 3339); after `since` when both are given.
+    /// Entries before this moment (RFC 3339); a range that ends before it starts holds
+    /// no entry.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<DateTime<Utc>>,
 }
@@ -285,7 +286,8 @@ pub struct AuditFilter {
     /// Entries at or after this moment (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub since: Option<DateTime<Utc>>,
-    /// Entries before this moment (RFC 3339); after `since` when both are given.
+    /// Entries before this moment (RFC 3339); a range that ends before it starts holds
+    /// no entry.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<DateTime<Utc>>,
 }
@@ -389,7 +391,8 @@ pub struct AuditExportQuery {
     /// Entries at or after this moment (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub since: Option<DateTime<Utc>>,
-    /// Entries before this moment (RFC 3339); after `since` when both are given.
+    /// Entries before this moment (RFC 3339); a range that ends before it starts holds
+    /// no entry.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<DateTime<Utc>>,
 }

@@ -388,11 +388,10 @@ pub fn idle_days() -> Schema {
 /// `AuditFilter.actor` and `.target`: a username or a service token's name.
 pub fn audit_name() -> Schema {
     string(&format!(
-        "1 to {USERNAME_MAX} characters with no control character; the exact username, \
-         compared in lower case."
+        "At most {USERNAME_MAX} characters with no control character: the exact username, \
+         trimmed and compared in lower case; empty or only white space is no filter."
     ))
-    .min_length(Some(1))
     .max_length(Some(USERNAME_MAX))
-    .pattern(Some(format!("^[^{CONTROL}]+$")))
+    .pattern(Some(format!("^[^{CONTROL}]*$")))
     .into()
 }

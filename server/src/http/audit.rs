@@ -18,7 +18,7 @@ use crate::core::{AppResult, AppState};
     params(AuditExportQuery),
     responses((status = 200, description = "the entries, newest first: `text/csv` with the header row `at,actor,actor_kind,action,action_label,target,sessions_revoked,users_affected,keep_admins,client,address,reason,window_id,window_starts_at,id,actor_id,target_user_id`, or `application/jsonl` with one audit entry (as `GET /admin/audit` gives them) per line",
                   content((String = "text/csv"), (String = "application/jsonl"))),
-              (status = 400, body = ErrorBody, description = "invalid_query: an unknown format, action or category, a name that is not a username, a date that is not RFC 3339, or a range that ends before it starts"),
+              (status = 400, body = ErrorBody, description = "invalid_query: an unknown format, action or category, a name that is not a username, or a date that is not RFC 3339"),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn export(

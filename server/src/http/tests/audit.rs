@@ -141,8 +141,13 @@ async fn the_audit_filters_by_administrator_user_action_and_dates_with_exact_pag
     );
 
     // Bad filters are refused with a sentence and change nothing.
+    // A range that ends where it starts holds nothing; a name of white space is no filter.
+    let empty = all_pages(&t, &root, &[("since", &pivot), ("until", &pivot)], "50").await;
+    assert!(empty.is_empty(), "{empty:?}");
+    let blank = all_pages(&t, &root, &[("actor", "  "), ("target", "")], "500").await;
+    assert_eq!(ids(&blank), ids(&admin));
     for bad in [
-        query(&[("since", &pivot), ("until", &pivot)]),
+        query(&[("actor", &" ".repeat(65))]),
         query(&[("actor", "a\u{7}b")]),
         query(&[("target", &"x".repeat(65))]),
         query(&[("action", "explode")]),
@@ -243,11 +248,7 @@ async fn an_export_holds_exactly_every_entry_the_filter_matches_in_csv_or_json_l
     // The filter is checked before the first byte.
     for bad in [
         vec![("format", "xml")],
-        vec![
-            ("format", "csv"),
-            ("since", "2030-01-01T00:00:00Z"),
-            ("until", "2020-01-01T00:00:00Z"),
-        ],
+        vec![("format", "csv"), ("target", "a\u{0}")],
         vec![],
     ] {
         let (status, _, body) = export(&t, &root, &bad).await;
