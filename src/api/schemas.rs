@@ -395,3 +395,41 @@ pub fn audit_name() -> Schema {
     .pattern(Some(format!("^[^{CONTROL}]*$")))
     .into()
 }
+
+/// `BulkRequest.selection`: exactly one of `ids` (1 to `BULK_IDS_MAX`) and `matching` (a
+/// search, a status filter and a role, each optional); the other may only be `null`.
+pub fn user_selection() -> Schema {
+    use utoipa::openapi::schema::{AdditionalProperties, OneOfBuilder};
+    let null = || -> Schema { ObjectBuilder::new().schema_type(Type::Null).into() };
+    let nullable =
+        |schema: RefOr<Schema>| -> Schema { OneOfBuilder::new().item(null()).item(schema).into() };
+    let reference = |name: &str| RefOr::Ref(utoipa::openapi::Ref::from_schema_name(name));
+    let closed = || Some(AdditionalProperties::FreeForm(false));
+    let matching = ObjectBuilder::new()
+        .property("q", nullable(RefOr::T(search())))
+        .property("status", nullable(reference("UserFilter")))
+        .property("role", nullable(reference("Role")))
+        .additional_properties(closed())
+        .description(Some(
+            "Every user the search, the status filter and the role match, as \
+             `GET /admin/users` lists them (loaded or not).",
+        ));
+    let by_ids = ObjectBuilder::new()
+        .property("ids", bulk_ids())
+        .property("matching", null())
+        .required("ids")
+        .additional_properties(closed());
+    let by_matching = ObjectBuilder::new()
+        .property("matching", matching)
+        .property("ids", null())
+        .required("matching")
+        .additional_properties(closed());
+    OneOfBuilder::new()
+        .item(by_ids)
+        .item(by_matching)
+        .description(Some(
+            "Exactly one of `ids` and `matching`; anything else is refused with 400 \
+             `invalid_selection`.",
+        ))
+        .into()
+}

@@ -109,8 +109,30 @@ pub struct UserSelection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(schema_with = schemas::bulk_ids))]
     pub ids: Option<Vec<Uuid>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// An object (a sequence, which serde would also read as one, is refused).
+    #[serde(
+        default,
+        deserialize_with = "object_only",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub matching: Option<UserMatch>,
+}
+
+/// `matching` as a JSON object or `null`, never another shape.
+fn object_only<'de, D>(deserializer: D) -> Result<Option<UserMatch>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    match Option::<serde_json::Value>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(value @ serde_json::Value::Object(_)) => UserMatch::deserialize(value)
+            .map(Some)
+            .map_err(D::Error::custom),
+        Some(_) => Err(D::Error::custom(
+            "`matching` must be an object: {\"q\", \"status\", \"role\"}",
+        )),
+    }
 }
 
 /// `POST /admin/users/logout` and `POST /admin/users/deactivate`.
@@ -118,6 +140,7 @@ pub struct UserSelection {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BulkRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = schemas::user_selection))]
     pub selection: UserSelection,
     /// Count what it would do, and change nothing (for the confirmation).
     #[serde(default)]

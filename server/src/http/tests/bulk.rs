@@ -435,6 +435,9 @@ async fn bulk_actions_check_permissions_and_refuse_bad_selections_unchanged() {
         json!({ "selection": { "ids": ["not-a-uuid"] } }),
         json!({ "selection": { "matching": { "role": "owner" } } }),
         json!({ "selection": { "matching": {} }, "extra": 1 }),
+        // serde would read a sequence as the struct: everyone, by accident.
+        json!({ "selection": { "matching": [null, null] } }),
+        json!({ "selection": { "ids": null, "matching": "everyone" } }),
     ] {
         let reply = t
             .post("/api/v1/admin/users/logout", &p.root, Some(&bad))
