@@ -15,7 +15,9 @@ use uuid::Uuid;
 
 use super::signal::Signal;
 use super::{notices, AppResult, AppState};
-use crate::store::{Actor, AuditRecord, DueStep, MassRevocation, SeriesRow, Spared, StepWindow};
+use crate::store::{
+    Actor, AuditRecord, DueStep, MassRevocation, NextOccurrences, SeriesRow, Spared, StepWindow,
+};
 
 /// What a step turned out to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,7 +177,12 @@ impl AppState {
     /// Gives up on a step that keeps failing, so the schedule moves on, and tells the
     /// administrators why.
     pub async fn fail_step(&self, step: &DueStep, error: &str) {
-        if let Err(e) = self.store.fail_step(step, crate::now_ms(), error).await {
+        let now = crate::now_ms();
+        let next = move |series: &SeriesRow, after: i64| {
+            super::recurrence::next_occurrences(series, after, now)
+        };
+        let next = (step.kind == StepKind::Logout).then_some(&next as NextOccurrences<'_>);
+        if let Err(e) = self.store.fail_step(step, now, error, next).await {
             tracing::error!(error = ?e, window = %step.window_id, "could not mark the step failed");
         }
         let _ = self

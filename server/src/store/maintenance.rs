@@ -256,7 +256,9 @@ impl Store {
         };
         insert_audit(&mut tx, &AuditRecord::new(now, actor, action).window(id)).await?;
         let created = match next {
-            Some(next) => materialise_next(&mut tx, self.backend(), id, next, actor, now).await?,
+            Some(next) => {
+                materialise_next(&mut tx, self.backend(), id, next, Some(actor), now).await?
+            }
             None => None,
         };
         tx.commit().await?;

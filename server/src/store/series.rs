@@ -91,15 +91,16 @@ pub fn series_stub(row: &SeriesRow, occurrence_at: Option<i64>) -> MaintenanceSe
     }
 }
 
-/// After `window_id` started or was cancelled: creates the next occurrence of its series,
-/// if it has one and the series is active, audited with the core's words under `actor`;
-/// a series with none left is finished. `None`: nothing was created.
+/// After `window_id` started, was cancelled or could not start: creates the next
+/// occurrence of its series, if it has one and the series is active, audited with the
+/// core's words under `actor` (none: under the series' creator); a series with none left
+/// is finished. `None`: nothing was created.
 pub(super) async fn materialise_next(
     tx: &mut Tx,
     backend: Backend,
     window_id: Uuid,
     next: NextOccurrences<'_>,
-    actor: &Actor,
+    actor: Option<&Actor>,
     now: i64,
 ) -> Result<Option<Uuid>, WindowError> {
     let Some(row) = sqlx::query(
@@ -128,8 +129,9 @@ pub(super) async fn materialise_next(
         user_id: series.created_by,
         username: series.created_by_username.clone(),
         session_id: Uuid::nil(),
-        service_token: actor.service_token && actor.user_id == series.created_by,
+        service_token: actor.is_some_and(|a| a.service_token && a.user_id == series.created_by),
     };
+    let actor = actor.unwrap_or(&creator);
     for occurrence in next(&series, after) {
         match insert_window(
             tx,

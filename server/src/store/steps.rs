@@ -162,16 +162,30 @@ impl Store {
     }
 
     /// Marks a step that keeps failing, so the schedule moves on.
-    pub async fn fail_step(&self, step: &DueStep, now: i64, error: &str) -> sqlx::Result<()> {
-        sqlx::query(
+    /// A logout step that gave up still makes way for its series' next occurrence
+    /// (`next`), in the same transaction, so a series does not stall on one bad start.
+    pub async fn fail_step(
+        &self,
+        step: &DueStep,
+        now: i64,
+        error: &str,
+        next: Option<NextOccurrences<'_>>,
+    ) -> Result<(), WindowError> {
+        let mut tx = self.pool.begin().await?;
+        let failed = sqlx::query(
             "UPDATE maintenance_steps SET state = 'failed', ran_at = $1, detail = $2 \
              WHERE window_id = $3 AND kind = $4 AND offset_seconds = $5 AND state = 'pending'",
         )
         .bind(now)
         .bind(serde_json::json!({"error": error}).to_string())
         .bind_step(step)
-        .execute(&self.pool)
-        .await?;
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if let (1, Some(next)) = (failed, next) {
+            materialise_next(&mut tx, self.backend(), step.window_id, next, None, now).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 }
@@ -240,7 +254,7 @@ impl StepTx {
             self.backend,
             self.step.window_id,
             next,
-            actor,
+            Some(actor),
             now,
         )
         .await

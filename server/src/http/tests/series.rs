@@ -296,3 +296,49 @@ async fn cancelling_a_series_cancels_its_scheduled_occurrence_and_no_other_follo
         "{cancel_entry}"
     );
 }
+
+#[tokio::test]
+async fn an_occurrence_whose_start_fails_still_makes_way_for_the_next() {
+    let t = TestApp::new().await;
+    t.user("root", "Root Admin", Role::Admin).await;
+    let admin = t.login("root", "app").await;
+    let start = (Utc::now() + Duration::hours(2))
+        .with_nanosecond(0)
+        .unwrap();
+    let created = t
+        .post(
+            "/api/v1/admin/maintenance/series",
+            &admin,
+            Some(&series(start, &weekly(start, 2), "UTC")),
+        )
+        .await;
+    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
+    let first = created.1["id"].as_str().unwrap().to_owned();
+    // The logout step gives up (as the scheduler does after five failed attempts).
+    sqlx::query(
+        "UPDATE maintenance_steps SET due_at = $1 WHERE window_id = $2 AND kind = 'logout'",
+    )
+    .bind(crate::now_ms() - 1)
+    .bind(&first)
+    .execute(&t.store.pool)
+    .await
+    .unwrap();
+    let state = AppState::new(t.store.clone(), generous_limits());
+    let logout = state
+        .due_steps()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.kind == StepKind::Logout)
+        .expect("due");
+    state.fail_step(&logout, "the database said no").await;
+    state.fail_step(&logout, "the database said no").await;
+    let listed = windows(&t, &admin).await;
+    let next: Vec<&Value> = listed
+        .iter()
+        .filter(|w| w["id"] != first.as_str() && w["state"] == "scheduled")
+        .collect();
+    assert_eq!(next.len(), 1, "the second occurrence, once: {listed:#?}");
+    let second: chrono::DateTime<Utc> = next[0]["starts_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(second, start + Duration::weeks(1));
+}
