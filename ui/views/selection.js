@@ -105,7 +105,7 @@ async function logoutSelected(done) {
     return;
   }
   if (preview.sessions_revoked === 0) {
-    showMessage("error", `None of the ${plural(preview.selected, "selected user has", "selected users have")} a session to end${preview.own_account_spared ? " (yours stays)" : ""}; nothing was done.`);
+    showMessage("warning", `None of the ${plural(preview.selected, "selected user has", "selected users have")} a session to end${preview.own_account_spared ? " (yours stays)" : ""}; nothing was done.`);
     return;
   }
   const ok = await confirmAction({
@@ -136,7 +136,7 @@ async function deactivateSelected(done) {
     return;
   }
   if (preview.users_affected === 0) {
-    showMessage("error", `Every selected user is already deactivated${preview.own_account_spared ? " (or is you)" : ""}; nothing was done.`);
+    showMessage("warning", `Every selected user is already deactivated${preview.own_account_spared ? " (or is you)" : ""}; nothing was done.`);
     return;
   }
   const skipped = preview.selected - preview.users_affected - (preview.own_account_spared ? 1 : 0);
