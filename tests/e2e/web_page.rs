@@ -234,6 +234,9 @@ async fn a_moved_window_tells_warned_users_the_new_time() {
         other => panic!("expected the warning, got {other:?}"),
     }
 
+    // Another administrator's list follows the move (the app reloads on this event).
+    let (other, _) = server.login("root", ClientKind::App).await;
+    let mut events = other.admin_events().await.unwrap();
     // Moved an hour later: told at once, in words, on the page and on the stream.
     // Milliseconds: the server keeps no finer times.
     let later = (starts_at + chrono::Duration::hours(1)).trunc_subsecs(3);
@@ -251,6 +254,21 @@ async fn a_moved_window_tells_warned_users_the_new_time() {
         .await
         .unwrap();
     assert_eq!(moved.moved_from, Some(window.starts_at));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let event = tokio::time::timeout(deadline - Instant::now(), events.next())
+            .await
+            .expect("an admin event for the move")
+            .expect("stream open")
+            .expect("event");
+        if event
+            == (curfew::api::AdminEvent::AuditRecorded {
+                action: curfew::api::AuditAction::ScheduleMaintenance,
+            })
+        {
+            break;
+        }
+    }
     match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
         Ok(Some(Ok(curfew::api::Notice::MaintenanceWarning(w)))) => {
             assert_eq!(w.moved_from, Some(window.starts_at));

@@ -154,6 +154,8 @@ impl AppState {
         self.scheduler_wake.notify_one();
         self.freezes.forget();
         tracing::info!(actor = %actor.username, window = %id, rule = %series.rule, "scheduled repeating maintenance");
+        self.audited(curfew::api::AuditAction::ScheduleMaintenance)
+            .await;
         self.window(id).await
     }
 

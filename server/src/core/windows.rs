@@ -160,6 +160,9 @@ impl AppState {
             self.publish(Signal::Notice { notice }).await?;
         }
         tracing::info!(actor = %actor.username, window = %id, from = moved.from, to, "changed maintenance");
+        // Other administrators' lists follow (the move is audited as a scheduling).
+        self.audited(curfew::api::AuditAction::ScheduleMaintenance)
+            .await;
         self.window(id).await
     }
 }
