@@ -249,11 +249,11 @@ pub struct AuditQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<AuditCategory>,
     /// Who acted: the administrator's username, or the service token's name (on
-    /// sign-ins, the user who signed in). Exact, compared in lower case.
+    /// sign-ins, the user who signed in). Exact: as given, or in lower case (usernames are kept so).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(schema_with = schemas::audit_name))]
     pub actor: Option<String>,
-    /// Whom it was done to: the user's username. Exact, compared in lower case.
+    /// Whom it was done to: the user's username. Exact: as given, or in lower case (usernames are kept so).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(schema_with = schemas::audit_name))]
     pub target: Option<String>,
@@ -274,10 +274,10 @@ pub struct AuditQuery {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditFilter {
     /// Who acted: the administrator's username, or the service token's name (on
-    /// sign-ins, the user who signed in). Exact, compared in lower case.
+    /// sign-ins, the user who signed in). Exact: as given, or in lower case (usernames are kept so).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
-    /// Whom it was done to: the user's username. Exact, compared in lower case.
+    /// Whom it was done to: the user's username. Exact: as given, or in lower case (usernames are kept so).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// One action; when given, `category` is not consulted.
@@ -377,11 +377,11 @@ pub struct AuditExportQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<AuditCategory>,
     /// Who acted: the administrator's username, or the service token's name (on
-    /// sign-ins, the user who signed in). Exact, compared in lower case.
+    /// sign-ins, the user who signed in). Exact: as given, or in lower case (usernames are kept so).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(schema_with = schemas::audit_name))]
     pub actor: Option<String>,
-    /// Whom it was done to: the user's username. Exact, compared in lower case.
+    /// Whom it was done to: the user's username. Exact: as given, or in lower case (usernames are kept so).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(schema_with = schemas::audit_name))]
     pub target: Option<String>,

@@ -388,8 +388,9 @@ pub fn idle_days() -> Schema {
 /// `AuditFilter.actor` and `.target`: a username or a service token's name.
 pub fn audit_name() -> Schema {
     string(&format!(
-        "At most {USERNAME_MAX} characters with no control character: the exact username, \
-         trimmed and compared in lower case; empty or only white space is no filter."
+        "At most {USERNAME_MAX} characters with no control character: the exact username \
+         or token name, trimmed, as given or in lower case; empty or only white space is no \
+         filter."
     ))
     .max_length(Some(USERNAME_MAX))
     .pattern(Some(format!("^[^{CONTROL}]*$")))

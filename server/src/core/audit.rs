@@ -24,9 +24,11 @@ const EXPORT_PAGE: u32 = 500;
 
 /// The store's selection for a category and a filter, or why the filter is refused.
 fn selection(category: Option<AuditCategory>, filter: &AuditFilter) -> AppResult<AuditSelection> {
-    let name = |value: &Option<String>, what: &str| -> AppResult<Option<String>> {
+    // A name as typed and in lower case: usernames are kept in lower case, a service
+    // token's name as it was given ("Okta").
+    let name = |value: &Option<String>, what: &str| -> AppResult<Vec<String>> {
         let Some(value) = value.as_deref() else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         if value.chars().count() > USERNAME_MAX || value.chars().any(char::is_control) {
             return Err(AppError::bad_request(
@@ -39,7 +41,10 @@ fn selection(category: Option<AuditCategory>, filter: &AuditFilter) -> AppResult
         }
         // Empty, or only white space: no filter.
         let value = value.trim();
-        Ok((!value.is_empty()).then(|| value.to_lowercase()))
+        let mut names = vec![value.to_owned(), value.to_lowercase()];
+        names.dedup();
+        names.retain(|n| !n.is_empty());
+        Ok(names)
     };
     // A range that ends before it starts is not refused: it holds no entry (JSON Schema
     // cannot say that one parameter comes after another, so the contract accepts it).

@@ -124,11 +124,14 @@ impl Store {
         let placeholders: Vec<String> = selection.actions.iter().map(|_| next()).collect();
         sql.push_str(&placeholders.join(", "));
         sql.push(')');
-        if selection.actor.is_some() {
-            sql.push_str(&format!(" AND actor_username = {}", next()));
-        }
-        if selection.target.is_some() {
-            sql.push_str(&format!(" AND target_username = {}", next()));
+        for (column, names) in [
+            ("actor_username", &selection.actor),
+            ("target_username", &selection.target),
+        ] {
+            if !names.is_empty() {
+                let list: Vec<String> = names.iter().map(|_| next()).collect();
+                sql.push_str(&format!(" AND {column} IN ({})", list.join(", ")));
+            }
         }
         if selection.since.is_some() {
             sql.push_str(&format!(" AND at >= {}", next()));
@@ -145,8 +148,8 @@ impl Store {
         for action in &selection.actions {
             q = q.bind(action.as_str());
         }
-        for value in [&selection.actor, &selection.target].into_iter().flatten() {
-            q = q.bind(value.clone());
+        for name in selection.actor.iter().chain(&selection.target) {
+            q = q.bind(name.clone());
         }
         for moment in [selection.since, selection.until].into_iter().flatten() {
             q = q.bind(moment);
@@ -164,8 +167,10 @@ impl Store {
 #[derive(Debug, Clone, Default)]
 pub struct AuditSelection {
     pub actions: Vec<AuditAction>,
-    pub actor: Option<String>,
-    pub target: Option<String>,
+    /// Who acted: any of these names (none: anyone).
+    pub actor: Vec<String>,
+    /// Whom it was done to: any of these names (none: anyone).
+    pub target: Vec<String>,
     /// Milliseconds since the epoch: at or after.
     pub since: Option<i64>,
     /// Milliseconds since the epoch: before.

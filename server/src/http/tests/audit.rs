@@ -162,6 +162,33 @@ async fn the_audit_filters_by_administrator_user_action_and_dates_with_exact_pag
             .len(),
         everything.len()
     );
+
+    // A service token's name keeps its capitals: found as given, and not by another case.
+    let token = Actor {
+        user_id: uuid::Uuid::new_v4(),
+        username: "Okta".into(),
+        session_id: uuid::Uuid::nil(),
+        service_token: true,
+    };
+    let mut tx = t.store.pool.begin().await.unwrap();
+    crate::store::audit::insert_audits(
+        &mut tx,
+        &[AuditRecord::new(
+            crate::now_ms(),
+            &token,
+            AuditAction::UpdateUser,
+        )],
+        1,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let by_okta = all_pages(&t, &root, &[("actor", "Okta")], "50").await;
+    assert_eq!(by_okta.len(), 1);
+    assert_eq!(by_okta[0]["actor_kind"], "service_token");
+    assert!(all_pages(&t, &root, &[("actor", "OKTA")], "50")
+        .await
+        .is_empty());
 }
 
 #[tokio::test]
