@@ -18,8 +18,13 @@ export function relativeTime(iso) {
   return days === 1 ? "yesterday" : `${days} days ago`;
 }
 
+// One formatter for every row: toLocaleString with options builds a new ICU formatter on
+// each call, and WebKit reclaims their memory late (30,000 rows took the web process
+// from 215 MiB to 1.9 GB).
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
 export function localTime(iso) {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return dateTime.format(new Date(iso));
 }
 
 /** "in 2 h 5 min", "in 4 min 05 s", "in 9 s", or "now". */

@@ -9,8 +9,10 @@ import { call } from "../lib/ipc.js";
 import { can, state } from "../lib/state.js";
 
 /** A date without its time, for the narrow columns (the cell's title has the time). */
+const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+
 function day(iso) {
-  return new Date(iso).toLocaleDateString(undefined, { dateStyle: "medium" });
+  return dayFormat.format(new Date(iso));
 }
 
 function stateOf(token) {
