@@ -26,8 +26,8 @@ pub struct Store {
     backend: Backend,
     /// For the PostgreSQL listener, which needs a connection of its own.
     url: std::sync::Arc<str>,
-    /// SQLite: the session check's own connections (see `session_check`).
-    pub(crate) check_reads: Option<std::sync::Arc<super::session_check::CheckReads>>,
+    /// SQLite: the session check's own connections (see `check_reads`).
+    pub(crate) check_reads: Option<std::sync::Arc<super::check_reads::CheckReads>>,
 }
 
 pub fn millis(t: DateTime<Utc>) -> i64 {
@@ -91,7 +91,7 @@ impl Store {
             .await
             .with_context(|| format!("cannot open the database at {}", redact_url(&url)))?;
         let check_reads = sqlite_path(&url)
-            .map(|path| std::sync::Arc::new(super::session_check::CheckReads::new(&path)));
+            .map(|path| std::sync::Arc::new(super::check_reads::CheckReads::new(&path)));
         let store = Store {
             pool,
             backend,

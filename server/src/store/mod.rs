@@ -15,6 +15,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod bulk;
+mod check_reads;
 mod db;
 pub mod import;
 pub mod maintenance;

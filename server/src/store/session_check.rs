@@ -6,24 +6,16 @@
 //! row back through channels and the `Any` driver's conversions. For a point lookup on a
 //! unique index those hops cost ten times the lookup (the gate's check was bound by them,
 //! see the README's gate figures). Here the same statement runs on a few rusqlite
-//! connections to the same file, inline on the caller's thread.
+//! connections to the same file, inline on the caller's thread (`check_reads`).
 //!
-//! Invariants:
-//! - these connections only read (`PRAGMA query_only`), so the pool stays the one writer;
-//! - no read transaction is held between checks: each statement sees every transaction
-//!   committed before it began, by this server, by another connection or by the command
-//!   line (WAL), so a revocation is seen by the very next check, as through the pool;
-//! - they never wait: with every connection in use, a busy database (`busy_timeout` 0) or
-//!   any error, the answer is "not read here" and the caller takes the pool's path, which
-//!   queues and waits as every other statement does.
-
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+//! Invariant: both paths run the same statement and read it through the same conversion,
+//! and neither holds a snapshot between checks, so a revocation committed by any process
+//! is seen by the very next check whichever path answers it.
 
 use curfew::api::{ClientKind, RevocationReason, Role, UserStatus};
 use sqlx::Row;
 
+use super::check_reads::CheckReads;
 use super::db::{parse_uuid, Store};
 use super::sessions::SessionRecord;
 
@@ -31,10 +23,6 @@ const BY_TOKEN_HASH: &str = "SELECT s.id, s.user_id, s.client, s.created_at, s.l
      s.expires_at, s.revoked_at, s.revoked_reason, s.last_address, u.username, \
      u.display_name, u.email, u.role, u.status \
      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1";
-
-/// Connections for the check: enough that the runtime's threads (two on two cores) rarely
-/// find them all in use, few enough to stay small.
-const CONNECTIONS: usize = 4;
 
 /// The statement's columns as stored, before they are checked and parsed: both paths fill
 /// it, one conversion reads it.
@@ -87,7 +75,11 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> sqlx::Result<Option<SessionRecord>> {
-        if let Some(found) = self.check_reads.as_ref().and_then(|r| r.read(token_hash)) {
+        if let Some(found) = self
+            .check_reads
+            .as_deref()
+            .and_then(|r| read_here(r, token_hash))
+        {
             return Ok(found);
         }
         self.session_by_token_hash_pooled(token_hash).await
@@ -129,50 +121,10 @@ impl Store {
     }
 }
 
-/// The check's own read-only connections to a SQLite file, opened when first needed.
-pub(crate) struct CheckReads {
-    path: PathBuf,
-    slots: Vec<Mutex<Option<rusqlite::Connection>>>,
-    next: AtomicUsize,
-}
-
-impl CheckReads {
-    pub(crate) fn new(path: &Path) -> CheckReads {
-        CheckReads {
-            path: path.to_path_buf(),
-            slots: (0..CONNECTIONS).map(|_| Mutex::new(None)).collect(),
-            next: AtomicUsize::new(0),
-        }
-    }
-
-    /// The session with this token hash (`Some(None)`: there is none), or `None` when it
-    /// was not read here (see the module's invariants).
-    fn read(&self, token_hash: &str) -> Option<Option<SessionRecord>> {
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        let slot = (0..self.slots.len())
-            .find_map(|i| self.slots[(start + i) % self.slots.len()].try_lock().ok())?;
-        let mut slot = slot;
-        match self.read_on(&mut slot, token_hash) {
-            Ok(found) => Some(found),
-            Err(error) => {
-                // Busy during a checkpoint, or a broken connection: the pool answers this
-                // one, and the connection is opened afresh next time.
-                tracing::debug!(%error, "session check read through the pool instead");
-                *slot = None;
-                None
-            }
-        }
-    }
-
-    fn read_on(
-        &self,
-        slot: &mut Option<rusqlite::Connection>,
-        token_hash: &str,
-    ) -> Result<Option<SessionRecord>, String> {
-        if slot.is_none() {
-            *slot = Some(open(&self.path).map_err(|e| e.to_string())?);
-        }
-        let connection = slot.as_ref().expect("opened above");
+/// The statement on the check's own connections: `Some(None)` when there is no such
+/// session, `None` when it was not read there.
+fn read_here(reads: &CheckReads, token_hash: &str) -> Option<Option<SessionRecord>> {
+    reads.read(|connection| {
         let mut statement = connection
             .prepare_cached(BY_TOKEN_HASH)
             .map_err(|e| e.to_string())?;
@@ -200,25 +152,14 @@ impl CheckReads {
         })()
         .map_err(|e| e.to_string())?;
         columns.into_record().map(Some)
-    }
-}
-
-fn open(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
-    use rusqlite::OpenFlags;
-    // Opened read-write (a read-only WAL reader needs the -shm to exist already) and
-    // then held to reads.
-    let connection = rusqlite::Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    connection.execute_batch("PRAGMA query_only = ON; PRAGMA busy_timeout = 0;")?;
-    Ok(connection)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::{NewSession, NewUser};
+    use std::path::Path;
     use uuid::Uuid;
 
     async fn store_with_session(dir: &Path, token_hash: &str) -> (Store, Uuid, Uuid) {
@@ -263,7 +204,9 @@ mod tests {
             .check_reads
             .as_ref()
             .expect("SQLite has its check reads");
-        let direct = reads.read("hash-1").expect("read here").expect("found");
+        let direct = read_here(reads, "hash-1")
+            .expect("read here")
+            .expect("found");
         let pooled = store
             .session_by_token_hash_pooled("hash-1")
             .await
@@ -271,7 +214,7 @@ mod tests {
             .expect("found");
         assert_eq!((direct.id, direct.user_id), (session, user));
         assert_eq!(format!("{direct:?}"), format!("{pooled:?}"));
-        assert!(matches!(reads.read("no-such-hash"), Some(None)));
+        assert!(matches!(read_here(reads, "no-such-hash"), Some(None)));
     }
 
     #[tokio::test]
@@ -280,16 +223,20 @@ mod tests {
         let (store, _, session) = store_with_session(dir.path(), "hash-2").await;
         let reads = store.check_reads.as_ref().unwrap();
         // Every connection has read the live session before.
-        for _ in 0..CONNECTIONS {
-            assert!(reads.read("hash-2").unwrap().unwrap().revoked_at.is_none());
+        for _ in 0..crate::store::check_reads::CONNECTIONS {
+            assert!(read_here(reads, "hash-2")
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_none());
         }
         // Another Store on the same file: what the command line opens while curfewd
         // serves.
         let url = format!("sqlite://{}", dir.path().join("check.db").display());
         let other = Store::connect(&url, 1).await.unwrap();
         assert!(other.end_own_session(session, 2_000).await.unwrap());
-        for _ in 0..CONNECTIONS {
-            let seen = reads.read("hash-2").unwrap().unwrap();
+        for _ in 0..crate::store::check_reads::CONNECTIONS {
+            let seen = read_here(reads, "hash-2").unwrap().unwrap();
             assert_eq!(seen.revoked_at, Some(2_000));
             assert_eq!(seen.revoked_reason, Some(RevocationReason::SignedOut));
         }
@@ -300,17 +247,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, _, _) = store_with_session(dir.path(), "hash-3").await;
         let reads = store.check_reads.as_ref().unwrap();
-        reads.read("hash-3").unwrap();
-        let slot = reads.slots.iter().find_map(|s| {
-            let guard = s.lock().unwrap();
-            guard.is_some().then_some(guard)
+        read_here(reads, "hash-3").unwrap();
+        let opened = reads.each_open(|connection| {
+            let refused = connection.execute("DELETE FROM sessions", []).unwrap_err();
+            assert!(refused.to_string().contains("readonly"), "{refused}");
         });
-        let slot = slot.expect("one connection was opened");
-        let refused = slot
-            .as_ref()
-            .unwrap()
-            .execute("DELETE FROM sessions", [])
-            .unwrap_err();
-        assert!(refused.to_string().contains("readonly"), "{refused}");
+        assert_eq!(opened, 1);
     }
 }
