@@ -455,7 +455,7 @@ async fn a_window_three_minutes_away_says_what_really_happens_and_the_form_start
     app.fill("#mw-freeze", "0").await;
     app.click("#mw-submit").await;
     let body = app.text_containing("#confirm-body", "signed out").await;
-    if body.contains("0 min") || !body.contains("do not freeze") {
+    if body.contains("0 min before") || !body.contains("sign-ins are not frozen") {
         problems.push(format!("defect 9: no freeze reads {body:?}"));
     }
     app.shot("confirm-no-freeze").await;
