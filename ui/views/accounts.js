@@ -19,6 +19,7 @@ const FIELD_OF = {
   invalid_email: "email",
   invalid_password: "password",
   last_admin: "role",
+  cannot_change_own_role: "role",
 };
 
 const FIELDS = ["username", "display-name", "email", "role", "password"];

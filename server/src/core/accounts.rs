@@ -3,7 +3,8 @@
 //! Rules kept here: usernames, names, emails and passwords are checked against the
 //! contract's limits before anything is written; nobody can remove the last active
 //! administrator (by a role change or a deletion; checked inside the store's transaction);
-//! nobody deletes their own account; a role change takes effect at the user's next
+//! nobody deletes their own account or changes their own role (an administrator who
+//! demoted themselves would lose the console mid-task); a role change takes effect at the user's next
 //! request, and a demoted administrator's event streams end at once; a password reset
 //! signs the user out everywhere unless asked not to, and is never of one's own password
 //! (that takes the current one); changing one's own password ends one's other sessions;
@@ -148,6 +149,12 @@ impl AppState {
             }
         }
         if let Some(role) = update.role.filter(|r| *r != target.role) {
+            if id == actor.user_id {
+                return Err(AppError::conflict(
+                    "cannot_change_own_role",
+                    "You cannot change your own role; ask another administrator.",
+                ));
+            }
             what.push(format!("role {} → {}", target.role.as_str(), role.as_str()));
             change.role = Some(role);
         }

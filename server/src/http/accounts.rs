@@ -33,7 +33,8 @@ pub async fn create_user(
 }
 
 /// Changes an account's display name, email or role; absent fields stay (an empty body
-/// changes nothing). A role change takes effect at the user's next request.
+/// changes nothing). A role change takes effect at the user's next request; nobody changes
+/// their own role.
 #[utoipa::path(patch, path = routes::UPDATE_USER.path, context_path = routes::API_PREFIX, tag = "administrators",
     params(("id" = Uuid, Path, description = "the user's id")),
     request_body = UserUpdate,
@@ -41,7 +42,7 @@ pub async fn create_user(
               (status = 400, body = ErrorBody, description = "invalid_id, invalid_display_name, invalid_email"),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody, description = "user_not_found"),
-              (status = 409, body = ErrorBody, description = "last_admin")),
+              (status = 409, body = ErrorBody, description = "cannot_change_own_role, last_admin")),
     security(("bearer" = [])))]
 pub async fn update_user(
     State(state): State<AppState>,

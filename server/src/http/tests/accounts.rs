@@ -123,16 +123,17 @@ async fn a_role_change_takes_effect_at_once_and_the_last_admin_stays() {
     let refused = t.get("/api/v1/admin/me", &deputy_token).await;
     assert_code(&refused, StatusCode::FORBIDDEN, "not_an_administrator");
     ok(t.get("/api/v1/auth/session", &deputy_token).await);
-    // Root is now the only active admin: it cannot demote itself.
+    // Nobody changes their own role (root would lose the console mid-task, and as the
+    // only active admin it would leave none); nothing changes.
     let before = t.snapshot(&admin).await;
-    let last = patch(
+    let own = patch(
         &t,
         &format!("/api/v1/admin/users/{root}"),
         &admin,
         json!({"role": "support"}),
     )
     .await;
-    assert_code(&last, StatusCode::CONFLICT, "last_admin");
+    assert_code(&own, StatusCode::CONFLICT, "cannot_change_own_role");
     assert_eq!(t.snapshot(&admin).await, before);
     let nothing = patch(
         &t,
