@@ -95,20 +95,29 @@ impl Browser {
 
     /// Waits until the element `css` shows `needle`; returns its text.
     pub async fn text(&self, css: &str, needle: &str) -> String {
+        self.try_text(css, needle)
+            .await
+            .unwrap_or_else(|refused| panic!("{refused}"))
+    }
+
+    /// [`Browser::text`] for a caller that adds to the failure (a log, say): the text, or
+    /// what the page showed last when the deadline passed.
+    pub async fn try_text(&self, css: &str, needle: &str) -> Result<String, String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut last = String::new();
         loop {
             if let Ok(element) = self.client.find(Locator::Css(css)).await {
                 last = element.text().await.unwrap_or_default();
                 if last.contains(needle) {
-                    return last;
+                    return Ok(last);
                 }
             }
-            assert!(
-                Instant::now() < deadline,
-                "{css} never showed {needle:?}; last {last:?}; page at {}",
-                self.url().await
-            );
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "{css} never showed {needle:?}; last {last:?}; page at {}",
+                    self.url().await
+                ));
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
