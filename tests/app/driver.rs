@@ -110,7 +110,12 @@ impl App {
 
     /// The app's process (tauri-driver starts WebKitWebDriver, which starts the app).
     pub fn app_pid(&self) -> u32 {
-        let driver = self.driver.as_ref().expect("running").id();
+        self.find_app_pid()
+            .expect("the app runs under this test's tauri-driver")
+    }
+
+    fn find_app_pid(&self) -> Option<u32> {
+        let driver = self.driver.as_ref()?.id();
         let parent_of = |pid: u32| -> Option<u32> {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
             // After the command name in parentheses: state, then the parent's pid.
@@ -138,7 +143,6 @@ impl App {
                 }
                 false
             })
-            .expect("the app runs under this test's tauri-driver")
     }
 
     pub fn step(&self) -> usize {
@@ -301,11 +305,16 @@ impl App {
 
     /// Ends the session (the app quits) and stops tauri-driver with SIGTERM.
     pub async fn quit(mut self) {
+        // Found first: once WebKitWebDriver is gone the app is no longer its descendant.
+        let app = self.find_app_pid();
         let _ = self.client.clone().close().await;
-        self.stop_driver();
+        self.stop_driver(app);
     }
 
-    fn stop_driver(&mut self) {
+    /// Stops tauri-driver and waits until the app's process is gone: a launch with the
+    /// same settings folder while it still runs would find the first Curfew, ask it for
+    /// its window and quit (one instance per folder), leaving the test no session.
+    fn stop_driver(&mut self, app: Option<u32>) {
         if let Some(mut driver) = self.driver.take() {
             let _ = Command::new("kill")
                 .args(["-TERM", &driver.id().to_string()])
@@ -317,12 +326,39 @@ impl App {
             let _ = driver.kill();
             let _ = driver.wait();
         }
+        if let Some(pid) = app {
+            let proc = format!("/proc/{pid}");
+            let gone = |p: &str| {
+                // A zombie has been reaped by nobody yet but holds no bus name.
+                std::fs::read_to_string(format!("{p}/stat"))
+                    .map(|s| {
+                        s.rsplit_once(')')
+                            .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+                    })
+                    .unwrap_or(true)
+            };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !gone(&proc) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if !gone(&proc) {
+                eprintln!("the app (pid {pid}) outlived its session by 10 s: killed");
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while !gone(&proc) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
     }
 }
 
 impl Drop for App {
     fn drop(&mut self) {
-        self.stop_driver();
+        let app = self.find_app_pid();
+        self.stop_driver(app);
     }
 }
 

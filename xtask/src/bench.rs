@@ -120,6 +120,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut gate_part = true;
     let mut import_part = true;
     let mut scim_part = true;
+    let mut app_launches = crate::appbench::LAUNCHES;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         match (flag.as_str(), rest.next()) {
@@ -128,6 +129,13 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                     .split(',')
                     .map(|s| s.parse().context("--sizes takes numbers"))
                     .collect::<anyhow::Result<_>>()?
+            }
+            ("--launches", Some(n)) => {
+                app_launches = n
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .context("--launches takes a number of launches, 1 or more")?
             }
             ("--only", Some(part))
                 if ["server", "app", "fanout", "postgres", "attack", "gate", "import", "scim"].contains(&part.as_str()) =>
@@ -143,7 +151,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                 attack_part = part == "attack";
             }
             _ => bail!(
-                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout|postgres|attack|gate|import|scim]"
+                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout|postgres|attack|gate|import|scim] [--launches N (the app's, 3 unless given)]"
             ),
         }
     }
@@ -285,6 +293,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             &env("TAURI_DRIVER_BIN")?,
             &env("CURFEW_APP_RELEASE")?,
             &env("CURFEW_BASELINE_APP")?,
+            app_launches,
         ))?;
         crate::appbench::print(&report);
     }

@@ -5,7 +5,7 @@
 //! first paint is timed the same way for both (WebDriver session request to the page's
 //! element: Curfew's first user row, the baseline's one element); the search is timed
 //! against the server's own answer to the same query, asked directly over HTTP in the same
-//! run. Each figure is the median of [`LAUNCHES`] launches, baseline and Curfew alternating,
+//! run. Each figure is the median of [`LAUNCHES`] launches (or `--launches`), baseline and Curfew alternating,
 //! but the scroll through all users, which runs in the first launch only (it takes minutes).
 
 mod curfew;
@@ -24,7 +24,8 @@ use session::Session;
 
 const USERS: usize = 100_000;
 const LOADED: usize = 10_000;
-const LAUNCHES: usize = 3;
+/// Launches of each app unless `--launches` says otherwise.
+pub const LAUNCHES: usize = 3;
 /// The scroll through all users, in the first launch only: it takes some 15 minutes on two
 /// cores (each page costs the web process more as the list grows).
 const SCROLL_WITHIN_S: u64 = 1200;
@@ -224,6 +225,7 @@ pub async fn run(
     driver: &Path,
     app: &Path,
     baseline: &Path,
+    launches: usize,
 ) -> anyhow::Result<Report> {
     let dir = crate::target_dir().join("bench").join("app");
     let _ = std::fs::remove_dir_all(&dir);
@@ -278,8 +280,8 @@ pub async fn run(
         baseline: Vec::new(),
         curfew: Vec::new(),
     };
-    for launch in 1..=LAUNCHES {
-        eprintln!("==> app bench: launch {launch} of {LAUNCHES}, the baseline, then Curfew");
+    for launch in 1..=launches {
+        eprintln!("==> app bench: launch {launch} of {launches}, the baseline, then Curfew");
         report
             .baseline
             .push(baseline_launch(driver, baseline, &baseline_config).await?);
