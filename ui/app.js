@@ -17,6 +17,8 @@ import { enterImport, wireImport } from "./views/import.js";
 import { reloadTokens, wireTokens } from "./views/tokens.js";
 
 const VIEWS = ["users", "tokens", "maintenance", "activity"];
+/** Audit entries that change the windows another admin may have on screen. */
+const WINDOW_ACTIONS = new Set(["schedule_maintenance", "move_maintenance"]);
 
 function route() {
   const view = { "#activity": "activity", "#maintenance": "maintenance", "#tokens": "tokens" }[location.hash] ?? "users";
@@ -94,10 +96,10 @@ function wire() {
     if (!state.session) return;
     // Every event may come with new audit entries: an open log shows those its filter
     // matches at once. A new entry alone (a sign-in, a token, a window scheduled)
-    // changes nothing else the views show, but a window another admin scheduled.
+    // changes nothing else the views show, but a window another admin scheduled or moved.
     freshAudit();
     if (event.payload?.type === "audit_recorded") {
-      if (event.payload.action === "schedule_maintenance") reloadMaintenance();
+      if (WINDOW_ACTIONS.has(event.payload.action)) reloadMaintenance();
       return;
     }
     reloadMaintenance();

@@ -56,11 +56,14 @@ pub enum AuditAction {
     /// An administrator signed out the sessions idle for more than some days (`reason`
     /// says how many).
     LogoutIdle,
+    /// An administrator moved or edited a scheduled window before it started (`reason`
+    /// says from when to when, or what changed).
+    MoveMaintenance,
 }
 
 impl AuditAction {
     /// Every action, in the order the Activity view explains them.
-    pub const ALL: [AuditAction; 23] = [
+    pub const ALL: [AuditAction; 24] = [
         AuditAction::LogoutUser,
         AuditAction::LogoutAll,
         AuditAction::Deactivate,
@@ -84,6 +87,7 @@ impl AuditAction {
         AuditAction::LogoutSelected,
         AuditAction::DeactivateSelected,
         AuditAction::LogoutIdle,
+        AuditAction::MoveMaintenance,
     ];
 
     /// What the actor did, as the Activity view says it after the actor's name
@@ -113,6 +117,7 @@ impl AuditAction {
             AuditAction::LogoutSelected => "logged out selected users",
             AuditAction::DeactivateSelected => "deactivated selected users",
             AuditAction::LogoutIdle => "signed out idle sessions",
+            AuditAction::MoveMaintenance => "moved or edited maintenance",
         }
     }
 
@@ -157,6 +162,7 @@ impl AuditAction {
             AuditAction::LogoutSelected => "logout_selected",
             AuditAction::DeactivateSelected => "deactivate_selected",
             AuditAction::LogoutIdle => "logout_idle",
+            AuditAction::MoveMaintenance => "move_maintenance",
         }
     }
 
@@ -185,6 +191,7 @@ impl AuditAction {
             "logout_selected" => Some(AuditAction::LogoutSelected),
             "deactivate_selected" => Some(AuditAction::DeactivateSelected),
             "logout_idle" => Some(AuditAction::LogoutIdle),
+            "move_maintenance" => Some(AuditAction::MoveMaintenance),
             _ => None,
         }
     }

@@ -30,6 +30,7 @@ fn ordinal(action: AuditAction) -> usize {
         AuditAction::LogoutSelected => 20,
         AuditAction::DeactivateSelected => 21,
         AuditAction::LogoutIdle => 22,
+        AuditAction::MoveMaintenance => 23,
     }
 }
 

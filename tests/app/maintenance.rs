@@ -480,5 +480,31 @@ async fn admin_schedules_a_repeating_window_and_cancels_one_then_the_series() {
     );
     assert!(moved.moved_from.is_some());
     app.shot("moved").await;
+
+    // Activity says the move in words, as an action of its own the filter offers.
+    app.click("#nav-activity").await;
+    let moved_row = app
+        .text_containing(
+            "#audit-body tr[data-action=move_maintenance] td.action",
+            "moved or edited maintenance",
+        )
+        .await;
+    assert!(!moved_row.contains("move_maintenance"), "{moved_row}");
+    app.text_containing(
+        "#audit-body tr[data-action=move_maintenance] td.from",
+        "moved from ",
+    )
+    .await;
+    let offered = app
+        .script(
+            "return document.querySelector('#audit-action option[value=move_maintenance]')\
+             ?.textContent ?? null;",
+        )
+        .await;
+    assert_eq!(
+        offered, "Moved or edited maintenance",
+        "the action filter offers it"
+    );
+    app.shot("moved-in-activity").await;
     app.quit().await;
 }

@@ -263,7 +263,7 @@ async fn a_moved_window_tells_warned_users_the_new_time() {
             .expect("event");
         if event
             == (curfew::api::AdminEvent::AuditRecorded {
-                action: curfew::api::AuditAction::ScheduleMaintenance,
+                action: curfew::api::AuditAction::MoveMaintenance,
             })
         {
             break;

@@ -160,8 +160,8 @@ impl AppState {
             self.publish(Signal::Notice { notice }).await?;
         }
         tracing::info!(actor = %actor.username, window = %id, from = moved.from, to, "changed maintenance");
-        // Other administrators' lists follow (the move is audited as a scheduling).
-        self.audited(curfew::api::AuditAction::ScheduleMaintenance)
+        // Other administrators' lists follow (the app reloads its windows on this action).
+        self.audited(curfew::api::AuditAction::MoveMaintenance)
             .await;
         self.window(id).await
     }

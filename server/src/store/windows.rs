@@ -223,12 +223,9 @@ impl super::db::Store {
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
-        let mut record = super::audit::AuditRecord::new(
-            now,
-            actor,
-            curfew::api::AuditAction::ScheduleMaintenance,
-        )
-        .window(id);
+        let mut record =
+            super::audit::AuditRecord::new(now, actor, curfew::api::AuditAction::MoveMaintenance)
+                .window(id);
         record.reason_text = Some(words(from));
         super::audit::insert_audit(&mut tx, &record).await?;
         tx.commit().await?;

@@ -1,5 +1,6 @@
 //! Moving or editing a scheduled window through the router: its steps planned again, the
-//! move audited in words, and what it refuses (a started window, an overlap, bad input).
+//! move audited in words (as `move_maintenance`), and what it refuses (a started window, an
+//! overlap, bad input).
 
 use chrono::{Duration, Utc};
 
@@ -87,6 +88,29 @@ async fn a_scheduled_window_moves_with_its_steps_and_the_move_is_audited() {
         })
         .expect("the move is audited in words");
     assert_eq!(entry["actor_username"], "root");
+    // As a move of its own, not a second scheduling, and the filter by action finds it.
+    assert_eq!(entry["action"], "move_maintenance", "{entry}");
+    assert_eq!(entry["window_id"], json!(id));
+    let moves = ok(t
+        .call(
+            Method::GET,
+            "/api/v1/admin/audit?action=move_maintenance",
+            Some(&admin),
+            None,
+        )
+        .await);
+    let moves = moves["entries"].as_array().unwrap();
+    assert_eq!(moves.len(), 1, "{moves:?}");
+    assert_eq!(moves[0]["id"], entry["id"]);
+    let schedulings = ok(t
+        .call(
+            Method::GET,
+            "/api/v1/admin/audit?action=schedule_maintenance",
+            Some(&admin),
+            None,
+        )
+        .await);
+    assert_eq!(schedulings["entries"].as_array().unwrap().len(), 1);
 
     // Another window on the new time: the move of this one onto it is refused.
     let other_start = later + Duration::hours(3);
