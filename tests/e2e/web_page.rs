@@ -283,6 +283,21 @@ async fn a_moved_window_tells_warned_users_the_new_time() {
         }
         other => panic!("expected the move, got {other:?}"),
     }
+    // A client that polls sees it too, at once: at the new time, in the same words.
+    let polled = wendy.notices().await.unwrap().notices;
+    match polled.as_slice() {
+        [curfew::api::Notice::MaintenanceWarning(w)] => {
+            assert_eq!((w.starts_at, w.moved_from), (later, Some(window.starts_at)));
+            assert!(
+                w.moved
+                    .as_deref()
+                    .unwrap_or_default()
+                    .starts_with("Maintenance moved to "),
+                "{w:?}"
+            );
+        }
+        other => panic!("expected the moved window in GET /notices, got {other:?}"),
+    }
     let title = browser
         .text_containing("#banner-title", "Maintenance moved to ")
         .await;

@@ -236,7 +236,8 @@ impl AppState {
     }
 
     /// The notices in force now: warnings of windows announced and not yet started, with
-    /// the time left as of now.
+    /// the time left as of now; a window moved since its users were warned says so, in
+    /// the words its move was announced in.
     pub async fn current_notices(&self) -> AppResult<Vec<Notice>> {
         let now = crate::now_ms();
         Ok(self
@@ -244,8 +245,9 @@ impl AppState {
             .announced_windows(now)
             .await?
             .into_iter()
-            .map(|(id, message, starts_at, ends_at)| {
-                notices::warning(id, &message, starts_at, ends_at, now)
+            .map(|w| match w.moved_from {
+                Some(from) => notices::moved(w.id, &w.message, (w.starts_at, w.ends_at), from, now),
+                None => notices::warning(w.id, &w.message, w.starts_at, w.ends_at, now),
             })
             .collect())
     }

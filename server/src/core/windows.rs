@@ -121,10 +121,12 @@ impl AppState {
             },
             now,
         )?;
+        // Warned: a warning went out, or one did before an earlier move planned them again.
         let warned = before
             .steps
             .iter()
-            .any(|s| s.kind == StepKind::Warning && s.state == StepState::Done);
+            .any(|s| s.kind == StepKind::Warning && s.state == StepState::Done)
+            || self.store.moved_after_warning(id).await?;
         if warned {
             window
                 .steps

@@ -18,6 +18,18 @@ use super::series::{materialise_next, series_stub, NextOccurrences};
 use super::windows::insert_window;
 pub use super::windows::{NewWindow, WindowError};
 
+/// A window whose users were warned and which has not started (times in milliseconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnouncedWindow {
+    pub id: Uuid,
+    pub message: String,
+    pub starts_at: i64,
+    pub ends_at: Option<i64>,
+    /// The start users were told before an administrator moved it (absent: not moved
+    /// since they were warned).
+    pub moved_from: Option<i64>,
+}
+
 /// Logins are frozen by this window.
 #[derive(Debug, Clone)]
 pub struct Freeze {
@@ -306,15 +318,14 @@ impl Store {
         .collect()
     }
 
-    /// Windows not yet started whose first warning has gone out: the notices in force.
-    pub async fn announced_windows(
-        &self,
-        now: i64,
-    ) -> sqlx::Result<Vec<(Uuid, String, i64, Option<i64>)>> {
+    /// Windows not yet started whose users were warned (a warning has gone out, or they
+    /// were warned before a move planned the warnings again): the notices in force.
+    pub async fn announced_windows(&self, now: i64) -> sqlx::Result<Vec<AnnouncedWindow>> {
         sqlx::query(
-            "SELECT w.id, w.message, w.starts_at, w.ends_at FROM maintenance_windows w \
-             WHERE w.state = 'scheduled' AND w.starts_at > $1 AND EXISTS (SELECT 1 FROM \
-             maintenance_steps s WHERE s.window_id = w.id AND s.kind = 'warning' AND s.state = 'done') \
+            "SELECT w.id, w.message, w.starts_at, w.ends_at, w.moved_from, w.moved_after_warning \
+             FROM maintenance_windows w WHERE w.state = 'scheduled' AND w.starts_at > $1 AND \
+             (w.moved_after_warning <> 0 OR EXISTS (SELECT 1 FROM maintenance_steps s \
+             WHERE s.window_id = w.id AND s.kind = 'warning' AND s.state = 'done')) \
              ORDER BY w.starts_at",
         )
         .bind(now)
@@ -322,13 +333,31 @@ impl Store {
         .await?
         .iter()
         .map(|row| {
-            Ok((
-                uuid_col(row, "id")?,
-                row.try_get("message")?,
-                row.try_get("starts_at")?,
-                row.try_get("ends_at")?,
-            ))
+            let moved: i64 = row.try_get("moved_after_warning")?;
+            Ok(AnnouncedWindow {
+                id: uuid_col(row, "id")?,
+                message: row.try_get("message")?,
+                starts_at: row.try_get("starts_at")?,
+                ends_at: row.try_get("ends_at")?,
+                moved_from: if moved != 0 {
+                    row.try_get("moved_from")?
+                } else {
+                    None
+                },
+            })
         })
         .collect()
+    }
+
+    /// Whether the window moved to another start after its users were warned.
+    pub async fn moved_after_warning(&self, id: Uuid) -> sqlx::Result<bool> {
+        let row = sqlx::query("SELECT moved_after_warning FROM maintenance_windows WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get::<i64, _>("moved_after_warning")? != 0,
+            None => false,
+        })
     }
 }

@@ -35,7 +35,7 @@ pub use accounts::{AccountOutcome, UserChange};
 pub use audit::{Actor, AuditCursor, AuditRecord, AuditSelection};
 pub use bulk::{BulkDeactivation, BulkOutcome, IdleOutcome};
 pub use import::{ExistingUser, ImportOutcome, ImportUpdate};
-pub use maintenance::{Freeze, NewWindow, WindowError};
+pub use maintenance::{AnnouncedWindow, Freeze, NewWindow, WindowError};
 pub use series::{NewSeries, NextOccurrences, Occurrence, SeriesRow};
 pub use sessions::{EndedSession, MassRevocation, NewSession, SessionRecord, SessionRow, Spared};
 pub use steps::{DueStep, StepTx, StepWindow};

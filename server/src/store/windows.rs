@@ -170,8 +170,9 @@ impl super::db::Store {
         .await?
         .rows_affected();
         let row = sqlx::query(
-            "SELECT starts_at, state, EXISTS (SELECT 1 FROM maintenance_steps s WHERE s.window_id = $1 \
-             AND s.kind = 'warning' AND s.state = 'done') AS warned FROM maintenance_windows WHERE id = $1",
+            "SELECT starts_at, state, moved_after_warning <> 0 OR EXISTS (SELECT 1 FROM \
+             maintenance_steps s WHERE s.window_id = $1 AND s.kind = 'warning' AND s.state = 'done') \
+             AS warned FROM maintenance_windows WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&mut *tx)
@@ -213,7 +214,9 @@ impl super::db::Store {
         sqlx::query(
             "UPDATE maintenance_windows SET starts_at = $1, ends_at = $2, message = $3, \
              warn_before = $4, freeze_before = $5, \
-             moved_from = CASE WHEN starts_at <> $1 THEN starts_at ELSE moved_from END WHERE id = $6",
+             moved_from = CASE WHEN starts_at <> $1 THEN starts_at ELSE moved_from END, \
+             moved_after_warning = CASE WHEN starts_at <> $1 AND $7 <> 0 THEN 1 \
+             ELSE moved_after_warning END WHERE id = $6",
         )
         .bind(window.starts_at)
         .bind(window.ends_at)
@@ -221,6 +224,7 @@ impl super::db::Store {
         .bind(serde_json::to_string(&window.warn_before).expect("numbers serialise"))
         .bind(window.freeze_before)
         .bind(id.to_string())
+        .bind(i64::from(warned))
         .execute(&mut *tx)
         .await?;
         let mut record =

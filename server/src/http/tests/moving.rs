@@ -158,3 +158,125 @@ async fn a_scheduled_window_moves_with_its_steps_and_the_move_is_audited() {
         "window_not_found",
     );
 }
+
+#[tokio::test]
+async fn a_window_moved_after_its_warning_is_in_the_notices_at_its_new_time_at_once() {
+    let t = TestApp::new().await;
+    t.user("root", "Root Admin", Role::Admin).await;
+    t.user("member", "Mem Ber", Role::Member).await;
+    let admin = t.login("root", "app").await;
+    let member = t.login("member", "web").await;
+    // 30 minutes away with an hour's warning: the warning is due at once.
+    let start = Utc::now() + Duration::minutes(30);
+    let created = t
+        .post(
+            "/api/v1/admin/maintenance",
+            &admin,
+            Some(
+                &json!({ "starts_at": start.to_rfc3339(), "ends_at": (start + Duration::hours(1)).to_rfc3339(),
+                         "message": "Update", "warn_before": [3600, 60], "freeze_before": 0 }),
+            ),
+        )
+        .await;
+    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
+    let id = created.1["id"].as_str().unwrap().to_owned();
+    let state = AppState::new(t.store.clone(), generous_limits());
+    for step in state.due_steps().await.unwrap() {
+        state.run_step(&step).await.unwrap();
+    }
+    let notices = ok(t.get("/api/v1/notices", &member).await);
+    assert_eq!(notices["notices"][0]["window_id"], json!(id), "{notices}");
+    assert!(notices["notices"][0].get("moved").is_none(), "{notices}");
+
+    // Two hours later: the hour's warning is due again (later), and until then the
+    // notices still say the window, at its new time and that it moved.
+    let later = start + Duration::hours(2);
+    ok(t.call(
+        Method::PATCH,
+        &format!("/api/v1/admin/maintenance/{id}"),
+        Some(&admin),
+        Some(
+            &json!({ "starts_at": later.to_rfc3339(), "ends_at": (later + Duration::hours(1)).to_rfc3339(),
+                     "message": "Update", "warn_before": [3600, 60], "freeze_before": 0 }),
+        ),
+    )
+    .await);
+    let notices = ok(t.get("/api/v1/notices", &member).await);
+    let list = notices["notices"].as_array().unwrap();
+    assert_eq!(
+        list.len(),
+        1,
+        "the moved window is still announced: {notices}"
+    );
+    let notice = &list[0];
+    assert_eq!(notice["type"], "maintenance_warning");
+    assert_eq!(notice["window_id"], json!(id));
+    let starts_at: chrono::DateTime<Utc> = notice["starts_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(starts_at.timestamp(), later.timestamp());
+    let moved_from: chrono::DateTime<Utc> = notice["moved_from"].as_str().unwrap().parse().unwrap();
+    assert_eq!(moved_from.timestamp(), start.timestamp());
+    assert!(
+        notice["moved"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Maintenance moved to ")),
+        "{notice}"
+    );
+    let left = notice["seconds_left"].as_i64().unwrap();
+    assert!((9000 - 5..=9000).contains(&left), "{left}");
+
+    // Moved again (none of its warnings done now): still announced, from the last start.
+    let again = later + Duration::minutes(30);
+    ok(t.call(
+        Method::PATCH,
+        &format!("/api/v1/admin/maintenance/{id}"),
+        Some(&admin),
+        Some(
+            &json!({ "starts_at": again.to_rfc3339(), "ends_at": (again + Duration::hours(1)).to_rfc3339(),
+                     "message": "Update", "warn_before": [3600, 60], "freeze_before": 0 }),
+        ),
+    )
+    .await);
+    let notices = ok(t.get("/api/v1/notices", &member).await);
+    let notice = &notices["notices"][0];
+    let moved_from: chrono::DateTime<Utc> = notice["moved_from"].as_str().unwrap().parse().unwrap();
+    assert_eq!(moved_from.timestamp(), later.timestamp(), "{notices}");
+    let starts_at: chrono::DateTime<Utc> = notice["starts_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(starts_at.timestamp(), again.timestamp());
+    // No warning due at once was planned again: the past-due ones stay dropped.
+    let pending: Vec<i64> = steps(&t, &id)
+        .await
+        .into_iter()
+        .filter(|s| s.0 == "warning" && s.3 == "pending")
+        .map(|s| s.2)
+        .collect();
+    assert!(
+        pending.iter().all(|due| *due > crate::now_ms()),
+        "{pending:?}"
+    );
+
+    // A window moved before anyone was warned is not announced by the move.
+    let quiet = later + Duration::days(1);
+    let other = t
+        .post(
+            "/api/v1/admin/maintenance",
+            &admin,
+            Some(&json!({ "starts_at": quiet.to_rfc3339(), "message": "Later", "warn_before": [60] })),
+        )
+        .await;
+    assert_eq!(other.0, StatusCode::CREATED, "{}", other.1);
+    ok(t.call(
+        Method::PATCH,
+        &format!(
+            "/api/v1/admin/maintenance/{}",
+            other.1["id"].as_str().unwrap()
+        ),
+        Some(&admin),
+        Some(
+            &json!({ "starts_at": (quiet + Duration::hours(1)).to_rfc3339(), "message": "Later",
+                      "warn_before": [60] }),
+        ),
+    )
+    .await);
+    let notices = ok(t.get("/api/v1/notices", &member).await);
+    assert_eq!(notices["notices"].as_array().unwrap().len(), 1, "{notices}");
+}
