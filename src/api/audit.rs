@@ -210,9 +210,16 @@ pub struct AuditEntry {
     #[serde(default)]
     pub actor_kind: ActorKind,
     pub action: AuditAction,
-    /// Absent for actions on everyone.
+    /// Absent for actions on everyone, and on several users (then `target_usernames`).
     pub target_user_id: Option<Uuid>,
     pub target_username: Option<String>,
+    /// For actions on several users (`logout_selected`, `deactivate_selected`,
+    /// `logout_idle`): whom, by username in order, at most
+    /// `limits::BULK_AUDIT_NAMES_MAX` of them (`users_affected` counts them all); empty
+    /// otherwise, and for entries written before curfewd kept the names. The filter by
+    /// user (`target`) finds the entry by any of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_usernames: Vec<String>,
     pub sessions_revoked: i64,
     pub users_affected: i64,
     /// For logout-all: whether other administrators were spared.

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use curfew::api::{AuditAction, AuditFilter, AuditQuery, ClientKind, UserQuery};
+use curfew::api::{AuditAction, AuditFilter, AuditQuery, ClientKind, UserQuery, UserSelection};
 
 use crate::driver::App;
 use crate::support::Server;
@@ -82,6 +82,9 @@ async fn the_audit_filters_updates_live_shows_exact_times_and_exports_what_is_fi
         ("ops", "admin"),
         ("alice", "member"),
         ("bob", "member"),
+        ("carol", "member"),
+        ("dave", "member"),
+        ("erin", "member"),
     ] {
         server.add_user(name, role);
     }
@@ -273,5 +276,51 @@ async fn the_audit_filters_updates_live_shows_exact_times_and_exports_what_is_fi
     )
     .await;
     app.shot("sign-ins-live").await;
+
+    // Actions on several users: the User column says who, the first few by name and every
+    // name on hover, and the filter by user finds them by any of those names.
+    app.click("#audit-clear").await;
+    app.click(".audit-chip[data-category=admin]").await;
+    for who in ["alice", "carol", "dave", "erin"] {
+        server.login(who, ClientKind::Web).await;
+    }
+    let selection = |names: &[&str]| UserSelection {
+        ids: Some(names.iter().map(|n| id(n)).collect()),
+        matching: None,
+    };
+    root_api
+        .logout_selected(&selection(&["alice", "carol", "dave", "erin"]), false)
+        .await
+        .unwrap();
+    root_api
+        .deactivate_selected(&selection(&["carol", "dave"]), false)
+        .await
+        .unwrap();
+    set_value(&app, "#audit-target", "dave").await;
+    rows_become(
+        &app,
+        "the bulk actions naming dave",
+        &[
+            ("deactivate_selected", "root", "2 users: carol, dave"),
+            (
+                "logout_selected",
+                "root",
+                "4 users: alice, carol, dave and 1 more",
+            ),
+        ],
+    )
+    .await;
+    let hover = app
+        .script(
+            "return document.querySelector('#audit-body tr[data-action=logout_selected] td.target').title;",
+        )
+        .await;
+    assert_eq!(hover, "alice, carol, dave, erin");
+    // The names are said once: not again beside the action.
+    let detail = app
+        .text("#audit-body tr[data-action=logout_selected] td.from")
+        .await;
+    assert!(!detail.contains("carol"), "{detail}");
+    app.shot("bulk-users").await;
     app.quit().await;
 }

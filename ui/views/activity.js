@@ -13,6 +13,12 @@ import { state } from "../lib/state.js";
 
 /** Everyone-at-once actions: their "User" cell counts the users instead of naming one. */
 const ON_EVERYONE = new Set(["logout_all", "maintenance_logout"]);
+/** Actions on several users: the entry names them (`target_usernames`, in order). */
+const ON_SEVERAL = new Set(["logout_selected", "deactivate_selected", "logout_idle"]);
+/** Of those, the ones whose `reason` is only the names in words (the User cell says it). */
+const REASON_IS_NAMES = new Set(["logout_selected", "deactivate_selected"]);
+/** The User cell names this many of several users; its tooltip every name the entry has. */
+const NAMES_SHOWN = 3;
 /** Sign-ins and refused sign-ins: the actor is the user, and no session ends. */
 const SIGN_INS = new Set(["sign_in", "sign_in_failed"]);
 /** At most this many new entries are put on top at once; past it the list loads afresh. */
@@ -50,11 +56,24 @@ function signInDetail(entry) {
   if (entry.address) parts.push(entry.address);
   if (entry.reason && entry.action === "sign_in_failed") {
     parts.push(state.contract.sign_in_refusals[entry.reason] ?? entry.reason.replaceAll("_", " "));
+  } else if (entry.reason && REASON_IS_NAMES.has(entry.action) && entry.target_usernames?.length) {
+    // The names in words: the User cell already says them.
   } else if (entry.reason && !SIGN_INS.has(entry.action)) {
     // What changed, in words the server wrote: "role member → admin", "deprovisioned by Okta".
     parts.push(entry.reason);
   }
   return parts.join(" · ");
+}
+
+/** "3 users: alice, bob, carol", "120 users: alice, bob, carol and 117 more"; only the
+ *  count for an entry written before the server kept the names. */
+function severalUsers(entry) {
+  const names = entry.target_usernames ?? [];
+  const count = plural(entry.users_affected, "user", "users");
+  if (!names.length) return count;
+  const shown = names.slice(0, NAMES_SHOWN);
+  const more = entry.users_affected - shown.length;
+  return `${count}: ${shown.join(", ")}${more > 0 ? ` and ${numbers.format(more)} more` : ""}`;
 }
 
 function auditRow(entry) {
@@ -67,12 +86,15 @@ function auditRow(entry) {
   // Which window a maintenance entry is about, by its start in local time.
   if (entry.window_starts_at) detail += ` (the window of ${localTime(entry.window_starts_at)})`;
   const target = entry.target_username
-    ?? (ON_EVERYONE.has(entry.action) ? plural(entry.users_affected, "user", "users") : "");
+    ?? (ON_EVERYONE.has(entry.action) ? plural(entry.users_affected, "user", "users")
+      : ON_SEVERAL.has(entry.action) ? severalUsers(entry) : "");
+  const targetCell = el("td", { class: "target", text: target });
+  if ((entry.target_usernames?.length ?? 0) > NAMES_SHOWN) targetCell.title = entry.target_usernames.join(", ");
   const row = el("tr", { "data-action": entry.action, "data-id": entry.id, "data-at": entry.at },
     when,
     el("td", { text: entry.actor_kind === "service_token" ? `${entry.actor_username} (service token)` : entry.actor_username }),
     el("td", { class: "action", text: detail }),
-    el("td", { text: target }),
+    targetCell,
     // A sign-in ends no session: its cell stays empty rather than saying 0.
     el("td", { class: "num", text: SIGN_INS.has(entry.action) ? "" : numbers.format(entry.sessions_revoked) }),
     el("td", { class: "from", text: signInDetail(entry) }),

@@ -218,6 +218,7 @@ mod tests {
             action: AuditAction::LogoutAll,
             target_user_id: None,
             target_username: None,
+            target_usernames: Vec::new(),
             sessions_revoked: 2,
             users_affected: 1,
             keep_admins: Some(true),

@@ -51,6 +51,9 @@ pub struct AuditRecord<'a> {
     pub reason_text: Option<String>,
     /// The maintenance window it concerns.
     pub window_id: Option<Uuid>,
+    /// An action on several users: whom, by username (at most
+    /// `limits::BULK_AUDIT_NAMES_MAX`), kept beside the entry in `audit_names`.
+    pub named: Vec<String>,
 }
 
 impl<'a> AuditRecord<'a> {
@@ -70,6 +73,7 @@ impl<'a> AuditRecord<'a> {
             reason: None,
             reason_text: None,
             window_id: None,
+            named: Vec::new(),
         }
     }
 
@@ -82,6 +86,12 @@ impl<'a> AuditRecord<'a> {
     /// The maintenance window it concerns.
     pub fn window(mut self, window_id: Uuid) -> Self {
         self.window_id = Some(window_id);
+        self
+    }
+
+    /// The users an action on several users names.
+    pub fn naming(mut self, names: Vec<String>) -> Self {
+        self.named = names;
         self
     }
 
@@ -124,14 +134,21 @@ impl Store {
         let placeholders: Vec<String> = selection.actions.iter().map(|_| next()).collect();
         sql.push_str(&placeholders.join(", "));
         sql.push(')');
-        for (column, names) in [
-            ("actor_username", &selection.actor),
-            ("target_username", &selection.target),
-        ] {
-            if !names.is_empty() {
-                let list: Vec<String> = names.iter().map(|_| next()).collect();
-                sql.push_str(&format!(" AND {column} IN ({})", list.join(", ")));
-            }
+        if !selection.actor.is_empty() {
+            let list: Vec<String> = selection.actor.iter().map(|_| next()).collect();
+            sql.push_str(&format!(" AND actor_username IN ({})", list.join(", ")));
+        }
+        if !selection.target.is_empty() {
+            // The one user an entry is about, or one of those an entry on several names
+            // (each list has its index: audit_by_target_name, audit_names_by_username).
+            let list: Vec<String> = selection.target.iter().map(|_| next()).collect();
+            let names: Vec<String> = selection.target.iter().map(|_| next()).collect();
+            sql.push_str(&format!(
+                " AND (target_username IN ({}) OR id IN (SELECT audit_id FROM audit_names \
+                 WHERE username IN ({})))",
+                list.join(", "),
+                names.join(", ")
+            ));
         }
         if selection.since.is_some() {
             sql.push_str(&format!(" AND at >= {}", next()));
@@ -148,7 +165,12 @@ impl Store {
         for action in &selection.actions {
             q = q.bind(action.as_str());
         }
-        for name in selection.actor.iter().chain(&selection.target) {
+        for name in selection
+            .actor
+            .iter()
+            .chain(&selection.target)
+            .chain(&selection.target)
+        {
             q = q.bind(name.clone());
         }
         for moment in [selection.since, selection.until].into_iter().flatten() {
@@ -158,9 +180,56 @@ impl Store {
             q = q.bind(after.at).bind(after.id.clone());
         }
         let rows = q.bind(i64::from(limit)).fetch_all(&self.pool).await?;
-        rows.iter().map(entry_of).collect()
+        let mut entries = rows
+            .iter()
+            .map(entry_of)
+            .collect::<sqlx::Result<Vec<_>>>()?;
+        self.add_names(&mut entries).await?;
+        Ok(entries)
+    }
+
+    /// The names of each entry on several users, from `audit_names`, in order.
+    async fn add_names(&self, entries: &mut [AuditEntry]) -> sqlx::Result<()> {
+        let named: Vec<String> = entries
+            .iter()
+            .filter(|e| NAMES_MANY.contains(&e.action))
+            .map(|e| e.id.to_string())
+            .collect();
+        if named.is_empty() {
+            return Ok(());
+        }
+        let placeholders: Vec<String> = (1..=named.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT audit_id, username FROM audit_names WHERE audit_id IN ({}) \
+             ORDER BY audit_id, username",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in &named {
+            q = q.bind(id.clone());
+        }
+        let mut names: std::collections::HashMap<Uuid, Vec<String>> = Default::default();
+        for row in q.fetch_all(&self.pool).await? {
+            names
+                .entry(uuid_col(&row, "audit_id")?)
+                .or_default()
+                .push(row.try_get("username")?);
+        }
+        for entry in entries {
+            if let Some(list) = names.remove(&entry.id) {
+                entry.target_usernames = list;
+            }
+        }
+        Ok(())
     }
 }
+
+/// The actions whose entries name several users (in `audit_names`).
+const NAMES_MANY: [AuditAction; 3] = [
+    AuditAction::LogoutSelected,
+    AuditAction::DeactivateSelected,
+    AuditAction::LogoutIdle,
+];
 
 /// Which entries to read: each field narrows the selection (the store applies it as
 /// given; what it means is the core's).
@@ -193,6 +262,7 @@ fn entry_of(row: &AnyRow) -> sqlx::Result<AuditEntry> {
             .map(|s| parse_uuid(&s))
             .transpose()?,
         target_username: row.try_get("target_username")?,
+        target_usernames: Vec::new(),
         sessions_revoked: row.try_get("sessions_revoked")?,
         users_affected: row.try_get("users_affected")?,
         keep_admins: row
@@ -215,7 +285,8 @@ fn entry_of(row: &AnyRow) -> sqlx::Result<AuditEntry> {
 
 /// Writes many entries inside the transaction of the changes they record (an import's),
 /// `per_statement` rows per statement (15 parameters each): the batch form of
-/// [`insert_audit`], same columns. Ids are time-ordered in the order given.
+/// [`insert_audit`], same columns, for entries on one user or none (their `named` is not
+/// written). Ids are time-ordered in the order given.
 pub async fn insert_audits(
     tx: &mut Tx,
     records: &[AuditRecord<'_>],
@@ -270,14 +341,15 @@ pub async fn insert_audits(
 
 /// Writes `record` inside the transaction of the change it records.
 pub async fn insert_audit(tx: &mut Tx, record: &AuditRecord<'_>) -> sqlx::Result<()> {
+    // Time-ordered ids keep entries of the same millisecond in the order they happened.
+    let id = Uuid::now_v7().to_string();
     sqlx::query(
         "INSERT INTO audit (id, at, actor_id, actor_username, action, target_user_id, \
          target_username, sessions_revoked, users_affected, keep_admins, address, client, \
          reason, window_id, actor_kind) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
-    // Time-ordered ids keep entries of the same millisecond in the order they happened.
-    .bind(Uuid::now_v7().to_string())
+    .bind(id.clone())
     .bind(record.at)
     .bind(record.actor.user_id.to_string())
     .bind(record.actor.username.clone())
@@ -304,5 +376,24 @@ pub async fn insert_audit(tx: &mut Tx, record: &AuditRecord<'_>) -> sqlx::Result
     .bind(record.actor.service_token.then_some("service_token"))
     .execute(&mut **tx)
     .await?;
+    insert_names(tx, &id, &record.named).await
+}
+
+/// The users an entry on several users names, a few hundred rows per statement.
+async fn insert_names(tx: &mut Tx, audit_id: &str, names: &[String]) -> sqlx::Result<()> {
+    for chunk in names.chunks(500) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, ${})", i + 2))
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_names (audit_id, username) VALUES {}",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(audit_id.to_owned());
+        for name in chunk {
+            q = q.bind(name.clone());
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }

@@ -178,7 +178,9 @@ impl Store {
             &mut tx,
             &AuditRecord {
                 reason_text: Some(names_in_words(&names, users)),
-                ..AuditRecord::new(now, actor, AuditAction::LogoutSelected).ended(sessions, users)
+                ..AuditRecord::new(now, actor, AuditAction::LogoutSelected)
+                    .ended(sessions, users)
+                    .naming(names.clone())
             },
         )
         .await?;
@@ -280,6 +282,7 @@ impl Store {
                 reason_text: Some(names_in_words(&names, users)),
                 ..AuditRecord::new(now, actor, AuditAction::DeactivateSelected)
                     .ended(sessions, users)
+                    .naming(names.clone())
             },
         )
         .await?;
@@ -338,7 +341,7 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected() as i64;
-        let (users, _) = revoked_users(&mut tx, id).await?;
+        let (users, names) = revoked_users(&mut tx, id).await?;
         insert_audit(
             &mut tx,
             &AuditRecord {
@@ -346,7 +349,9 @@ impl Store {
                     "idle for more than {days} day{}",
                     if days == 1 { "" } else { "s" }
                 )),
-                ..AuditRecord::new(now, actor, AuditAction::LogoutIdle).ended(sessions, users)
+                ..AuditRecord::new(now, actor, AuditAction::LogoutIdle)
+                    .ended(sessions, users)
+                    .naming(names)
             },
         )
         .await?;

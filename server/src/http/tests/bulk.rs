@@ -237,6 +237,19 @@ async fn chip_counts_follow_the_search_the_filter_and_the_role() {
     );
 }
 
+/// The ids of the entries the audit filter by user (`target`) finds, newest first.
+async fn found_by_target(t: &TestApp, token: &str, target: &str) -> Vec<Value> {
+    let page = ok(t
+        .get(&format!("/api/v1/admin/audit?target={target}"), token)
+        .await);
+    page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].clone())
+        .collect()
+}
+
 #[tokio::test]
 async fn logout_selected_by_ids_ends_their_sessions_in_one_audited_call() {
     let p = people().await;
@@ -299,6 +312,16 @@ async fn logout_selected_by_ids_ends_their_sessions_in_one_audited_call() {
     assert_eq!(entry["sessions_revoked"], 4);
     assert_eq!(entry["users_affected"], 3);
     assert_eq!(entry["reason"], "3 users: anna, dan and root", "{entry}");
+    // The filter by user finds it by any of those it names (and by no one else).
+    for name in ["anna", "dan", "root"] {
+        assert_eq!(
+            found_by_target(t, &p.root, name).await,
+            [entry["id"].clone()],
+            "{name}"
+        );
+    }
+    assert!(found_by_target(t, &p.root, "kim").await.is_empty());
+    assert_eq!(entry["target_usernames"], json!(["anna", "dan", "root"]));
 }
 
 #[tokio::test]
@@ -372,6 +395,16 @@ async fn all_matching_a_search_is_selected_whether_loaded_or_not() {
         entry["reason"], "7 users: andy, anna, bea, dan, hana, ian and jan",
         "{entry}"
     );
+    assert_eq!(
+        entry["target_usernames"],
+        json!(["andy", "anna", "bea", "dan", "hana", "ian", "jan"])
+    );
+    let found = found_by_target(t, &p.root, "hana").await;
+    assert_eq!(
+        found[0], entry["id"],
+        "the deactivation, then the logout: {found:?}"
+    );
+    assert_eq!(found.len(), 2, "{found:?}");
     // The Online filter selects who was online when the statement ran.
     let kim_web = t.login("kim", "web").await;
     let selection = json!({ "matching": { "status": "online", "role": "member" } });
@@ -570,4 +603,10 @@ async fn idle_sessions_end_in_one_statement_counted_first() {
     assert_eq!(entry["sessions_revoked"], 3);
     assert_eq!(entry["users_affected"], 3);
     assert_eq!(entry["reason"], "idle for more than 30 days");
+    assert_eq!(entry["target_usernames"], json!(["anna", "dan", "root"]));
+    assert_eq!(
+        found_by_target(t, &p.root, "dan").await,
+        [entry["id"].clone()]
+    );
+    assert!(found_by_target(t, &p.root, "kim").await.is_empty());
 }
