@@ -39,9 +39,9 @@ function enterShell(session) {
   state.session = session;
   $("signin-view").hidden = true;
   $("shell").hidden = false;
-  // The server's name in the list ("production"), which notifications and the tray use too.
-  $("whoami").textContent = `${session.server_name} · signed in as ${session.username} (${session.role})`;
-  $("whoami").title = session.server;
+  // The server's name ("production", as notifications and the tray say it) is in the
+  // switcher beside this line, its address in the switcher's tooltip: said once.
+  $("whoami").textContent = `Signed in as ${session.username} (${session.role})`;
   enterUsers(session);
   enterMaintenance(session);
   enterImport();

@@ -36,7 +36,7 @@ async fn admin_signs_in_remembered_logs_users_out_and_signs_out() {
     assert!(app
         .text("#whoami")
         .await
-        .contains("signed in as root (admin)"));
+        .contains("Signed in as root (admin)"));
     assert_eq!(app.text(&row("alice", "td.app")).await, "1");
     assert_eq!(app.text(&row("alice", "td.web")).await, "1");
     app.text_containing("#summary", "4 users").await;

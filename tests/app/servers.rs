@@ -32,6 +32,37 @@ async fn choose(app: &App, css: &str, value: &str) {
     .await;
 }
 
+/// Signed in to `name`: the switcher shows it, and the rest of the top bar does not say it
+/// again (the line beside it says who is signed in).
+async fn signed_in_to(app: &App, name: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let seen = app
+            .script(
+                "const select = document.getElementById('server-switch'); \
+                 return [select.selectedOptions[0]?.textContent ?? '', \
+                 document.getElementById('whoami').textContent, \
+                 [...document.querySelectorAll('.topbar > :not(.server-switch)')] \
+                 .map((e) => e.innerText).join(' | ')];",
+            )
+            .await;
+        let (chosen, whoami, bar): (String, String, String) =
+            serde_json::from_value(seen.clone()).unwrap();
+        if chosen == name && whoami == "Signed in as root (admin)" {
+            assert!(
+                !bar.contains(name),
+                "the top bar names {name} again beside the switcher: {bar:?}"
+            );
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not signed in to {name}: the switcher, the line and the bar read {seen}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// The switcher's options, in order.
 async fn switcher(app: &App) -> Vec<String> {
     let value = app
@@ -67,8 +98,7 @@ async fn each_server_has_its_name_and_keychain_entry_and_switching_signs_in_with
     app.visible("#signin-view").await;
     app.fill("#server-name", "production").await;
     app.sign_in(&production.url, "root", PASSWORD, true).await;
-    app.text_containing("#whoami", "production · signed in as root")
-        .await;
+    signed_in_to(&app, "production").await;
     tray.wait_for_entry("production: No maintenance planned")
         .await;
 
@@ -79,8 +109,7 @@ async fn each_server_has_its_name_and_keychain_entry_and_switching_signs_in_with
     app.shot("adding-a-server").await;
     app.fill("#server-name", "staging").await;
     app.sign_in(&staging.url, "root", PASSWORD, true).await;
-    app.text_containing("#whoami", "staging · signed in as root")
-        .await;
+    signed_in_to(&app, "staging").await;
     assert_eq!(
         switcher(&app).await,
         ["production", "staging", "Add a server…"]
@@ -116,8 +145,7 @@ async fn each_server_has_its_name_and_keychain_entry_and_switching_signs_in_with
         .await
         .unwrap();
     choose(&app, "#server-switch", "production").await;
-    app.text_containing("#whoami", "production · signed in as root")
-        .await;
+    signed_in_to(&app, "production").await;
     tray.wait_for_entry("production: Next maintenance:").await;
     // Staging's sign-in was kept for the way back, not ended.
     assert_eq!(
@@ -131,18 +159,34 @@ async fn each_server_has_its_name_and_keychain_entry_and_switching_signs_in_with
         "{line}"
     );
     app.shot("production").await;
+    // At the minimum window size the top bar still says it once, and everything in it
+    // stays in the window.
+    app.client.set_window_size(720, 480).await.unwrap();
+    app.until("the window at its minimum size", || async {
+        app.script("return innerWidth <= 720").await == serde_json::Value::Bool(true)
+    })
+    .await;
+    signed_in_to(&app, "production").await;
+    let overflow = app
+        .script(
+            "return [...document.querySelectorAll('.topbar > *')] \
+             .filter((e) => e.getBoundingClientRect().right > innerWidth + 1) \
+             .map((e) => e.id || e.className);",
+        )
+        .await;
+    assert_eq!(overflow, serde_json::json!([]), "cut off at 720 px");
+    app.shot("production-minimum-size").await;
+    app.client.set_window_size(1200, 780).await.unwrap();
 
     // Back, and forget staging: signed out there, its entry gone, production opens.
     choose(&app, "#server-switch", "staging").await;
-    app.text_containing("#whoami", "staging · signed in as root")
-        .await;
+    signed_in_to(&app, "staging").await;
     app.click("#server-forget").await;
     app.text_containing("#confirm-body", "deletes its saved sign-in")
         .await;
     app.shot("forget-staging").await;
     app.click("#confirm-ok").await;
-    app.text_containing("#whoami", "production · signed in as root")
-        .await;
+    signed_in_to(&app, "production").await;
     assert_eq!(switcher(&app).await, ["production", "Add a server…"]);
     assert_eq!(
         keychain_token("root", &staging.url),
@@ -169,8 +213,7 @@ async fn each_server_has_its_name_and_keychain_entry_and_switching_signs_in_with
     .unwrap();
     let host = production.url.trim_start_matches("http://").to_owned();
     let mut app = App::launch("servers-upgrade", config_home.path(), step).await;
-    app.text_containing("#whoami", &format!("{host} · signed in as root"))
-        .await;
+    signed_in_to(&app, &host).await;
     assert_eq!(switcher(&app).await, [host.as_str(), "Add a server…"]);
     // Signed out, the sign-in screen says which server it is for.
     app.click("#signout").await;
