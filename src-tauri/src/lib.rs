@@ -10,6 +10,7 @@ pub mod events;
 mod instance;
 pub mod keychain;
 pub mod profile;
+mod rendering;
 pub mod servers;
 pub mod session;
 mod switching;
@@ -91,6 +92,9 @@ pub fn run() {
             }
             let dir: PathBuf = app.path().app_config_dir()?;
             app.manage(AppState::new(Keychain::platform(), dir));
+            if let Some(window) = app.get_webview_window("main") {
+                rendering::configure(&window);
+            }
             // Without a tray (some desktops have none) closing the window quits instead.
             if let Err(e) = tray::create(app) {
                 tracing::warn!(error = %e, "no tray icon");

@@ -293,6 +293,23 @@ impl App {
             );
         }
         self.step += 1;
+        // WebKit answers a screenshot at its next presentation of the page, and a page
+        // drawn without the GPU compositor (rendering.rs) presents only when something in
+        // it changed: a dot of one pixel, all but transparent, changes every frame for a
+        // few seconds so that the presentation comes.
+        let _ = self
+            .client
+            .execute(
+                "const dot = document.createElement('div'); \
+                 dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;z-index:2147483647;background:rgb(0 0 0 / 0.004)'; \
+                 document.documentElement.append(dot); \
+                 const until = performance.now() + 3000; let n = 0; \
+                 const tick = () => { dot.style.opacity = n++ % 2 ? '1' : '0.99'; \
+                   if (performance.now() < until) requestAnimationFrame(tick); else dot.remove(); }; \
+                 tick(); return true;",
+                vec![],
+            )
+            .await;
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
         std::fs::create_dir_all(&dir).unwrap();
