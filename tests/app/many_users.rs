@@ -11,6 +11,8 @@ use crate::support::{curfewd_bin, Server, PASSWORD};
 const USERS: usize = 2_000;
 /// Rows in the page at most: a viewport of rows and the overscan, far below `USERS`.
 const RENDERED_MAX: u64 = 100;
+/// Users held at most: the pages around the view (two each side of it, 100 a page).
+const HELD_MAX: u64 = 600;
 
 /// Waits until the next two frames are painted.
 async fn frames(app: &App) {
@@ -96,6 +98,11 @@ async fn a_long_list_renders_only_the_rows_in_view() {
         .await;
     assert_bounded_and_covered(&app, "at the start").await;
     app.shot("first-page").await;
+    let first_user = app
+        .script(
+            "return document.querySelector('#users-body tr[aria-rowindex=\"2\"]').dataset.username",
+        )
+        .await;
 
     // Focus a button, scroll it out of the page and back: it has the focus again.
     let focused = app
@@ -161,6 +168,42 @@ async fn a_long_list_renders_only_the_rows_in_view() {
         .await;
     assert_eq!(rowcount, Value::from("2001"));
     app.shot("scrolled-to-the-end").await;
+
+    // Only the pages near the view keep their users (the page holds only the rows in view
+    // already): scrolled through 2,000, a few hundred are held.
+    let held = app
+        .script("return Number(document.getElementById('users-view').dataset.heldUsers)")
+        .await
+        .as_u64()
+        .unwrap();
+    assert!(
+        (1..=HELD_MAX).contains(&held),
+        "{held} users held with {USERS} loaded"
+    );
+    // The header box picks every loaded user, those whose pages were let go too.
+    app.click("#select-loaded").await;
+    let picked = app.text_containing("#bulk-count", "users selected").await;
+    assert_eq!(
+        picked
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>(),
+        USERS.to_string(),
+        "the header box picked {picked:?}"
+    );
+    app.click("#bulk-clear").await;
+    // Back at the top, the first page is fetched again and its rows come back.
+    scroll_to(&app, 0.0).await;
+    app.until("the first page fetched again", || async {
+        app.script(
+            "const first = document.querySelector('#users-body tr[aria-rowindex=\"2\"]');              return !document.querySelector('#users-body tr.placeholder') && first ? first.dataset.username : null",
+        )
+        .await
+            == first_user
+    })
+    .await;
+    assert_bounded_and_covered(&app, "back at the top").await;
+    app.shot("back-at-the-top").await;
     let last = app
         .script(
             "return [...document.getElementById('users-body').rows].reverse() \

@@ -39,15 +39,24 @@ export const state = Object.seal({
   /** The list generation a page is being loaded for; a new search starts a new one. */
   loadingFor: null,
   generation: 0,
-  /** Every loaded user, in list order; only the rows in view are in the page. */
-  users: [],
+  /** The list's pages as loaded, in order (user-pages.js): each with the cursor that
+   *  fetches it, where it starts, its users' ids, and its users while it is near the view
+   *  (else null). Only the rows in view are in the page. */
+  pages: [],
+  /** The first and last page held at the last render. */
+  held: [0, 0],
+  /** Pages being fetched again ("generation:page"), and when the next try may go after a
+   *  failed one. */
+  pagesFetching: new Set(),
+  pageRetryAt: 0,
   /** The record each rendered row shows: a row is reused while its record is unchanged. */
   rowUser: new WeakMap(),
   /** Measured from a rendered row, as fonts and zoom decide it. */
   rowHeight: 0,
   /** A render is queued for the next animation frame. */
   renderQueued: false,
-  /** The row button that had focus ({id, button}): given back when its row is rendered again. */
+  /** The row control that had focus ({id, control}: its place among the row's box and
+   *  buttons): given back when its row is rendered again. */
   focus: null,
   /** Tabs pressed on the last loaded row while the next page loads: carried out after. */
   tabsWaiting: 0,

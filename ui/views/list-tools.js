@@ -8,6 +8,7 @@ import { numbers, plural } from "../lib/format.js";
 import { call, isOffline } from "../lib/ipc.js";
 import { state } from "../lib/state.js";
 import { showSelection } from "./selection.js";
+import { userCount } from "./user-pages.js";
 
 /** The search and filters the list shows, as the server takes them. */
 export function listQuery() {
@@ -85,8 +86,8 @@ export async function refreshCounts() {
     $("summary").textContent = `${matchSentence(counts.matching)}${state.filter || state.role ? "" : online}`;
   }
   // The line under the list names the new count too, once its rows are in.
-  if (state.users.length && !state.fresh && state.loadingFor === null) {
-    $("users-status").textContent = listStatus(state.users.length, state.done);
+  if (userCount() && !state.fresh && state.loadingFor === null) {
+    $("users-status").textContent = listStatus(userCount(), state.done);
   }
   // "Select all N matching" names the new count.
   showSelection();

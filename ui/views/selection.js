@@ -11,6 +11,7 @@ import { numbers, plural } from "../lib/format.js";
 import { call } from "../lib/ipc.js";
 import { can, state } from "../lib/state.js";
 import { listQuery, matchSentence, narrowed } from "./list-tools.js";
+import { allIds, idAt, userCount } from "./user-pages.js";
 
 /** How many users are selected: every matching one, or those picked. */
 function selectedCount() {
@@ -35,12 +36,12 @@ function pick(index, checked, range) {
   if (state.selectAll) {
     // From "all matching" to the loaded rows, so that one can be left out.
     state.selectAll = false;
-    for (const user of state.users) state.selected.add(user.id);
+    for (const id of allIds()) state.selected.add(id);
   }
   const from = range && state.selectAnchor !== null ? Math.min(state.selectAnchor, index) : index;
   const to = range && state.selectAnchor !== null ? Math.max(state.selectAnchor, index) : index;
   for (let i = from; i <= to; i += 1) {
-    const id = state.users[i]?.id;
+    const id = idAt(i);
     if (!id) continue;
     if (checked) state.selected.add(id);
     else state.selected.delete(id);
@@ -58,9 +59,10 @@ export function showSelection() {
     box.checked = isSelected(user);
     row.classList.toggle("selected", box.checked);
   }
-  const loaded = state.users.length;
+  const loaded = userCount();
   const header = $("select-loaded");
-  const picked = state.users.filter(isSelected).length;
+  let picked = state.selectAll ? loaded : 0;
+  if (!state.selectAll && state.selected.size) for (const id of allIds()) if (state.selected.has(id)) picked += 1;
   header.checked = loaded > 0 && picked === loaded;
   header.indeterminate = picked > 0 && picked < loaded;
   const n = selectedCount();
@@ -213,9 +215,9 @@ export function wireSelection(done) {
   $("select-loaded").addEventListener("click", () => {
     const every = $("select-loaded").checked;
     state.selectAll = false;
-    for (const user of state.users) {
-      if (every) state.selected.add(user.id);
-      else state.selected.delete(user.id);
+    for (const id of allIds()) {
+      if (every) state.selected.add(id);
+      else state.selected.delete(id);
     }
     showSelection();
   });

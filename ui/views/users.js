@@ -11,12 +11,18 @@ import { can, state } from "../lib/state.js";
 import { enterAccounts, openDetail, refreshThrottles, wireAccounts } from "./accounts.js";
 import { listStatus, narrowed, refreshCounts, refreshSummary, wireListTools } from "./list-tools.js";
 import { enterSelection, searchChanged, selectCell, showSelection, wireSelection } from "./selection.js";
-import { tabBetweenRows } from "./row-keys.js";
+import { ROW_CONTROLS, tabBetweenRows } from "./row-keys.js";
+import {
+  appendPage, cursorOf, heldRange, heldUsers, holdAround, refill, replaceUser, resetPages, truncateAfter, userAt, userCount,
+} from "./user-pages.js";
 
 const SEARCH_DEBOUNCE_MS = 200;
 /** Rows rendered beyond each edge of the users viewport, so fast scrolling shows no gaps. */
 const OVERSCAN = 10;
 const REFRESH_MS = 30_000;
+/** After a page could not be fetched again, the next try waits this long (a scroll asks
+ *  for the page at every frame). */
+const PAGE_RETRY_MS = 2_000;
 
 /** Whether a row offers Logout: Logout ends every session but the admin's own, so on their
  *  own row one session is not counted. */
@@ -26,7 +32,7 @@ function logoutOffered(user) {
 }
 
 function userRow(user, index) {
-  const row = el("tr", { "data-user-id": user.id, "data-username": user.username });
+  const row = el("tr", { "data-user-id": user.id, "data-username": user.username, "data-index": String(index) });
   row.setAttribute("aria-rowindex", String(index + 2));
   state.rowUser.set(row, user);
   const status = el("span", { class: `badge ${user.status}`, text: user.status });
@@ -91,12 +97,41 @@ function userRow(user, index) {
 
 /** Puts a changed user in the list; the focus goes back to the same button of its row. */
 function updateUser(user, button) {
-  const index = state.users.findIndex((u) => u.id === user.id);
-  if (index < 0) return; // the list was reloaded meanwhile
-  state.users[index] = user;
+  if (!replaceUser(user)) return; // the list was reloaded or scrolled away meanwhile
   const row = button.closest("tr");
-  state.focus = { id: user.id, button: [...row.querySelectorAll("button")].indexOf(button) };
+  state.focus = { id: user.id, control: [...row.querySelectorAll(ROW_CONTROLS)].indexOf(button) };
   renderUsers();
+}
+
+/** Stands in for a row whose page is being fetched again: as tall as a row. */
+function placeholderRow(index, height) {
+  const row = el("tr", { class: "placeholder", "data-index": String(index) });
+  row.setAttribute("aria-rowindex", String(index + 2));
+  row.setAttribute("aria-busy", "true");
+  const cell = el("td", { text: "Loading…" });
+  cell.colSpan = 10;
+  cell.style.height = `${height}px`;
+  row.append(cell);
+  return row;
+}
+
+/** Fetches page `n` again (its users were let go while it was out of view). */
+async function fetchPage(n) {
+  const key = `${state.generation}:${n}`;
+  if (state.pagesFetching.has(key) || performance.now() < state.pageRetryAt) return;
+  state.pagesFetching.add(key);
+  const generation = state.generation;
+  try {
+    const page = await call("list_users", { ...pageQuery(), cursor: cursorOf(n) });
+    if (generation !== state.generation) return;
+    refill(n, page.users);
+    queueRender();
+  } catch (failure) {
+    state.pageRetryAt = performance.now() + PAGE_RETRY_MS;
+    if (generation === state.generation) $("users-status").textContent = listFailure(failure);
+  } finally {
+    state.pagesFetching.delete(key);
+  }
 }
 
 function queueRender() {
@@ -113,27 +148,33 @@ function queueRender() {
 export function renderUsers(measure = true) {
   const scroller = $("users-scroll");
   const body = $("users-body");
-  const users = state.users;
+  const count = userCount();
   const height = state.rowHeight || 48;
   const top = scroller.scrollTop - $("users-table").tHead.getBoundingClientRect().height;
-  const first = Math.max(0, Math.min(users.length, Math.floor(top / height) - OVERSCAN));
-  const last = Math.max(first, Math.min(users.length, Math.ceil((top + scroller.clientHeight) / height) + OVERSCAN));
-  const wanted = users.slice(first, last);
-  const keep = new Set(wanted);
-  for (const row of [...body.rows]) if (!keep.has(state.rowUser.get(row))) row.remove();
+  const first = Math.max(0, Math.min(count, Math.floor(top / height) - OVERSCAN));
+  const last = Math.max(first, Math.min(count, Math.ceil((top + scroller.clientHeight) / height) + OVERSCAN));
+  for (const n of holdAround(first, last)) fetchPage(n);
+  $("users-view").dataset.heldUsers = String(heldUsers());
+  // undefined: the user's page is being fetched again, a placeholder row shows meanwhile.
+  const wanted = Array.from({ length: last - first }, (_, i) => userAt(first + i));
+  // A row stays while it shows the same record at the same position.
+  const keep = new Map(wanted.flatMap((user, i) => (user ? [[user, first + i]] : [])));
+  for (const row of [...body.rows]) {
+    if (keep.get(state.rowUser.get(row)) !== Number(row.dataset.index)) row.remove();
+  }
   const existing = new Map([...body.rows].map((row) => [state.rowUser.get(row), row]));
   let next = body.firstElementChild;
   wanted.forEach((user, i) => {
-    const row = existing.get(user);
-    if (row === next) next = next.nextElementSibling;
-    else body.insertBefore(userRow(user, first + i), next);
+    const row = user && existing.get(user);
+    if (row && row === next) next = next.nextElementSibling;
+    else body.insertBefore(row || (user ? userRow(user, first + i) : placeholderRow(first + i, height)), next);
   });
   $("users-before").rows[0].cells[0].style.height = `${first * height}px`;
-  $("users-after").rows[0].cells[0].style.height = `${(users.length - last) * height}px`;
-  $("users-table").setAttribute("aria-rowcount", state.done ? String(users.length + 1) : "-1");
+  $("users-after").rows[0].cells[0].style.height = `${(count - last) * height}px`;
+  $("users-table").setAttribute("aria-rowcount", state.done ? String(count + 1) : "-1");
   if (state.focus && (!document.activeElement || document.activeElement === document.body)) {
     const row = body.querySelector(`tr[data-user-id="${state.focus.id}"]`);
-    row?.querySelectorAll("button")[state.focus.button]?.focus({ preventScroll: true });
+    row?.querySelectorAll(ROW_CONTROLS)[state.focus.control]?.focus({ preventScroll: true });
   }
   if (measure && wanted.length) {
     // The pitch of the rows, not one row's box: it is what the spacers must match. A
@@ -149,7 +190,7 @@ export function renderUsers(measure = true) {
 /** Empties the list (a new sign-in: nothing of the last session's list stays). */
 export function clearUsers() {
   state.generation += 1;
-  state.users = [];
+  resetPages();
   state.cursor = null;
   state.done = false;
   state.fresh = false;
@@ -178,43 +219,50 @@ export async function reloadUsers({ counts = true } = {}) {
   await loadMoreUsers();
 }
 
-/** Pages fetched again at most when the rows are refreshed in place; a list scrolled
- *  further than that starts again from the top. */
-const REFRESH_PAGES_MAX = 10;
-
-/** Fetches the rows already loaded again (same search and filter) and swaps them in,
- *  keeping the scroll position: after an admin event, rows and the Online filter say what
- *  is true now. The counts above the list are refreshed too. A list loaded further than
- *  `REFRESH_PAGES_MAX` pages starts again from the top when `force`d, else stays. */
-export async function refreshUsers({ force = true } = {}) {
+/** Fetches the pages around the rows in view again (same search, filter and order) and
+ *  swaps them in, keeping the scroll position: after an admin event, rows and the Online
+ *  filter say what is true now, however far the list is scrolled. If what follows the last
+ *  of them is no longer what was loaded after it (the order moved), the list ends there
+ *  and scrolling loads on from it. The counts above the list are refreshed too. */
+export async function refreshUsers() {
   if (!state.session) return;
   refreshSummary();
   refreshThrottles();
-  const wanted = Math.max(state.users.length, 1);
   state.generation += 1;
   const generation = state.generation;
-  const users = [];
-  let cursor = null;
-  let pages = 0;
+  if (!state.pages.length) {
+    // Nothing loaded (an empty search, or the first page failed): start from the top.
+    state.cursor = null;
+    state.done = false;
+    state.fresh = true;
+    await loadMoreUsers();
+    return;
+  }
+  const [from, to] = heldRange();
+  const fetched = [];
+  let cursor = cursorOf(from);
+  let next = null;
   try {
-    do {
+    for (let n = from; n <= to; n += 1) {
       const page = await call("list_users", { ...pageQuery(), cursor });
       if (generation !== state.generation) return; // a newer search or refresh replaced this one
-      users.push(...page.users);
-      cursor = page.next_cursor;
-      pages += 1;
-    } while (cursor && users.length < wanted && pages < REFRESH_PAGES_MAX);
+      fetched.push({ cursor, users: page.users });
+      next = page.next_cursor;
+      cursor = next;
+      if (!next) break;
+    }
   } catch (failure) {
     if (generation === state.generation) $("users-status").textContent = listFailure(failure);
     return;
   }
-  if (cursor && users.length < wanted) {
-    if (force) reloadUsers({ counts: false });
-    return;
+  const lastFetched = from + fetched.length - 1;
+  if (next !== cursorOf(lastFetched + 1)) {
+    truncateAfter(lastFetched);
+    state.cursor = next;
+    state.done = !next;
   }
-  state.users = users;
-  state.cursor = cursor;
-  state.done = !cursor;
+  // From the last, so that a page that came back empty (and goes) moves none before it.
+  for (let i = fetched.length - 1; i >= 0; i -= 1) refill(from + i, fetched[i].users, fetched[i].cursor);
   state.fresh = false;
   state.loadingFor = null;
   renderUsers();
@@ -224,12 +272,12 @@ export async function refreshUsers({ force = true } = {}) {
 /** The line under the list when a page could not be loaded. Unreachable: the offline bar
  *  says why, and the rows last loaded stay. */
 function listFailure(failure) {
-  return isOffline(failure) && state.users.length ? "Showing the users as last loaded." : failure.message;
+  return isOffline(failure) && userCount() ? "Showing the users as last loaded." : failure.message;
 }
 
 /** The line under the list: how many are shown of how many match, or why none are. */
 export function showListStatus() {
-  const shown = state.users.length;
+  const shown = userCount();
   $("users-view").dataset.loadedCount = String(shown);
   $("users-status").textContent = listStatus(shown, state.done);
   showSelection();
@@ -252,10 +300,10 @@ export async function loadMoreUsers() {
     const firstPage = !state.cursor;
     if (state.fresh) {
       state.fresh = false;
-      state.users = [];
+      resetPages();
       $("users-scroll").scrollTop = 0;
     }
-    state.users.push(...page.users);
+    if (page.users.length) appendPage(state.cursor, page.users);
     state.cursor = page.next_cursor;
     state.done = !page.next_cursor;
     renderUsers();
@@ -414,7 +462,8 @@ export function wireUsers() {
   $("users-body").addEventListener("keydown", tabBetweenRows);
   $("users-body").addEventListener("focusin", (event) => {
     const row = event.target.closest("tr");
-    state.focus = { id: row.dataset.userId, button: [...row.querySelectorAll("button")].indexOf(event.target) };
+    if (!row.dataset.userId) return; // a placeholder
+    state.focus = { id: row.dataset.userId, control: [...row.querySelectorAll(ROW_CONTROLS)].indexOf(event.target) };
   });
   document.addEventListener("focusin", (event) => {
     if (!$("users-body").contains(event.target)) state.focus = null;
@@ -423,6 +472,6 @@ export function wireUsers() {
     if (entries.some((e) => e.isIntersecting)) loadMoreUsers();
   }, { root: $("users-scroll"), rootMargin: "200px" }).observe($("users-sentinel"));
   setInterval(() => {
-    if (state.session && !document.hidden && !$("users-view").hidden && state.loadingFor === null) refreshUsers({ force: false });
+    if (state.session && !document.hidden && !$("users-view").hidden && state.loadingFor === null) refreshUsers();
   }, REFRESH_MS);
 }

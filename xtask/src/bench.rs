@@ -121,6 +121,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut import_part = true;
     let mut scim_part = true;
     let mut app_launches = crate::appbench::LAUNCHES;
+    let mut app_scroll = true;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         match (flag.as_str(), rest.next()) {
@@ -137,6 +138,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                     .filter(|n| *n > 0)
                     .context("--launches takes a number of launches, 1 or more")?
             }
+            ("--scroll", Some(yes_no)) if ["yes", "no"].contains(&yes_no.as_str()) => {
+                app_scroll = yes_no == "yes"
+            }
             ("--only", Some(part))
                 if ["server", "app", "fanout", "postgres", "attack", "gate", "import", "scim"].contains(&part.as_str()) =>
             {
@@ -151,7 +155,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                 attack_part = part == "attack";
             }
             _ => bail!(
-                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout|postgres|attack|gate|import|scim] [--launches N (the app's, 3 unless given)]"
+                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout|postgres|attack|gate|import|scim] [--launches N] [--scroll yes|no] (the app's launches, 3 unless given, and whether the first scrolls through every user)"
             ),
         }
     }
@@ -294,6 +298,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             &env("CURFEW_APP_RELEASE")?,
             &env("CURFEW_BASELINE_APP")?,
             app_launches,
+            app_scroll,
         ))?;
         crate::appbench::print(&report);
     }

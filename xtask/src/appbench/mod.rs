@@ -226,6 +226,7 @@ pub async fn run(
     app: &Path,
     baseline: &Path,
     launches: usize,
+    scroll: bool,
 ) -> anyhow::Result<Report> {
     let dir = crate::target_dir().join("bench").join("app");
     let _ = std::fs::remove_dir_all(&dir);
@@ -285,9 +286,9 @@ pub async fn run(
         report
             .baseline
             .push(baseline_launch(driver, baseline, &baseline_config).await?);
-        report
-            .curfew
-            .push(curfew_launch(driver, app, &curfew_config, &server, launch == 1).await?);
+        report.curfew.push(
+            curfew_launch(driver, app, &curfew_config, &server, scroll && launch == 1).await?,
+        );
     }
     curfewd.stop()?;
     Ok(report)

@@ -131,6 +131,11 @@ pub fn print(r: &Report) {
             if *reached { "rendered" } else { "NOT rendered" },
             end.frames
         );
+    } else {
+        println!(
+            "{:<38} | not run (--scroll no)",
+            "PSS MiB, scrolled through every user"
+        );
     }
     println!(
         "{:<38} | {:>9.1} | {:>9.1} | {:<30} | {:>+8.1}ms | {}",
