@@ -62,7 +62,7 @@ pub async fn startup<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
 ) -> Result<StartupView> {
-    let view = state.startup().await;
+    let view = state.startup_for_page().await;
     if view.signed_in.is_some() {
         signed_in(&app, &state).await;
     }

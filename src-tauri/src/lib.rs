@@ -92,6 +92,7 @@ pub fn run() {
             }
             let dir: PathBuf = app.path().app_config_dir()?;
             app.manage(AppState::new(Keychain::platform(), dir));
+            AppState::begin_startup(app.handle());
             if let Some(window) = app.get_webview_window("main") {
                 rendering::configure(&window);
             }

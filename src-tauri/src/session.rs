@@ -66,6 +66,9 @@ pub struct AppState {
     signed_in: RwLock<Option<SignedIn>>,
     /// The task that turns admin events into notifications while signed in.
     watcher: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    /// The start-up begun as the app starts ([`AppState::begin_startup`]), until the page
+    /// asks for it.
+    early: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<StartupView>>>,
 }
 
 impl AppState {
@@ -75,7 +78,34 @@ impl AppState {
             servers: ServersFile::in_dir(&config_dir),
             signed_in: RwLock::new(None),
             watcher: std::sync::Mutex::new(None),
+            early: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Starts [`AppState::startup`] at once, as the app starts: reading the keychain and
+    /// asking the server whether the remembered sign-in still holds then run while WebKit
+    /// starts its processes and loads the page, instead of after. The page's first
+    /// `startup` call takes the answer; any later one starts afresh.
+    pub fn begin_startup<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+        use tauri::Manager;
+        let handle = app.clone();
+        let task =
+            tauri::async_runtime::spawn(async move { handle.state::<AppState>().startup().await });
+        if let Ok(mut early) = app.state::<AppState>().early.lock() {
+            *early = Some(task);
+        }
+    }
+
+    /// What the page starts with: the start-up begun early if it is still to be taken,
+    /// else a fresh one.
+    pub async fn startup_for_page(&self) -> StartupView {
+        let early = self.early.lock().ok().and_then(|mut e| e.take());
+        if let Some(task) = early {
+            if let Ok(view) = task.await {
+                return view;
+            }
+        }
+        self.startup().await
     }
 
     /// The signed-in client, for the commands and for background work such as the event

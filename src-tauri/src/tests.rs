@@ -284,3 +284,23 @@ fn a_refused_saved_sign_in_says_sign_in_again_once() {
         "Your saved sign-in no longer works: The session is not valid. Sign in again."
     );
 }
+
+#[test]
+fn index_html_preloads_every_module_of_the_page() {
+    let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui");
+    let index = std::fs::read_to_string(ui.join("index.html")).unwrap();
+    let mut missing = Vec::new();
+    for dir in ["lib", "views"] {
+        for entry in std::fs::read_dir(ui.join(dir)).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            let href = format!("<link rel=\"modulepreload\" href=\"{dir}/{name}\">");
+            if name.ends_with(".js") && !index.contains(&href) {
+                missing.push(format!("{dir}/{name}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "index.html does not preload {missing:?}"
+    );
+}
