@@ -40,7 +40,7 @@ export const state = Object.seal({
   loadingFor: null,
   generation: 0,
   /** The list's pages as loaded, in order (user-pages.js): each with the cursor that
-   *  fetches it, where it starts, its users' ids, and its users while it is near the view
+   *  fetches it, where it starts, its users' ids (packed), and its users while it is near the view
    *  (else null). Only the rows in view are in the page. */
   pages: [],
   /** The first and last page held at the last render. */

@@ -194,8 +194,10 @@ export function clearUsers() {
   state.cursor = null;
   state.done = false;
   state.fresh = false;
-  $("users-scroll").scrollTop = 0;
-  renderUsers();
+  // Nothing here reads the layout: the shell shown for the first time takes a while to lay
+  // out, and reloadUsers asks for the first page before that.
+  $("users-body").replaceChildren();
+  for (const gap of ["users-before", "users-after"]) $(gap).rows[0].cells[0].style.height = "0px";
 }
 
 /** Reloads the list from its first page. The chip counts and how many match always
@@ -208,15 +210,19 @@ export async function reloadUsers({ counts = true } = {}) {
   // The rows shown stay until the first page replaces them: a failed load (the server
   // cannot be reached) leaves the list as it was.
   state.fresh = true;
-  $("users-scroll").scrollTop = 0;
+  // The last search's counts are not this one's: none until the server answers.
+  state.counts = null;
+  // The first page is asked for before anything else.
+  const loading = loadMoreUsers();
+  // Setting the scroll position lays the page out: not for a list with nothing in it
+  // (the shell just shown), which is at the top anyway.
+  if (userCount()) $("users-scroll").scrollTop = 0;
   $("users-view").dataset.loadedCount = "0";
   $("users-status").textContent = "Loading users…";
   searchChanged();
-  // The last search's counts are not this one's: none until the server answers.
-  state.counts = null;
   if (counts || !narrowed()) refreshSummary();
   else refreshCounts();
-  await loadMoreUsers();
+  await loading;
 }
 
 /** Fetches the pages around the rows in view again (same search, filter and order) and
@@ -293,15 +299,17 @@ export async function loadMoreUsers() {
   if (state.loadingFor === state.generation || state.done) return;
   state.loadingFor = state.generation;
   const generation = state.generation;
+  if (!performance.getEntriesByName("first-page-asked").length) performance.mark("first-page-asked");
   try {
     const page = await call("list_users", { ...pageQuery(), cursor: state.cursor });
     if (generation !== state.generation) return; // a newer search replaced this one
     const fetchedAt = performance.now();
     const firstPage = !state.cursor;
+    if (firstPage && !performance.getEntriesByName("first-page").length) performance.mark("first-page");
     if (state.fresh) {
       state.fresh = false;
+      if (userCount()) $("users-scroll").scrollTop = 0;
       resetPages();
-      $("users-scroll").scrollTop = 0;
     }
     if (page.users.length) appendPage(state.cursor, page.users);
     state.cursor = page.next_cursor;
