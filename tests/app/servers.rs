@@ -32,23 +32,30 @@ async fn choose(app: &App, css: &str, value: &str) {
     .await;
 }
 
-/// Signed in to `name`: the switcher shows it, and the rest of the top bar does not say it
-/// again (the line beside it says who is signed in).
-async fn signed_in_to(app: &App, name: &str) {
+/// Signed in to `name` at `url`: the switcher shows it with its address on hover (set from
+/// what the Rust side answered, so a switch still under way is not taken for done: the
+/// line beside it reads the same on every server), and the rest of the top bar does not
+/// say it again.
+async fn signed_in_to(app: &App, name: &str, url: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let seen = app
             .script(
                 "const select = document.getElementById('server-switch'); \
-                 return [select.selectedOptions[0]?.textContent ?? '', \
+                 return [select.selectedOptions[0]?.textContent ?? '', select.title.replace(/\\/$/, ''), \
                  document.getElementById('whoami').textContent, \
                  [...document.querySelectorAll('.topbar > :not(.server-switch)')] \
-                 .map((e) => e.innerText).join(' | ')];",
+                 .map((e) => e.innerText).join(' | '), \
+                 document.getElementById('messages').innerText, \
+                 document.getElementById('signin-view').hidden ? '' : 'the sign-in screen: ' + document.getElementById('signin-notice').innerText];",
             )
             .await;
-        let (chosen, whoami, bar): (String, String, String) =
+        let (chosen, address, whoami, bar, _, _): (String, String, String, String, String, String) =
             serde_json::from_value(seen.clone()).unwrap();
-        if chosen == name && whoami == "Signed in as root (admin)" {
+        if chosen == name
+            && address == url.trim_end_matches('/')
+            && whoami == "Signed in as root (admin)"
+        {
             assert!(
                 !bar.contains(name),
                 "the top bar names {name} again beside the switcher: {bar:?}"
@@ -57,7 +64,7 @@ async fn signed_in_to(app: &App, name: &str) {
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "not signed in to {name}: the switcher, the line and the bar read {seen}"
+            "not signed in to {name}: the switcher, its address, the line, the bar, the messages and the sign-in screen read {seen}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
@@ -98,7 +105,7 @@ async fn each_server_has_its_name_and_keychain_entry_and_switching_signs_in_with
     app.visible("#signin-view").await;
     app.fill("#server-name", "production").await;
     app.sign_in(&production.url, "root", PASSWORD, true).await;
-    signed_in_to(&app, "production").await;
+    signed_in_to(&app, "production", &production.url).await;
     tray.wait_for_entry("production: No maintenance planned")
         .await;
 
@@ -109,7 +116,7 @@ async fn each_server_has_its_name_and_keychain_entry_and_switching_signs_in_with
     app.shot("adding-a-server").await;
     app.fill("#server-name", "staging").await;
     app.sign_in(&staging.url, "root", PASSWORD, true).await;
-    signed_in_to(&app, "staging").await;
+    signed_in_to(&app, "staging", &staging.url).await;
     assert_eq!(
         switcher(&app).await,
         ["production", "staging", "Add a server…"]
@@ -145,7 +152,7 @@ async fn each_server_has_its_name_and_keychain_entry_and_switching_signs_in_with
         .await
         .unwrap();
     choose(&app, "#server-switch", "production").await;
-    signed_in_to(&app, "production").await;
+    signed_in_to(&app, "production", &production.url).await;
     tray.wait_for_entry("production: Next maintenance:").await;
     // Staging's sign-in was kept for the way back, not ended.
     assert_eq!(
@@ -166,7 +173,7 @@ async fn each_server_has_its_name_and_keychain_entry_and_switching_signs_in_with
         app.script("return innerWidth <= 720").await == serde_json::Value::Bool(true)
     })
     .await;
-    signed_in_to(&app, "production").await;
+    signed_in_to(&app, "production", &production.url).await;
     let overflow = app
         .script(
             "return [...document.querySelectorAll('.topbar > *')] \
@@ -180,13 +187,13 @@ async fn each_server_has_its_name_and_keychain_entry_and_switching_signs_in_with
 
     // Back, and forget staging: signed out there, its entry gone, production opens.
     choose(&app, "#server-switch", "staging").await;
-    signed_in_to(&app, "staging").await;
+    signed_in_to(&app, "staging", &staging.url).await;
     app.click("#server-forget").await;
     app.text_containing("#confirm-body", "deletes its saved sign-in")
         .await;
     app.shot("forget-staging").await;
     app.click("#confirm-ok").await;
-    signed_in_to(&app, "production").await;
+    signed_in_to(&app, "production", &production.url).await;
     assert_eq!(switcher(&app).await, ["production", "Add a server…"]);
     assert_eq!(
         keychain_token("root", &staging.url),
@@ -213,7 +220,7 @@ async fn each_server_has_its_name_and_keychain_entry_and_switching_signs_in_with
     .unwrap();
     let host = production.url.trim_start_matches("http://").to_owned();
     let mut app = App::launch("servers-upgrade", config_home.path(), step).await;
-    signed_in_to(&app, &host).await;
+    signed_in_to(&app, &host, &production.url).await;
     assert_eq!(switcher(&app).await, [host.as_str(), "Add a server…"]);
     // Signed out, the sign-in screen says which server it is for.
     app.click("#signout").await;

@@ -56,11 +56,17 @@ function opened(view) {
 }
 
 async function switchTo(name) {
+  // Until the switch is answered the switcher shows the new name while the current server
+  // is still the old one: Forget would forget the old one, so it waits.
+  const controls = [$("server-switch"), $("server-forget")];
+  for (const control of controls) control.disabled = true;
   try {
     opened(await call("switch_server", { name }));
   } catch (failure) {
     showMessage("error", failure.message);
     renderSwitch();
+  } finally {
+    for (const control of controls) control.disabled = false;
   }
 }
 
