@@ -36,6 +36,25 @@ pub async fn sign_in(session: &Session, url: &str, password: &str) -> anyhow::Re
     Ok(())
 }
 
+/// Where Curfew's start went, in ms from `started_at_ms` (the session request, in ms
+/// since the epoch): the page's navigation, its DOM ready, and the marks app.js and
+/// users.js leave ("contract", "startup", "first-page").
+pub async fn start_marks(session: &Session, started_at_ms: f64) -> anyhow::Result<String> {
+    let value = session
+        .client
+        .execute(
+            "const [at] = arguments; const origin = performance.timeOrigin - at; \
+             const nav = performance.getEntriesByType('navigation')[0]; \
+             const marks = [['page', 0], ['html', nav?.responseEnd ?? NaN], \
+               ['DOM ready', nav?.domContentLoadedEventEnd ?? NaN]] \
+               .concat(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])); \
+             return marks.map(([name, t]) => `${name} ${(origin + t).toFixed(0)}`).join(', ');",
+            vec![started_at_ms.into()],
+        )
+        .await?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
+}
+
 /// Rows in the page and users loaded into the list.
 pub struct Loaded {
     pub users: usize,

@@ -154,6 +154,15 @@ async fn curfew_launch(
         .wait_for("#users-body tr", Duration::from_secs(60))
         .await?;
     let first_paint_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let started_at_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs_f64()
+        * 1000.0
+        - first_paint_ms;
+    eprintln!(
+        "    Curfew's start, ms from the session request: {}",
+        curfew::start_marks(&session, started_at_ms).await?
+    );
     let at_paint = pss::settled(app).await?;
     eprintln!(
         "    Curfew: first paint {first_paint_ms:.0} ms, PSS {:.0} MiB: {}",
