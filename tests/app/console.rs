@@ -663,13 +663,7 @@ async fn holding_tab_stays_in_the_list_and_a_disabled_control_says_why_in_sight(
          buttons[buttons.length - 1].focus(); return true;",
     )
     .await;
-    app.client
-        .active_element()
-        .await
-        .unwrap()
-        .send_keys("\u{E004}")
-        .await
-        .unwrap();
+    app.type_into_focused("\u{E004}").await;
     let landed = app
         .script(
             "const a = document.activeElement; \
@@ -683,13 +677,7 @@ async fn holding_tab_stays_in_the_list_and_a_disabled_control_says_why_in_sight(
     }
     app.script("document.querySelector('#users-body tr button:enabled').focus(); return true;")
         .await;
-    app.client
-        .active_element()
-        .await
-        .unwrap()
-        .send_keys(&"\u{E004}".repeat(TABS))
-        .await
-        .unwrap();
+    app.type_into_focused(&"\u{E004}".repeat(TABS)).await;
     let past_150 = eventually(
         &app,
         "const row = document.activeElement.closest('#users-body tr'); \

@@ -269,6 +269,18 @@ impl App {
         }
     }
 
+    /// Sends `keys` (WebDriver key codes, "\u{E004}" for Tab) to the focused element, as
+    /// a person types them: all at once, with no pause for a frame.
+    pub async fn type_into_focused(&self, keys: &str) {
+        self.client
+            .active_element()
+            .await
+            .expect("a focused element")
+            .send_keys(keys)
+            .await
+            .expect("the keys");
+    }
+
     pub async fn script(&self, js: &str) -> serde_json::Value {
         self.client.execute(js, vec![]).await.expect("script")
     }

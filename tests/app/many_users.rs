@@ -130,13 +130,7 @@ async fn a_long_list_renders_only_the_rows_in_view() {
         .unwrap();
     // The focus scrolled the list; its rows follow at the next frame, as a person's next key.
     frames(&app).await;
-    app.client
-        .active_element()
-        .await
-        .unwrap()
-        .send_keys("\u{E004}")
-        .await
-        .unwrap();
+    app.type_into_focused("\u{E004}").await;
     let next = app
         .script("return Number(document.activeElement.closest('#users-body tr')?.getAttribute('aria-rowindex'))")
         .await;

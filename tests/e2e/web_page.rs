@@ -269,33 +269,25 @@ async fn a_moved_window_tells_warned_users_the_new_time() {
             break;
         }
     }
+    // The moved window, at its new time, in the moved words.
+    let moved = |w: &curfew::api::MaintenanceWarning| {
+        assert_eq!((w.starts_at, w.moved_from), (later, Some(window.starts_at)));
+        assert!(
+            w.moved
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("Maintenance moved to "),
+            "{w:?}"
+        );
+    };
     match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
-        Ok(Some(Ok(curfew::api::Notice::MaintenanceWarning(w)))) => {
-            assert_eq!(w.moved_from, Some(window.starts_at));
-            assert_eq!(w.starts_at, later);
-            assert!(
-                w.moved
-                    .as_deref()
-                    .unwrap_or_default()
-                    .starts_with("Maintenance moved to "),
-                "{w:?}"
-            );
-        }
+        Ok(Some(Ok(curfew::api::Notice::MaintenanceWarning(w)))) => moved(&w),
         other => panic!("expected the move, got {other:?}"),
     }
     // A client that polls sees it too, at once: at the new time, in the same words.
     let polled = wendy.notices().await.unwrap().notices;
     match polled.as_slice() {
-        [curfew::api::Notice::MaintenanceWarning(w)] => {
-            assert_eq!((w.starts_at, w.moved_from), (later, Some(window.starts_at)));
-            assert!(
-                w.moved
-                    .as_deref()
-                    .unwrap_or_default()
-                    .starts_with("Maintenance moved to "),
-                "{w:?}"
-            );
-        }
+        [curfew::api::Notice::MaintenanceWarning(w)] => moved(w),
         other => panic!("expected the moved window in GET /notices, got {other:?}"),
     }
     let title = browser
