@@ -5,9 +5,9 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use curfew::api::{
-    AdminSession, AdminUser, AuditAction, AuditCategory, AuditEntry, AuditQuery, ClientKind,
-    LoginRequest, MaintenanceChange, MaintenanceRequest, MaintenanceWindow, Repeat, SeriesRequest,
-    UserFilter, UserQuery, DEFAULT_FREEZE_BEFORE, DEFAULT_WARN_BEFORE,
+    AdminSession, AdminUser, AuditCategory, AuditEntry, AuditQuery, ClientKind, LoginRequest,
+    MaintenanceChange, MaintenanceRequest, MaintenanceWindow, Repeat, SeriesRequest, UserFilter,
+    UserQuery, DEFAULT_FREEZE_BEFORE, DEFAULT_WARN_BEFORE,
 };
 use curfew::limits::{DEVICE_NAME_MAX, NEXT_OCCURRENCES_SHOWN, PAGE_DEFAULT, PAGE_MAX};
 use curfew::recurrence::Recurrence;
@@ -1164,14 +1164,13 @@ async fn audit(g: &Global, since: Option<&str>, category: AuditCategory) -> Resu
         outln!("No audit entries.");
         return Ok(());
     }
+    // Whom, in the Activity view's words ("4 users: alice, carol, dave and 1 more"); an
+    // entry on everyone says so rather than counting.
     let target = |e: &AuditEntry| {
-        e.target_username.clone().unwrap_or_else(|| {
-            match e.action {
-                AuditAction::LogoutAll | AuditAction::MaintenanceLogout => "everyone",
-                _ => "-",
-            }
-            .into()
-        })
+        if e.target_username.is_none() && e.action.is_on_everyone() {
+            return "everyone".to_string();
+        }
+        e.target_in_words().unwrap_or_else(|| "-".into())
     };
     let (headers, rows): (&[&str], Vec<Vec<String>>) = match category {
         AuditCategory::Admin => (

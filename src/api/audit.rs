@@ -411,56 +411,6 @@ pub struct AuditExportQuery {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// One row of the CSV export: an [`AuditEntry`] with the action also in words.
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditCsvRow<'a> {
-    pub at: String,
-    pub actor: &'a str,
-    pub actor_kind: &'static str,
-    pub action: &'static str,
-    pub action_label: &'static str,
-    pub target: Option<&'a str>,
-    pub sessions_revoked: i64,
-    pub users_affected: i64,
-    pub keep_admins: Option<bool>,
-    pub client: Option<&'static str>,
-    pub address: Option<&'a str>,
-    pub reason: Option<&'a str>,
-    pub window_id: Option<String>,
-    pub window_starts_at: Option<String>,
-    pub id: String,
-    pub actor_id: String,
-    pub target_user_id: Option<String>,
-}
-
-impl<'a> AuditCsvRow<'a> {
-    pub fn of(entry: &'a AuditEntry) -> Self {
-        let time = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        AuditCsvRow {
-            at: time(&entry.at),
-            actor: &entry.actor_username,
-            actor_kind: match entry.actor_kind {
-                ActorKind::User => "user",
-                ActorKind::ServiceToken => "service_token",
-            },
-            action: entry.action.as_str(),
-            action_label: entry.action.label(),
-            target: entry.target_username.as_deref(),
-            sessions_revoked: entry.sessions_revoked,
-            users_affected: entry.users_affected,
-            keep_admins: entry.keep_admins,
-            client: entry.client.map(|c| c.as_str()),
-            address: entry.address.as_deref(),
-            reason: entry.reason.as_deref(),
-            window_id: entry.window_id.map(|w| w.to_string()),
-            window_starts_at: entry.window_starts_at.as_ref().map(time),
-            id: entry.id.to_string(),
-            actor_id: entry.actor_id.to_string(),
-            target_user_id: entry.target_user_id.map(|t| t.to_string()),
-        }
-    }
-}
-
 /// The two kinds of audit entries: what administrators did, and who signed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -7,6 +7,7 @@
 pub use crate::routes::API_PREFIX;
 
 mod audit;
+mod audit_text;
 mod auth;
 mod import;
 mod maintenance;
@@ -17,6 +18,7 @@ pub mod tokens;
 mod users;
 
 pub use audit::*;
+pub use audit_text::*;
 pub use auth::*;
 pub use import::*;
 pub use maintenance::*;

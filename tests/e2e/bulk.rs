@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use curfew::api::{
-    AuditAction, AuditQuery, ClientKind, RevocationReason, Role, UserMatch, UserQuery,
-    UserSelection, UserSort,
+    AuditAction, AuditExportQuery, AuditFilter, AuditFormat, AuditQuery, ClientKind,
+    RevocationReason, Role, UserMatch, UserQuery, UserSelection, UserSort,
 };
 use curfew::NoticeStream;
 
@@ -129,4 +129,33 @@ async fn selections_and_idle_sessions_end_in_one_call_and_streams_hear_at_once()
         audit.entries[0].reason.as_deref(),
         Some("idle for more than 1 day")
     );
+
+    // The CSV export names every user of each of these entries in its target column.
+    let mut file = Vec::new();
+    admin
+        .export_audit(
+            &AuditExportQuery::new(AuditFormat::Csv, None, AuditFilter::default()),
+            &mut file,
+        )
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(file.as_slice());
+    let columns = reader.headers().unwrap().clone();
+    let column = |name: &str| columns.iter().position(|c| c == name).unwrap();
+    let (action, target) = (column("action"), column("target"));
+    let targets: Vec<(String, String)> = reader
+        .records()
+        .map(Result::unwrap)
+        .map(|row| (row[action].to_owned(), row[target].to_owned()))
+        .collect();
+    for (bulk, names) in [
+        ("logout_selected", "andy anna dan"),
+        ("deactivate_selected", "kim"),
+        ("logout_idle", "root sue"),
+    ] {
+        assert!(
+            targets.contains(&(bulk.to_owned(), names.to_owned())),
+            "{bulk} naming {names}: {targets:?}"
+        );
+    }
 }

@@ -513,6 +513,42 @@ async fn audit_shows_who_did_what_since_when() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_names_the_users_of_an_entry_on_several_as_the_activity_view_does() {
+    let server = Server::start();
+    server.add_user("root", "admin");
+    for name in ["alice", "carol", "dave", "erin"] {
+        server.add_user(name, "member");
+        server.login(name, Web).await;
+    }
+    let root = server.login("root", Web).await;
+    let members = curfew::api::UserSelection {
+        ids: None,
+        matching: Some(curfew::api::UserMatch {
+            role: Some(curfew::api::Role::Member),
+            ..Default::default()
+        }),
+    };
+    root.logout_selected(&members, false).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let curfew = || Curfew::with_token(home.path(), &server, &root);
+
+    let table = curfew().run(["audit"]).expect(0).stdout;
+    let row = table
+        .lines()
+        .find(|l| l.contains("logged out selected users"))
+        .unwrap_or_else(|| panic!("no logout_selected row:\n{table}"));
+    assert!(
+        row.contains("4 users: alice, carol, dave and 1 more"),
+        "{table}"
+    );
+    let everything = curfew().run(["audit", "--all"]).expect(0).stdout;
+    assert!(
+        everything.contains("4 users: alice, carol, dave and 1 more"),
+        "{everything}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_terminal_curfew_asks_and_the_answer_decides() {
     let server = Server::start();
     server.add_user("root", "admin");

@@ -328,3 +328,65 @@ async fn a_sign_in_is_announced_on_the_administrators_event_stream() {
     .await;
     assert_eq!(found, Ok(true), "{seen}");
 }
+
+#[tokio::test]
+async fn the_csv_export_names_every_user_of_an_entry_on_several_users() {
+    let t = TestApp::new().await;
+    t.user("root", "Root Admin", Role::Admin).await;
+    let mut ids = Vec::new();
+    for name in ["alice", "carol", "dave", "erin", "kim"] {
+        ids.push(t.user(name, name, Role::Member).await);
+        t.login(name, "web").await;
+    }
+    let root = t.login("root", "app").await;
+    let old = t.login("kim", "app").await;
+    ok(t.post(
+        "/api/v1/admin/users/logout",
+        &root,
+        Some(&json!({ "selection": { "ids": &ids[..4] } })),
+    )
+    .await);
+    ok(t.post(
+        "/api/v1/admin/users/deactivate",
+        &root,
+        Some(&json!({ "selection": { "ids": [ids[1], ids[3]] } })),
+    )
+    .await);
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+        .bind(crate::now_ms() - 40 * 86_400_000)
+        .bind(crate::core::secrets::hash_token(&old))
+        .execute(&t.store.pool)
+        .await
+        .unwrap();
+    ok(t.post(
+        "/api/v1/admin/sessions/logout-idle",
+        &root,
+        Some(&json!({ "days": 30 })),
+    )
+    .await);
+
+    let (status, _, csv_text) = export(&t, &root, &[("format", "csv")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let rows: Vec<(String, String)> = reader
+        .records()
+        .map(Result::unwrap)
+        .map(|r| (r[3].to_owned(), r[5].to_owned()))
+        .collect();
+    let target_of = |action: &str| {
+        rows.iter()
+            .find(|(a, _)| a == action)
+            .map(|(_, target)| target.clone())
+            .unwrap_or_else(|| panic!("no {action} in {rows:?}"))
+    };
+    assert_eq!(target_of("logout_selected"), "alice carol dave erin");
+    assert_eq!(target_of("deactivate_selected"), "carol erin");
+    assert_eq!(target_of("logout_idle"), "kim");
+    // Spreadsheets split the cell on the separator into the entry's names.
+    assert_eq!(
+        target_of("logout_selected")
+            .split(curfew::api::CSV_NAMES_SEPARATOR)
+            .count(),
+        4
+    );
+}
