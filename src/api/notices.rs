@@ -130,6 +130,19 @@ pub struct MaintenanceWarning {
     pub moved: Option<String>,
 }
 
+impl MaintenanceWarning {
+    /// `moved` of a window moved from `from` to `to`, in UTC: "Maintenance moved to
+    /// 2026-12-01 15:30 UTC (it was to start 2026-12-01 15:00 UTC)." Every warning of a
+    /// moved window says it so: the one the move sends, the scheduler's and `GET /notices`.
+    pub fn moved_words(to: DateTime<Utc>, from: DateTime<Utc>) -> String {
+        format!(
+            "Maintenance moved to {} (it was to start {}).",
+            to.format("%Y-%m-%d %H:%M UTC"),
+            from.format("%Y-%m-%d %H:%M UTC")
+        )
+    }
+}
+
 /// Data of `maintenance_cancelled`: the announced window will not happen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -11,6 +11,7 @@ mod demo;
 mod gate;
 mod instances;
 mod maintenance;
+mod moving;
 mod oidc;
 mod security;
 mod series;

@@ -52,10 +52,9 @@ pub fn moved(
         unreachable!("warning() makes a warning")
     };
     warning.moved_from = Some(from_millis(moved_from));
-    warning.moved = Some(format!(
-        "Maintenance moved to {} (it was to start {}).",
-        from_millis(starts_at).format("%Y-%m-%d %H:%M UTC"),
-        from_millis(moved_from).format("%Y-%m-%d %H:%M UTC")
+    warning.moved = Some(MaintenanceWarning::moved_words(
+        from_millis(starts_at),
+        from_millis(moved_from),
     ));
     Notice::MaintenanceWarning(warning)
 }

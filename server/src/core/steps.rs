@@ -132,13 +132,24 @@ impl AppState {
     ) -> AppResult<()> {
         let event = match outcome {
             StepOutcome::Warned => {
-                let notice = notices::warning(
-                    step.window_id,
-                    &window.message,
-                    window.starts_at,
-                    window.ends_at,
-                    crate::now_ms(),
-                );
+                // A window moved after its users were warned is announced as moved, as
+                // `GET /notices` says it, until it starts.
+                let notice = match window.moved_from {
+                    Some(from) => notices::moved(
+                        step.window_id,
+                        &window.message,
+                        (window.starts_at, window.ends_at),
+                        from,
+                        crate::now_ms(),
+                    ),
+                    None => notices::warning(
+                        step.window_id,
+                        &window.message,
+                        window.starts_at,
+                        window.ends_at,
+                        crate::now_ms(),
+                    ),
+                };
                 let reached = self.publish(Signal::Notice { notice }).await? as i64;
                 self.store.record_step_reach(step, reached, late_ms).await?;
                 Some(AdminEvent::WarningSent {

@@ -48,6 +48,10 @@ pub struct StepWindow {
     pub keep_admins: bool,
     pub created_by: Uuid,
     pub created_by_username: String,
+    /// The start it had before an administrator moved it after its users were warned
+    /// (migration 0014's `moved_after_warning`), as `GET /notices` tells it; `None` if
+    /// it was not moved so.
+    pub moved_from: Option<i64>,
 }
 
 /// A step this instance claimed, inside the transaction that will carry out its effect.
@@ -121,8 +125,8 @@ impl Store {
             return Ok(None);
         }
         let row = sqlx::query(
-            "SELECT starts_at, ends_at, message, keep_admins, created_by, created_by_username \
-             FROM maintenance_windows WHERE id = $1",
+            "SELECT starts_at, ends_at, message, keep_admins, created_by, created_by_username, \
+             moved_from, moved_after_warning FROM maintenance_windows WHERE id = $1",
         )
         .bind(step.window_id.to_string())
         .fetch_one(&mut *tx)
@@ -134,6 +138,11 @@ impl Store {
             keep_admins: row.try_get::<i64, _>("keep_admins")? != 0,
             created_by: uuid_col(&row, "created_by")?,
             created_by_username: row.try_get("created_by_username")?,
+            moved_from: if row.try_get::<i64, _>("moved_after_warning")? != 0 {
+                row.try_get("moved_from")?
+            } else {
+                None
+            },
         };
         Ok(Some(StepTx {
             tx,

@@ -3,6 +3,7 @@
 //! overlap, bad input).
 
 use chrono::{Duration, Utc};
+use curfew::api::Notice;
 
 use super::*;
 use crate::core::AppState;
@@ -279,4 +280,81 @@ async fn a_window_moved_after_its_warning_is_in_the_notices_at_its_new_time_at_o
     .await);
     let notices = ok(t.get("/api/v1/notices", &member).await);
     assert_eq!(notices["notices"].as_array().unwrap().len(), 1, "{notices}");
+}
+
+#[tokio::test]
+async fn the_schedulers_warnings_of_a_window_moved_after_its_warning_say_it_moved() {
+    let t = TestApp::new().await;
+    t.user("root", "Root Admin", Role::Admin).await;
+    t.user("member", "Mem Ber", Role::Member).await;
+    let admin = t.login("root", "app").await;
+    let member = t.login("member", "web").await;
+    // 30 minutes away with an hour's warning: the warning is due at once.
+    let start = Utc::now() + Duration::minutes(30);
+    let window = |at: chrono::DateTime<Utc>| {
+        json!({ "starts_at": at.to_rfc3339(), "message": "Update", "warn_before": [3600, 60],
+                "freeze_before": 0 })
+    };
+    let created = t
+        .post("/api/v1/admin/maintenance", &admin, Some(&window(start)))
+        .await;
+    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
+    let id = created.1["id"].as_str().unwrap().to_owned();
+    let state = AppState::new(t.store.clone(), generous_limits());
+    let (_subscription, mut heard) = state
+        .hub
+        .subscribe(Uuid::new_v4(), Uuid::new_v4(), true)
+        .unwrap();
+    for step in state.due_steps().await.unwrap() {
+        state.run_step(&step).await.unwrap();
+    }
+    match heard.try_recv() {
+        Ok(Notice::MaintenanceWarning(w)) => assert!(w.moved.is_none(), "{w:?}"),
+        other => panic!("expected the first warning, got {other:?}"),
+    }
+
+    // Moved two hours later; then its next warning comes due and the scheduler sends it.
+    let later = start + Duration::hours(2);
+    ok(t.call(
+        Method::PATCH,
+        &format!("/api/v1/admin/maintenance/{id}"),
+        Some(&admin),
+        Some(&window(later)),
+    )
+    .await);
+    sqlx::query(
+        "UPDATE maintenance_steps SET due_at = $1 WHERE window_id = $2 AND kind = 'warning' \
+         AND state = 'pending'",
+    )
+    .bind(crate::now_ms() - 1)
+    .bind(&id)
+    .execute(&t.store.pool)
+    .await
+    .unwrap();
+    let due = state.due_steps().await.unwrap();
+    assert_eq!(due.len(), 2, "both warnings planned again: {due:?}");
+    for step in due {
+        state.run_step(&step).await.unwrap();
+    }
+    let polled = ok(t.get("/api/v1/notices", &member).await);
+    // Two warnings due at once send one (the other is skipped as stale); each says it moved.
+    let mut sent_any = false;
+    while let Ok(notice) = heard.try_recv() {
+        let Notice::MaintenanceWarning(sent) = notice else {
+            panic!("expected the scheduler's warning, got {notice:?}");
+        };
+        sent_any = true;
+        assert_eq!(sent.starts_at.timestamp(), later.timestamp());
+        assert_eq!(
+            sent.moved_from.map(|f| f.timestamp()),
+            Some(start.timestamp())
+        );
+        // The sentence `GET /notices` gives for the window, word for word.
+        assert_eq!(json!(sent.moved), polled["notices"][0]["moved"], "{polled}");
+        assert!(sent
+            .moved
+            .as_deref()
+            .is_some_and(|m| m.starts_with("Maintenance moved to ")));
+    }
+    assert!(sent_any, "the scheduler sent no warning");
 }
