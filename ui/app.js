@@ -35,7 +35,9 @@ function route() {
   }
 }
 
-function enterShell(session) {
+/** Opens the console for `session`; `firstUsers` is the list's first page if the Rust side
+ *  already has it (a remembered sign-in checked at start or on a switch). */
+function enterShell(session, firstUsers = null) {
   state.session = session;
   $("signin-view").hidden = true;
   $("shell").hidden = false;
@@ -48,7 +50,7 @@ function enterShell(session) {
   route();
   clearUsers();
   $("summary").textContent = "";
-  reloadUsers();
+  reloadUsers({ firstPage: firstUsers });
   reloadMaintenance();
 }
 
@@ -134,7 +136,7 @@ async function start() {
     performance.mark("startup");
     setServers(view);
     $("keychain-hint").textContent = `Your sign-in will be kept in the ${view.keychain}.`;
-    if (view.signed_in) enterShell(view.signed_in);
+    if (view.signed_in) enterShell(view.signed_in, view.first_users);
     else showSignIn(view.notice, view.profile);
   } catch (failure) {
     showSignIn(failure.message ?? String(failure));

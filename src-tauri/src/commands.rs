@@ -20,11 +20,7 @@ use uuid::Uuid;
 
 use crate::contract::Contract;
 use crate::error::{Error, Result};
-use crate::session::{AppState, SessionView, StartupView};
-
-/// Users the UI asks for at a time (the server allows up to
-/// `curfew::limits::PAGE_MAX`).
-const PAGE: u32 = 100;
+use crate::session::{AppState, SessionView, StartupView, USER_PAGE};
 const CURSOR_MAX: usize = 1024;
 
 fn check_cursor(cursor: &Option<String>) -> Result<()> {
@@ -37,15 +33,21 @@ fn check_cursor(cursor: &Option<String>) -> Result<()> {
 }
 
 /// Starts the notifications and the tray's next-window line for the signed-in admin,
-/// both led by the server's name.
+/// both led by the server's name, and hands the other remembered servers' notifications
+/// to [`crate::others`]. The tray's line is fetched in the background: the page's answer
+/// does not wait for it.
 pub(crate) async fn signed_in<R: Runtime>(app: &AppHandle<R>, state: &AppState) {
     if let Ok(client) = state.client().await {
         let server = state.server_label().await.unwrap_or_default();
         crate::tray::set_server(app, Some(server.clone()));
-        crate::tray::refresh(app, &client).await;
-        let task = tauri::async_runtime::spawn(crate::events::watch(app.clone(), client, server));
+        let app = app.clone();
+        let task = tauri::async_runtime::spawn(async move {
+            crate::tray::refresh(&app, &client).await;
+            crate::events::watch(app, client, server, crate::events::Followed::Current).await;
+        });
         state.set_watcher(Some(task));
     }
+    crate::others::follow(app);
 }
 
 /// The contract's facts the UI needs (limits, audit labels, event names), loaded once at
@@ -65,6 +67,8 @@ pub async fn startup<R: Runtime>(
     let view = state.startup_for_page().await;
     if view.signed_in.is_some() {
         signed_in(&app, &state).await;
+    } else {
+        crate::others::follow(&app);
     }
     Ok(view)
 }
@@ -93,6 +97,7 @@ pub async fn sign_out<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>)
     let result = state.sign_out().await;
     crate::tray::set_server(&app, None);
     crate::tray::set_status(&app, "Not signed in");
+    crate::others::follow(&app);
     result
 }
 
@@ -118,7 +123,7 @@ pub async fn list_users(
         role,
         sort,
         cursor,
-        limit: Some(PAGE),
+        limit: Some(USER_PAGE),
     };
     let client = state.client().await?;
     state.checked(&client, client.users(&query).await).await

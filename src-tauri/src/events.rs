@@ -1,7 +1,9 @@
 //! Desktop notifications from curfewd's administrator event stream. The watcher reconnects
 //! with back-off, says when the connection is lost and back, and stops (saying so) when the
-//! server revokes the admin's token. Every event is also passed to the window so that open
-//! views refresh.
+//! server revokes the admin's token. A watcher of the server signed in to also passes every
+//! event to the window, so that open views refresh, and keeps the tray's line; one of
+//! another remembered server ([`crate::others`]) only notifies, each notification led by
+//! that server's name.
 
 use std::time::Duration;
 
@@ -141,9 +143,25 @@ fn notify<R: Runtime>(app: &AppHandle<R>, server: &str, summary: &str, body: &st
     }
 }
 
+/// Which server a watcher follows.
+#[derive(Debug, Clone)]
+pub enum Followed {
+    /// The one signed in to, which the window and the tray show.
+    Current,
+    /// Another remembered server: only its notifications; a token it refuses is deleted
+    /// from the keychain under `account`.
+    Other { account: String },
+}
+
 /// Follows the event stream of the server named `server` until the token is revoked or
 /// the task is aborted (sign-out, or a switch to another server).
-pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client, server: String) {
+pub async fn watch<R: Runtime>(
+    app: AppHandle<R>,
+    client: Client,
+    server: String,
+    followed: Followed,
+) {
+    let shown = matches!(followed, Followed::Current);
     let mut retry = FIRST_RETRY;
     let mut lost = false;
     loop {
@@ -165,7 +183,9 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client, server: String
                     // the list keeps the tray's next-window line true, and says when a
                     // warning really went out.
                     // (A new audit entry changes no window: sign-ins come often.)
-                    let list = if matches!(event, AdminEvent::AuditRecorded { .. }) {
+                    let list = if matches!(event, AdminEvent::AuditRecorded { .. })
+                        || !(shown || notifies(&event))
+                    {
                         None
                     } else {
                         client.maintenance().await.ok()
@@ -175,6 +195,9 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client, server: String
                             describe(&as_it_happened(&event, list.as_ref(), chrono::Utc::now()));
                         notify(&app, &server, &summary, &body);
                     }
+                    if !shown {
+                        continue;
+                    }
                     let _ = app.emit(ADMIN_EVENT, &event);
                     if let Some(list) = &list {
                         crate::tray::show_next(&app, list);
@@ -182,7 +205,7 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client, server: String
                 }
             }
             Err(e) if e.is_unauthorized() => {
-                signed_out(&app, &client, &server, &e.to_string()).await;
+                refused(&app, &client, &server, &followed, &e.to_string()).await;
                 return;
             }
             Err(_) => {}
@@ -190,7 +213,7 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client, server: String
         // The stream ended: revoked, or the connection dropped.
         match client.admin_me().await {
             Err(e) if e.is_unauthorized() => {
-                signed_out(&app, &client, &server, &e.to_string()).await;
+                refused(&app, &client, &server, &followed, &e.to_string()).await;
                 return;
             }
             Ok(_) => {}
@@ -208,6 +231,25 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, client: Client, server: String
         }
         tokio::time::sleep(retry).await;
         retry = (retry * 2).min(LAST_RETRY);
+    }
+}
+
+/// The server revoked this token: signed out of it, the token forgotten, the admin told.
+async fn refused<R: Runtime>(
+    app: &AppHandle<R>,
+    client: &Client,
+    server: &str,
+    followed: &Followed,
+    why: &str,
+) {
+    match followed {
+        Followed::Current => signed_out(app, client, server, why).await,
+        Followed::Other { account } => {
+            if let Some(state) = app.try_state::<AppState>() {
+                state.forget_token(account.clone()).await;
+            }
+            notify(app, server, "Curfew signed you out", why);
+        }
     }
 }
 

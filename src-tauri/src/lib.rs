@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 mod instance;
 pub mod keychain;
+mod others;
 pub mod profile;
 mod rendering;
 pub mod servers;
@@ -92,6 +93,7 @@ pub fn run() {
             }
             let dir: PathBuf = app.path().app_config_dir()?;
             app.manage(AppState::new(Keychain::platform(), dir));
+            app.manage(others::OtherServers::default());
             AppState::begin_startup(app.handle());
             if let Some(window) = app.get_webview_window("main") {
                 rendering::configure(&window);

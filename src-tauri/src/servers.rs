@@ -19,7 +19,7 @@ use crate::profile::{Profile, ProfileFile};
 pub const NAME_MAX: usize = 40;
 
 /// One server the app knows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SavedServer {
     pub name: String,
     /// Its address, as `curfew::parse_server_url` normalised it.

@@ -11,7 +11,7 @@
 
 use std::path::PathBuf;
 
-use curfew::api::{ClientKind, LoginRequest, Me, Permission, Role};
+use curfew::api::{ClientKind, LoginRequest, Me, Permission, Role, UserPage, UserQuery};
 use curfew::Client;
 use serde::Serialize;
 use tokio::sync::RwLock;
@@ -20,6 +20,10 @@ use crate::error::{Error, Result};
 use crate::keychain::Keychain;
 use crate::profile::Profile;
 use crate::servers::{name_for, SavedServer, ServerList, ServersFile};
+
+/// Users the UI asks for at a time (the server allows up to
+/// `curfew::limits::PAGE_MAX`).
+pub const USER_PAGE: u32 = 100;
 
 struct SignedIn {
     client: Client,
@@ -58,6 +62,20 @@ pub struct StartupView {
     /// Every server the app knows (no tokens), and which one this is about.
     pub servers: Vec<SavedServer>,
     pub current: Option<String>,
+    /// The list's first page in its default order (no search, no filter, by name), asked
+    /// for alongside the check of a remembered sign-in: the list needs no second round
+    /// trip, made while the page lays out the shell, before its first rows. `None` when
+    /// not signed in or when that page could not be had (the list then asks, and says why).
+    pub first_users: Option<UserPage>,
+}
+
+/// The query of the list's first page as the console opens (see
+/// [`StartupView::first_users`]).
+pub fn first_users_query() -> UserQuery {
+    UserQuery {
+        limit: Some(USER_PAGE),
+        ..UserQuery::default()
+    }
 }
 
 pub struct AppState {
@@ -125,6 +143,27 @@ impl AppState {
         self.signed_in.read().await.as_ref().map(|s| s.name.clone())
     }
 
+    /// A client for `saved` with its remembered token, and the token's keychain account;
+    /// `None` when it is not remembered or the keychain has no token for it.
+    pub async fn remembered_client(&self, saved: &SavedServer) -> Option<(Client, String)> {
+        if !saved.remember {
+            return None;
+        }
+        let account = Keychain::account(&saved.username, &saved.server);
+        let probe = account.clone();
+        let token = self.keychain(move |k| k.load(&probe)).await.ok()??;
+        let client = Client::new(&saved.server).ok()?.with_token(token);
+        Some((client, account))
+    }
+
+    /// Deletes the remembered token of a server not signed in to, which that server no
+    /// longer accepts (the current server's goes through [`AppState::revoked`]).
+    pub async fn forget_token(&self, account: String) {
+        if let Err(e) = self.keychain(move |k| k.delete(&account)).await {
+            tracing::warn!(error = %e, "could not delete a token its server refused");
+        }
+    }
+
     /// Replaces the event watcher (stopping the previous one).
     pub fn set_watcher(&self, task: Option<tauri::async_runtime::JoinHandle<()>>) {
         let previous = std::mem::replace(&mut *self.watcher.lock().expect("watcher lock"), task);
@@ -175,6 +214,7 @@ impl AppState {
             keychain,
             servers: list.servers.clone(),
             current: saved.as_ref().map(|s| s.name.clone()),
+            first_users: None,
         };
         let Some(entry) = saved.clone() else {
             return view(None, None);
@@ -195,7 +235,10 @@ impl AppState {
             Ok(client) => client.with_token(token),
             Err(e) => return view(None, Some(e.to_string())),
         };
-        match client.admin_me().await {
+        // Both at once: a token the server refuses fails both, and the page is dropped.
+        let first_query = first_users_query();
+        let (me, first_users) = tokio::join!(client.admin_me(), client.users(&first_query));
+        match me {
             Ok(me) => {
                 let signed = SignedIn {
                     client,
@@ -207,7 +250,10 @@ impl AppState {
                 };
                 let session = Self::view(&signed, None);
                 *self.signed_in.write().await = Some(signed);
-                view(Some(session), None)
+                StartupView {
+                    first_users: first_users.ok(),
+                    ..view(Some(session), None)
+                }
             }
             Err(e) if matches!(e.status(), Some(401 | 403)) => {
                 let _ = self.keychain(move |k| k.delete(&account)).await;
@@ -302,6 +348,7 @@ impl AppState {
             keychain: self.keychain.name(),
             servers: list.servers.clone(),
             current: Some(signed.name.clone()),
+            first_users: None,
         }
     }
 

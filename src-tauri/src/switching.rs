@@ -16,6 +16,7 @@ async fn follow<R: Runtime>(app: &AppHandle<R>, state: &AppState, view: &Startup
     } else {
         crate::tray::set_server(app, None);
         crate::tray::set_status(app, "Not signed in");
+        crate::others::follow(app);
     }
 }
 
@@ -51,9 +52,12 @@ pub async fn remove_server<R: Runtime>(
 ) -> Result<StartupView> {
     let signed_in_before = state.server_label().await;
     let view = state.remove_server(&name).await?;
-    // Still signed in to the same server: its watcher goes on.
+    // Still signed in to the same server: its watcher goes on; the one of the server
+    // forgotten stops.
     if view.signed_in.is_none() || signed_in_before != state.server_label().await {
         follow(&app, &state, &view).await;
+    } else {
+        crate::others::follow(&app);
     }
     Ok(view)
 }

@@ -1,7 +1,8 @@
 //! Several servers: the admin names each server, signs in to each with its own keychain
 //! entry, switches between them with the remembered sign-ins (no password), sees the
 //! current server's name in the top bar, on the sign-in screen, in desktop notifications
-//! and on the tray's line; forgets one (its keychain entry goes); and a settings folder
+//! and on the tray's line; still hears from a remembered server not shown; keeps a search
+//! across a switch; forgets one (its keychain entry goes); and a settings folder
 //! from before several servers (`profile.json`) still opens with its saved sign-in.
 
 use curfew::api::{ClientKind, MaintenanceRequest};
@@ -70,6 +71,15 @@ async fn signed_in_to(app: &App, name: &str, url: &str) {
     }
 }
 
+/// The usernames of the list's rows, in order.
+async fn rows(app: &App) -> Vec<String> {
+    serde_json::from_value(
+        app.script("return [...document.querySelectorAll('#users-body tr[data-username]')].map((r) => r.dataset.username);")
+            .await,
+    )
+    .unwrap()
+}
+
 /// The switcher's options, in order.
 async fn switcher(app: &App) -> Vec<String> {
     let value = app
@@ -84,6 +94,9 @@ async fn each_server_has_its_name_and_keychain_entry_and_switching_signs_in_with
     let staging = Server::start();
     for server in [&production, &staging] {
         server.add_user("root", "admin");
+    }
+    for member in ["alice", "bob"] {
+        production.add_user(member, "member");
     }
     let _turn = TRAY_HOST.lock().await;
     let watcher = Watcher::default();
@@ -128,7 +141,7 @@ async fn each_server_has_its_name_and_keychain_entry_and_switching_signs_in_with
 
     // Notifications and the tray's line say which server they are about.
     let (staging_root, _) = staging.login("root", ClientKind::App).await;
-    staging_root
+    let staging_upgrade = staging_root
         .schedule_maintenance(&window_in(15, "Staging upgrade"))
         .await
         .unwrap();
@@ -151,9 +164,56 @@ async fn each_server_has_its_name_and_keychain_entry_and_switching_signs_in_with
         .schedule_maintenance(&window_in(45, "Production upgrade"))
         .await
         .unwrap();
+    // A search typed on staging stays for production: the first page the switch brings
+    // along (the default order, unsearched) must not stand in for it.
+    app.fill("#search", "ali").await;
+    app.until("staging's list searched", || async {
+        rows(&app).await.is_empty()
+    })
+    .await;
     choose(&app, "#server-switch", "production").await;
     signed_in_to(&app, "production", &production.url).await;
+    app.until("production's list searched for \"ali\"", || async {
+        rows(&app).await == ["alice"]
+    })
+    .await;
+    app.fill("#search", "").await;
+    app.until("production's whole list", || async {
+        rows(&app).await == ["alice", "bob", "root"]
+    })
+    .await;
     tray.wait_for_entry("production: Next maintenance:").await;
+    // Staging, remembered, is still heard from while production is shown: its
+    // notifications, led by its name. Its watcher connects in the background, so a window
+    // is scheduled and cancelled there until the notification comes (each cancellation is
+    // an event of its own; the first to go is the upgrade, which has no end and so would
+    // overlap any other).
+    staging_root
+        .cancel_maintenance(staging_upgrade.id)
+        .await
+        .unwrap();
+    let mut heard = false;
+    for _ in 0..20 {
+        if monitor
+            .seen_within(
+                &["staging: Maintenance cancelled"],
+                std::time::Duration::from_secs(1),
+            )
+            .await
+        {
+            heard = true;
+            break;
+        }
+        let later = staging_root
+            .schedule_maintenance(&window_in(180, "Staging, later"))
+            .await
+            .unwrap();
+        staging_root.cancel_maintenance(later.id).await.unwrap();
+    }
+    assert!(
+        heard,
+        "no notification from staging while production was shown"
+    );
     // Staging's sign-in was kept for the way back, not ended.
     assert_eq!(
         keychain_token("root", &staging.url).as_deref(),

@@ -39,6 +39,10 @@ export const state = Object.seal({
   /** The list generation a page is being loaded for; a new search starts a new one. */
   loadingFor: null,
   generation: 0,
+  /** The list's first page in its default order, fetched with the start-up or a switch
+   *  (`StartupView.first_users`); taken once by the first page's load, if the search and
+   *  filters are still the defaults. */
+  prefetched: null,
   /** The list's pages as loaded, in order (user-pages.js): each with the cursor that
    *  fetches it, where it starts, its users' ids (packed), and its users while it is near the view
    *  (else null). Only the rows in view are in the page. */

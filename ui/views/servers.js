@@ -51,7 +51,7 @@ export function renderSignInServer(name) {
 /** What a switch answered: the shell, or the sign-in screen for that server. */
 function opened(view) {
   setServers(view);
-  if (view.signed_in) openShell(view.signed_in);
+  if (view.signed_in) openShell(view.signed_in, view.first_users);
   else openSignIn(view.notice, view.profile);
 }
 

@@ -87,11 +87,15 @@ export function replaceUser(user) {
   return false;
 }
 
+/** The users held after the last holdAround (counted as it walks the pages). */
+let heldCount = 0;
+
 /** Holds the pages around positions `first` to `last` (the rows in view) and lets go of
  *  every other page's users; returns the numbers of the pages to hold that must be
  *  fetched again. */
 export function holdAround(first, last) {
   const pages = state.pages;
+  heldCount = 0;
   if (!pages.length) return [];
   const from = Math.max(0, pageOf(first) - HELD_BEYOND);
   const to = Math.min(pages.length - 1, pageOf(Math.max(first, last - 1)) + HELD_BEYOND);
@@ -100,6 +104,7 @@ export function holdAround(first, last) {
   pages.forEach((page, n) => {
     if (n < from || n > to) page.users = null;
     else if (!page.users) missing.push(n);
+    else heldCount += page.users.length;
   });
   return missing;
 }
@@ -111,9 +116,10 @@ export function heldRange() {
   return [Math.min(state.held[0], last), Math.min(state.held[1], last)];
 }
 
-/** How many users are held (for the list's tests and bench). */
+/** How many users were held at the last render (for the list's tests and bench), before
+ *  the pages it asked for again arrive. */
 export function heldUsers() {
-  return state.pages.reduce((n, page) => n + (page.users?.length ?? 0), 0);
+  return heldCount;
 }
 
 /** The cursor that fetches page `n` (undefined past the last page). */

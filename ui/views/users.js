@@ -190,6 +190,7 @@ export function renderUsers(measure = true) {
 /** Empties the list (a new sign-in: nothing of the last session's list stays). */
 export function clearUsers() {
   state.generation += 1;
+  state.prefetched = null;
   resetPages();
   state.cursor = null;
   state.done = false;
@@ -202,9 +203,11 @@ export function clearUsers() {
 
 /** Reloads the list from its first page. The chip counts and how many match always
  *  follow; the totals above the list only when asked or when the list is no longer
- *  narrowed (counting every session costs the server more than a page). */
-export async function reloadUsers({ counts = true } = {}) {
+ *  narrowed (counting every session costs the server more than a page). `firstPage`, the
+ *  first page in the default order already fetched, is used if the list is in that order. */
+export async function reloadUsers({ counts = true, firstPage = null } = {}) {
   state.generation += 1;
+  state.prefetched = firstPage && !narrowed() && state.sort === "name" ? firstPage : null;
   state.cursor = null;
   state.done = false;
   // The rows shown stay until the first page replaces them: a failed load (the server
@@ -301,7 +304,10 @@ export async function loadMoreUsers() {
   const generation = state.generation;
   if (!performance.getEntriesByName("first-page-asked").length) performance.mark("first-page-asked");
   try {
-    const page = await call("list_users", { ...pageQuery(), cursor: state.cursor });
+    const prefetched = state.cursor ? null : state.prefetched;
+    state.prefetched = null;
+    // Awaited either way: the caller's own first steps come before the rows.
+    const page = await (prefetched ?? call("list_users", { ...pageQuery(), cursor: state.cursor }));
     if (generation !== state.generation) return; // a newer search replaced this one
     const fetchedAt = performance.now();
     const firstPage = !state.cursor;
