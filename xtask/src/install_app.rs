@@ -3,10 +3,12 @@
 //! its own (Xvfb, D-Bus, GNOME Keyring), as `xtask install-test-app` run inside it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+
+use crate::webdriver::Session;
 
 /// The installed app signs in, in a desktop session of its own: this program again,
 /// as `install-test-app`, inside Xvfb, D-Bus and GNOME Keyring.
@@ -83,77 +85,4 @@ pub fn app_signs_in(args: &[String]) -> anyhow::Result<()> {
         session.quit().await;
         result
     })
-}
-
-/// One WebDriver session with the app through tauri-driver.
-struct Session {
-    client: fantoccini::Client,
-    driver: Child,
-}
-
-impl Session {
-    async fn launch(driver: &Path, app: &Path, config_home: &Path) -> anyhow::Result<Session> {
-        let (port, native) = (curfew_testkit::free_port(), curfew_testkit::free_port());
-        let driver = Command::new(driver)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native.to_string(),
-            ])
-            .env("XDG_CONFIG_HOME", config_home)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("start tauri-driver")?;
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": app }),
-        );
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let attempt = tokio::time::timeout(
-                Duration::from_secs(30),
-                fantoccini::ClientBuilder::rustls()?
-                    .capabilities(caps.clone())
-                    .connect(&format!("http://127.0.0.1:{port}")),
-            )
-            .await;
-            match attempt {
-                Ok(Ok(client)) => return Ok(Session { client, driver }),
-                _ if Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(200)).await
-                }
-                other => bail!("no WebDriver session with the installed app: {other:?}"),
-            }
-        }
-    }
-
-    async fn wait_for(
-        &self,
-        css: &str,
-        within: Duration,
-    ) -> anyhow::Result<fantoccini::elements::Element> {
-        self.client
-            .wait()
-            .at_most(within)
-            .for_element(fantoccini::Locator::Css(css))
-            .await
-            .with_context(|| format!("no {css} in the app within {within:?}"))
-    }
-
-    /// Closes the app; tauri-driver gets SIGTERM (SIGKILL would orphan WebKitWebDriver).
-    async fn quit(mut self) {
-        let _ = self.client.clone().close().await;
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.driver.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.driver.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
 }

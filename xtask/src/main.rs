@@ -18,6 +18,7 @@ mod oidc_provider;
 mod pgbench;
 mod scimbench;
 mod setup;
+mod webdriver;
 mod workflows;
 
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use super::session::Session;
+use crate::webdriver::Session;
 
 /// Signs in with "Remember me", as an admin does the first time; later launches sign in
 /// from the keychain.

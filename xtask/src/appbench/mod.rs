@@ -11,7 +11,6 @@
 mod curfew;
 mod pss;
 mod report;
-mod session;
 
 use std::path::Path;
 use std::process::Command;
@@ -19,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use crate::webdriver::Session;
 pub use report::print;
-use session::Session;
 
 const USERS: usize = 100_000;
 const LOADED: usize = 10_000;

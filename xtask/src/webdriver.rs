@@ -1,5 +1,6 @@
-//! One launch of a desktop app through tauri-driver: its WebDriver session, ended with the
-//! driver stopped by SIGTERM (SIGKILL would orphan WebKitWebDriver on its port).
+//! One launch of a desktop app through tauri-driver, for the app bench and the install
+//! test: its WebDriver session, ended with the driver stopped by SIGTERM (SIGKILL would
+//! orphan WebKitWebDriver on its port).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -63,13 +64,13 @@ impl Session {
         css: &str,
         within: Duration,
     ) -> anyhow::Result<fantoccini::elements::Element> {
-        Ok(self
-            .client
+        self.client
             .wait()
             .at_most(within)
             .every(Duration::from_millis(5))
             .for_element(Locator::Css(css))
-            .await?)
+            .await
+            .with_context(|| format!("no {css} in the app within {within:?}"))
     }
 
     /// The element once it is displayed, looked up again at every try (a view shown late,
@@ -94,6 +95,7 @@ impl Session {
         }
     }
 
+    /// Closes the app and stops tauri-driver.
     pub async fn quit(mut self) {
         let _ = self.client.clone().close().await;
         let _ = Command::new("kill")
@@ -104,5 +106,6 @@ impl Session {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
     }
 }
