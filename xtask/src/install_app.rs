@@ -71,7 +71,7 @@ pub fn app_signs_in(args: &[String]) -> anyhow::Result<()> {
             let deadline = Instant::now() + wait;
             loop {
                 let who = session.wait_for("#whoami", wait).await?.text().await?;
-                if who.contains("signed in as root (admin)") {
+                if who == "Signed in as root (admin)" {
                     eprintln!("    ok: the app says {who:?}");
                     return Ok(());
                 }
