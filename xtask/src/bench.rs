@@ -120,6 +120,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut gate_part = true;
     let mut import_part = true;
     let mut scim_part = true;
+    let mut list_part = true;
     let mut app_launches = crate::appbench::LAUNCHES;
     let mut app_scroll = true;
     let mut rest = args.iter();
@@ -142,7 +143,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                 app_scroll = yes_no == "yes"
             }
             ("--only", Some(part))
-                if ["server", "app", "fanout", "postgres", "attack", "gate", "import", "scim"].contains(&part.as_str()) =>
+                if ["server", "app", "fanout", "postgres", "attack", "gate", "import", "scim", "list"].contains(&part.as_str()) =>
             {
                 gate_part = part == "gate";
                 // The import part includes SCIM provisioning; `scim` runs that alone.
@@ -153,13 +154,18 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                 fanout_part = part == "fanout";
                 postgres_part = part == "postgres";
                 attack_part = part == "attack";
+                list_part = part == "list";
             }
             _ => bail!(
-                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout|postgres|attack|gate|import|scim] [--launches N] [--scroll yes|no] (the app's launches, 3 unless given, and whether the first scrolls through every user)"
+                "usage: cargo xtask bench [--sizes 1000,10000,100000] [--only server|app|fanout|postgres|attack|gate|import|scim|list] [--launches N] [--scroll yes|no] (the app's launches, 3 unless given, and whether the first scrolls through every user)"
             ),
         }
     }
-    let bin = crate::build_curfewd(true)?;
+    // CURFEW_BENCH_CURFEWD: measure another curfewd build (an older one, to compare).
+    let bin = match std::env::var_os("CURFEW_BENCH_CURFEWD") {
+        Some(other) => PathBuf::from(other),
+        None => crate::build_curfewd(true)?,
+    };
     if cfg!(debug_assertions) {
         // The load generator shares the 2 cores with curfewd: unoptimised, it would be the
         // bottleneck and the figures would measure it instead of the server.
@@ -243,6 +249,11 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     } else {
         None
     };
+    let list = if list_part {
+        Some(runtime.block_on(crate::listbench::run(&bin))?)
+    } else {
+        None
+    };
     let fanout = if fanout_part {
         eprintln!("==> maintenance fan-out to 10,000 notice streams");
         Some(runtime.block_on(crate::fanout::run(&bin))?)
@@ -260,6 +271,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     if let Some(scim) = &scim {
         crate::scimbench::print(scim);
+    }
+    if let Some(list) = &list {
+        crate::listbench::print(list);
     }
     if let Some(f) = &fanout {
         println!();

@@ -14,6 +14,7 @@ mod install_app;
 #[cfg(unix)]
 mod install_test;
 mod layers;
+mod listbench;
 mod oidc_provider;
 mod pgbench;
 mod scimbench;

@@ -175,6 +175,11 @@ impl AppState {
             if let Err(e) = self.expire_idle_sessions().await {
                 tracing::warn!(error = ?e, "ending idle sessions failed");
             }
+            // Sessions whose time ran out leave their users' counts here, so that the
+            // reads of the counts (which settle first) seldom find any to write.
+            if let Err(e) = self.store.settle_expired(crate::now_ms()).await {
+                tracing::warn!(error = ?e, "settling expired sessions failed");
+            }
             if let Err(e) = self.end_stale_streams(None).await {
                 tracing::warn!(error = ?e, "stream sweep failed");
             }

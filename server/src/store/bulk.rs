@@ -113,6 +113,8 @@ impl Store {
         actor: &Actor,
         now: i64,
     ) -> sqlx::Result<(i64, bool)> {
+        // The Online filter reads the users' counts: exact once settled at `now`.
+        self.settle_expired(now).await?;
         let mut params = Params::default();
         let conds = conditions(matching, &mut params);
         let me = params.push(Bind::Text(actor.user_id.to_string()));

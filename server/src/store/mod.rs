@@ -10,6 +10,10 @@
 //!   and it commits together with its audit entry; a session inserted before that
 //!   statement is revoked by it, one inserted after it is not touched;
 //! - deactivating a user revokes their sessions in the same transaction;
+//! - each user's `live_app_sessions` and `live_web_sessions` count their sessions with
+//!   `counted = 1 AND revoked_at IS NULL`, changed by triggers in the statement that
+//!   changes a session (migration 0016); a read of them first settles the sessions whose
+//!   time ran out ([`live_counts`]), so they are the live sessions at that moment;
 //! - only token hashes are stored, never tokens.
 
 pub mod accounts;
@@ -18,6 +22,7 @@ pub mod bulk;
 mod check_reads;
 mod db;
 pub mod import;
+mod live_counts;
 pub mod maintenance;
 pub mod oidc;
 pub mod scim;

@@ -5,10 +5,7 @@
 //! ([`revoke_all`]) committed with its audit entry, so a session inserted before it is
 //! revoked and one inserted after it is not touched.
 
-use curfew::api::{
-    AdminUser, AuditAction, ClientKind, LogoutPreview, RevocationReason, Role, SessionSummary,
-    UserStatus,
-};
+use curfew::api::{AdminUser, AuditAction, ClientKind, RevocationReason, Role, UserStatus};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -74,73 +71,6 @@ pub struct MassRevocation {
 }
 
 impl Store {
-    /// Counts for confirmations, in one pass over the live sessions. `caller_session` is
-    /// the session that would survive a logout-all.
-    pub async fn session_summary(
-        &self,
-        now: i64,
-        caller_session: Option<Uuid>,
-    ) -> sqlx::Result<SessionSummary> {
-        let users = sqlx::query(
-            "SELECT COUNT(*) AS users, \
-             COALESCE(SUM(CASE WHEN status = 'deactivated' THEN 1 ELSE 0 END), 0) AS deactivated \
-             FROM users",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        let admin = format!("u.role IN {ADMINISTRATOR_ROLES}");
-        let member = format!("u.role NOT IN {ADMINISTRATOR_ROLES}");
-        let other = "s.id <> $2";
-        let sum =
-            |condition: &str| format!("COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)");
-        let users_where =
-            |condition: &str| format!("COUNT(DISTINCT CASE WHEN {condition} THEN s.user_id END)");
-        let sql = format!(
-            "SELECT {app} AS app_sessions, {web} AS web_sessions, \
-             COUNT(DISTINCT s.user_id) AS online_users, \
-             {admin_users} AS online_administrators, {admin_sessions} AS administrator_sessions, \
-             {all_users} AS all_users, {all_app} AS all_app, {all_web} AS all_web, \
-             {keep_users} AS keep_users, {keep_app} AS keep_app, {keep_web} AS keep_web \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.revoked_at IS NULL AND s.expires_at > $1",
-            app = sum("s.client = 'app'"),
-            web = sum("s.client = 'web'"),
-            admin_users = users_where(&admin),
-            admin_sessions = sum(&admin),
-            all_users = users_where(other),
-            all_app = sum(&format!("{other} AND s.client = 'app'")),
-            all_web = sum(&format!("{other} AND s.client = 'web'")),
-            keep_users = users_where(&format!("{other} AND {member}")),
-            keep_app = sum(&format!("{other} AND {member} AND s.client = 'app'")),
-            keep_web = sum(&format!("{other} AND {member} AND s.client = 'web'")),
-        );
-        let row = sqlx::query(&sql)
-            .bind(now)
-            .bind(caller_session.map(|id| id.to_string()).unwrap_or_default())
-            .fetch_one(&self.pool)
-            .await?;
-        let preview = |users: &str, app: &str, web: &str| -> sqlx::Result<LogoutPreview> {
-            let (app_sessions, web_sessions): (i64, i64) = (row.try_get(app)?, row.try_get(web)?);
-            Ok(LogoutPreview {
-                users: row.try_get(users)?,
-                sessions: app_sessions + web_sessions,
-                app_sessions,
-                web_sessions,
-            })
-        };
-        Ok(SessionSummary {
-            users: users.try_get("users")?,
-            deactivated_users: users.try_get("deactivated")?,
-            online_users: row.try_get("online_users")?,
-            app_sessions: row.try_get("app_sessions")?,
-            web_sessions: row.try_get("web_sessions")?,
-            online_administrators: row.try_get("online_administrators")?,
-            administrator_sessions: row.try_get("administrator_sessions")?,
-            logout_all: preview("all_users", "all_app", "all_web")?,
-            logout_all_keep_admins: preview("keep_users", "keep_app", "keep_web")?,
-        })
-    }
-
     /// Opens a session, records its user as seen now, and ends their oldest live
     /// sessions beyond the newest `keep` (this one included), in one transaction.
     /// Returns how many old ones ended.

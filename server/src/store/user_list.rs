@@ -4,8 +4,8 @@
 //!
 //! Invariant: every order ends with the username (unique), so a page starts strictly
 //! after the last row of the one before and no user is shown twice or skipped while the
-//! keys do not change. The sessions order pages through the users with live sessions
-//! first (grouped from the live sessions), then the others by name (the name index).
+//! keys do not change. The sessions order pages through one index on each user's live
+//! sessions (their counts, migration 0016; settled first, so exact), then name.
 
 use curfew::api::{AdminUser, Role, UserCounts, UserFilter, UserSort};
 use sqlx::any::AnyArguments;
@@ -14,6 +14,7 @@ use sqlx::{Any, Row};
 use uuid::Uuid;
 
 use super::db::Store;
+use super::live_counts::LIVE_SESSIONS;
 use super::users::{admin_user_columns, admin_user_row, like_contains};
 
 /// Which users: a search (already checked), a status filter, a role, or explicit ids.
@@ -70,9 +71,10 @@ impl Params {
     }
 }
 
-/// Whether user `u` has a live session; `$1` is now.
-pub(super) const ONLINE: &str = "EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id \
-     AND s.revoked_at IS NULL AND s.expires_at > $1)";
+/// Whether user `u` has a live session, from the user's counts: exact once the sessions
+/// whose time ran out by now are settled ([`Store::settle_expired`]), which every read
+/// that uses it does first.
+pub(super) const ONLINE: &str = "(u.live_app_sessions + u.live_web_sessions) > 0";
 
 /// The conditions on `users u` that `matching` makes (none: every user).
 pub(super) fn conditions(matching: &UserMatching, params: &mut Params) -> Vec<String> {
@@ -132,8 +134,9 @@ impl Store {
         limit: u32,
         now: i64,
     ) -> sqlx::Result<Vec<(AdminUser, UserCursor)>> {
+        self.settle_expired(now).await?;
         match sort {
-            UserSort::Name => self.page_by_name(matching, after, limit, now, false).await,
+            UserSort::Name => self.page_by_name(matching, after, limit, now).await,
             UserSort::LastActive => {
                 let mut params = Params::default();
                 let mut conds = conditions(matching, &mut params);
@@ -153,57 +156,41 @@ impl Store {
                 self.user_rows(&sql, &params, now).await
             }
             UserSort::Sessions => {
-                let mut rows = Vec::new();
-                // The users with live sessions, most first; then the rest by name.
-                if after.is_none_or(|a| a.sessions > 0) {
-                    let mut params = Params::default();
-                    let mut conds = conditions(matching, &mut params);
-                    if let Some(after) = after {
-                        let a = params.push(Bind::Int(after.sessions));
-                        let b = params.push(Bind::Text(after.sort_key.clone()));
-                        let c = params.push(Bind::Text(after.username.clone()));
-                        conds.push(format!(
-                            "(c.n < {a} OR (c.n = {a} AND (u.sort_key > {b} \
-                             OR (u.sort_key = {b} AND u.username > {c}))))"
-                        ));
-                    }
-                    let l = params.push(Bind::Int(i64::from(limit)));
-                    let sql = format!(
-                        "SELECT {} FROM users u JOIN (SELECT user_id, COUNT(*) AS n FROM sessions \
-                         WHERE revoked_at IS NULL AND expires_at > $1 GROUP BY user_id) c \
-                         ON c.user_id = u.id{} ORDER BY c.n DESC, u.sort_key, u.username LIMIT {l}",
-                        admin_user_columns(),
-                        where_clause(&conds)
-                    );
-                    rows = self.user_rows(&sql, &params, now).await?;
+                // Most live sessions first, then by name: the users with none come last,
+                // by name. One range of the index users_by_live_sessions.
+                let mut params = Params::default();
+                let mut conds = conditions(matching, &mut params);
+                if let Some(after) = after {
+                    let a = params.push(Bind::Int(after.sessions));
+                    let b = params.push(Bind::Text(after.sort_key.clone()));
+                    let c = params.push(Bind::Text(after.username.clone()));
+                    conds.push(format!(
+                        "{LIVE_SESSIONS} <= {a} AND ({LIVE_SESSIONS} < {a} OR u.sort_key > {b} \
+                         OR (u.sort_key = {b} AND u.username > {c}))"
+                    ));
                 }
-                let left = limit.saturating_sub(rows.len() as u32);
-                if left > 0 {
-                    let offline_after = after.filter(|a| a.sessions == 0);
-                    rows.extend(
-                        self.page_by_name(matching, offline_after, left, now, true)
-                            .await?,
-                    );
-                }
-                Ok(rows)
+                let l = params.push(Bind::Int(i64::from(limit)));
+                let sql = format!(
+                    "SELECT {} FROM users u{} ORDER BY {LIVE_SESSIONS} DESC, u.sort_key, \
+                     u.username LIMIT {l}",
+                    admin_user_columns(),
+                    where_clause(&conds)
+                );
+                self.user_rows(&sql, &params, now).await
             }
         }
     }
 
-    /// A page in name order; `offline`: only users without a live session.
+    /// A page in name order.
     async fn page_by_name(
         &self,
         matching: &UserMatching,
         after: Option<&UserCursor>,
         limit: u32,
         now: i64,
-        offline: bool,
     ) -> sqlx::Result<Vec<(AdminUser, UserCursor)>> {
         let mut params = Params::default();
         let mut conds = conditions(matching, &mut params);
-        if offline {
-            conds.push(format!("NOT {ONLINE}"));
-        }
         if let Some(after) = after {
             let a = params.push(Bind::Text(after.sort_key.clone()));
             let b = params.push(Bind::Text(after.username.clone()));
@@ -244,6 +231,7 @@ impl Store {
     /// How many users match, and the count on each chip: a status chip with the search
     /// and the role, a role chip with the search and the status. One pass.
     pub async fn user_counts(&self, matching: &UserMatching, now: i64) -> sqlx::Result<UserCounts> {
+        self.settle_expired(now).await?;
         let mut params = Params::default();
         let searched = conditions(
             &UserMatching {

@@ -17,6 +17,7 @@ mod gate;
 mod hardening;
 mod import;
 mod listing;
+mod live_counts;
 mod login;
 mod maintenance;
 mod moving;
