@@ -91,6 +91,13 @@ struct TestApp {
     _database: Option<curfew_testkit::PgDatabase>,
 }
 
+/// What [`TestApp::scheduled`] made: the two sessions' tokens and the window's id.
+struct Scheduled {
+    admin: String,
+    member: String,
+    id: String,
+}
+
 impl TestApp {
     async fn new() -> Self {
         Self::with_config(generous_limits()).await
@@ -255,6 +262,23 @@ impl TestApp {
     async fn users(&self, token: &str, params: &[(&str, &str)]) -> Reply {
         self.get(&format!("/api/v1/admin/users{}", query(params)), token)
             .await
+    }
+
+    /// The start of a maintenance test: root (an administrator, on the app) and member (on
+    /// the web) signed in, and `window` posted by root to `path` (a window or a series),
+    /// answered 201.
+    async fn scheduled(&self, path: &str, window: &Value) -> Scheduled {
+        self.user("root", "Root Admin", Role::Admin).await;
+        self.user("member", "Mem Ber", Role::Member).await;
+        let admin = self.login("root", "app").await;
+        let member = self.login("member", "web").await;
+        let created = self.post(path, &admin, Some(window)).await;
+        assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
+        let id = created.1["id"]
+            .as_str()
+            .expect("the window's id")
+            .to_owned();
+        Scheduled { admin, member, id }
     }
 
     async fn audit_entries(&self, token: &str) -> Vec<Value> {

@@ -21,21 +21,14 @@ async fn steps(t: &TestApp, window: &str) -> Vec<(String, i64, i64, String)> {
 #[tokio::test]
 async fn a_scheduled_window_moves_with_its_steps_and_the_move_is_audited() {
     let t = TestApp::new().await;
-    t.user("root", "Root Admin", Role::Admin).await;
-    t.user("member", "Mem Ber", Role::Member).await;
-    let admin = t.login("root", "app").await;
-    let member = t.login("member", "web").await;
     let start = Utc::now() + Duration::hours(2);
-    let created = t
-        .post(
+    let Scheduled { admin, member, id } = t
+        .scheduled(
             "/api/v1/admin/maintenance",
-            &admin,
-            Some(&json!({ "starts_at": start.to_rfc3339(), "ends_at": (start + Duration::hours(1)).to_rfc3339(),
-                          "message": "Update", "warn_before": [3600, 60], "freeze_before": 300 })),
+            &json!({ "starts_at": start.to_rfc3339(), "ends_at": (start + Duration::hours(1)).to_rfc3339(),
+                     "message": "Update", "warn_before": [3600, 60], "freeze_before": 300 }),
         )
         .await;
-    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
-    let id = created.1["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/admin/maintenance/{id}");
     let later = start + Duration::minutes(30);
     let change = json!({ "starts_at": later.to_rfc3339(), "ends_at": (later + Duration::hours(1)).to_rfc3339(),
@@ -163,24 +156,15 @@ async fn a_scheduled_window_moves_with_its_steps_and_the_move_is_audited() {
 #[tokio::test]
 async fn a_window_moved_after_its_warning_is_in_the_notices_at_its_new_time_at_once() {
     let t = TestApp::new().await;
-    t.user("root", "Root Admin", Role::Admin).await;
-    t.user("member", "Mem Ber", Role::Member).await;
-    let admin = t.login("root", "app").await;
-    let member = t.login("member", "web").await;
     // 30 minutes away with an hour's warning: the warning is due at once.
     let start = Utc::now() + Duration::minutes(30);
-    let created = t
-        .post(
+    let Scheduled { admin, member, id } = t
+        .scheduled(
             "/api/v1/admin/maintenance",
-            &admin,
-            Some(
-                &json!({ "starts_at": start.to_rfc3339(), "ends_at": (start + Duration::hours(1)).to_rfc3339(),
-                         "message": "Update", "warn_before": [3600, 60], "freeze_before": 0 }),
-            ),
+            &json!({ "starts_at": start.to_rfc3339(), "ends_at": (start + Duration::hours(1)).to_rfc3339(),
+                     "message": "Update", "warn_before": [3600, 60], "freeze_before": 0 }),
         )
         .await;
-    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
-    let id = created.1["id"].as_str().unwrap().to_owned();
     let state = AppState::new(t.store.clone(), generous_limits());
     for step in state.due_steps().await.unwrap() {
         state.run_step(&step).await.unwrap();
@@ -285,21 +269,15 @@ async fn a_window_moved_after_its_warning_is_in_the_notices_at_its_new_time_at_o
 #[tokio::test]
 async fn the_schedulers_warnings_of_a_window_moved_after_its_warning_say_it_moved() {
     let t = TestApp::new().await;
-    t.user("root", "Root Admin", Role::Admin).await;
-    t.user("member", "Mem Ber", Role::Member).await;
-    let admin = t.login("root", "app").await;
-    let member = t.login("member", "web").await;
     // 30 minutes away with an hour's warning: the warning is due at once.
     let start = Utc::now() + Duration::minutes(30);
     let window = |at: chrono::DateTime<Utc>| {
         json!({ "starts_at": at.to_rfc3339(), "message": "Update", "warn_before": [3600, 60],
                 "freeze_before": 0 })
     };
-    let created = t
-        .post("/api/v1/admin/maintenance", &admin, Some(&window(start)))
+    let Scheduled { admin, member, id } = t
+        .scheduled("/api/v1/admin/maintenance", &window(start))
         .await;
-    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
-    let id = created.1["id"].as_str().unwrap().to_owned();
     let state = AppState::new(t.store.clone(), generous_limits());
     let (_subscription, mut heard) = state
         .hub

@@ -223,23 +223,21 @@ async fn a_series_is_checked_then_each_occurrence_follows_the_last_once() {
 #[tokio::test]
 async fn cancelling_a_series_cancels_its_scheduled_occurrence_and_no_other_follows() {
     let t = TestApp::new().await;
-    t.user("root", "Root Admin", Role::Admin).await;
-    t.user("member", "Mem Ber", Role::Member).await;
-    let admin = t.login("root", "app").await;
-    let member = t.login("member", "web").await;
     let start = (Utc::now() + Duration::hours(3))
         .with_nanosecond(0)
         .unwrap();
     let body = series(start, "FREQ=MONTHLY;BYMONTHDAY=1,15;COUNT=6", "UTC");
     let path = "/api/v1/admin/maintenance/series";
+    let Scheduled {
+        admin,
+        member,
+        id: first_id,
+    } = t.scheduled(path, &body).await;
     assert_code(
         &t.post(path, &member, Some(&body)).await,
         StatusCode::FORBIDDEN,
         "forbidden",
     );
-    let created = t.post(path, &admin, Some(&body)).await;
-    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
-    let first_id = created.1["id"].as_str().unwrap().to_owned();
     let cancel = format!("/api/v1/admin/maintenance/{first_id}/series");
     assert_code(
         &t.call(Method::DELETE, &cancel, Some(&member), None).await,
