@@ -31,6 +31,33 @@ pub struct BulkOutcome {
     pub names: Vec<String>,
 }
 
+impl BulkOutcome {
+    /// The outcome of a selection of `selected` users: `users` and `sessions` ended (or,
+    /// on a dry run, without `revocation_id`, only counted), and the names to audit.
+    fn new(
+        (selected, own_account): (i64, bool),
+        users: i64,
+        sessions: i64,
+        revocation_id: Option<i64>,
+        names: Vec<String>,
+    ) -> Self {
+        BulkOutcome {
+            selected,
+            users,
+            sessions,
+            own_account,
+            revocation: revocation_id
+                .filter(|_| sessions > 0)
+                .map(|id| MassRevocation {
+                    id,
+                    sessions,
+                    users,
+                }),
+            names,
+        }
+    }
+}
+
 /// What signing out idle sessions did, or would do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdleOutcome {
@@ -154,14 +181,13 @@ impl Store {
                 )
                 .fetch_one(&self.pool)
                 .await?;
-            return Ok(BulkOutcome {
-                selected,
-                users: row.try_get("users")?,
-                sessions: row.try_get("sessions")?,
-                own_account,
-                revocation: None,
-                names: Vec::new(),
-            });
+            return Ok(BulkOutcome::new(
+                (selected, own_account),
+                row.try_get("users")?,
+                row.try_get("sessions")?,
+                None,
+                Vec::new(),
+            ));
         }
         let mut tx = self.pool.begin().await?;
         let id: i64 = rand::random::<i64>() & i64::MAX;
@@ -187,18 +213,13 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(BulkOutcome {
-            selected,
+        Ok(BulkOutcome::new(
+            (selected, own_account),
             users,
             sessions,
-            own_account,
-            revocation: (sessions > 0).then_some(MassRevocation {
-                id,
-                sessions,
-                users,
-            }),
+            Some(id),
             names,
-        })
+        ))
     }
 
     /// Deactivates the selected active users but the actor, and ends their sessions, in
@@ -231,14 +252,13 @@ impl Store {
                 )
                 .fetch_one(&self.pool)
                 .await?;
-            return Ok(BulkDeactivation::Done(BulkOutcome {
-                selected,
-                users: row.try_get("users")?,
-                sessions: row.try_get("sessions")?,
-                own_account,
-                revocation: None,
-                names: Vec::new(),
-            }));
+            return Ok(BulkDeactivation::Done(BulkOutcome::new(
+                (selected, own_account),
+                row.try_get("users")?,
+                row.try_get("sessions")?,
+                None,
+                Vec::new(),
+            )));
         }
         let mut tx = self.pool.begin().await?;
         lock_admins(self, &mut tx).await?;
@@ -289,18 +309,13 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(BulkDeactivation::Done(BulkOutcome {
-            selected,
+        Ok(BulkDeactivation::Done(BulkOutcome::new(
+            (selected, own_account),
             users,
             sessions,
-            own_account,
-            revocation: (sessions > 0).then_some(MassRevocation {
-                id,
-                sessions,
-                users,
-            }),
+            Some(id),
             names,
-        }))
+        )))
     }
 
     /// Ends every live session not used since `idle_since` but the actor's own, in one
