@@ -39,6 +39,7 @@ function route() {
  *  already has it (a remembered sign-in checked at start or on a switch). */
 function enterShell(session, firstUsers = null) {
   state.session = session;
+  $("starting").hidden = true;
   $("signin-view").hidden = true;
   $("shell").hidden = false;
   // The server's name ("production", as notifications and the tray say it) is in the
@@ -121,7 +122,8 @@ function wire() {
 
 async function start() {
   // Marks of the start (performance.mark), read by `cargo xtask bench` to say where the
-  // time to the first row goes: "contract", "startup", then users.js's "first-page".
+  // time to the first row goes: "contract", "startup", then users.js's "first-page-asked",
+  // "first-page" and "first-rows" (the rows in the page).
   $("keychain-hint").textContent = "";
   try {
     state.contract = await invokeQuietly("contract");

@@ -25,9 +25,19 @@ async fn admin_signs_in_remembered_logs_users_out_and_signs_out() {
 
     let mut app = App::launch(test, config_home.path(), 0).await;
     app.shot("sign-in").await;
+    // "Curfew is starting…" shows only until a view replaces it.
+    let starting = || async { app.find("#starting").await.is_displayed().await.unwrap() };
+    assert!(
+        !starting().await,
+        "the sign-in screen still says Curfew is starting"
+    );
     app.sign_in(&server.url, "root", PASSWORD, true).await;
     app.visible("#shell").await;
     app.count_is("#users-body tr", 4).await;
+    assert!(
+        !starting().await,
+        "the console still says Curfew is starting"
+    );
     assert_eq!(app.text("#users-title").await, "User Settings");
     assert!(app
         .text(".breadcrumb")

@@ -10,6 +10,7 @@ import { renderSignInServer, setServers } from "./servers.js";
  *  remembered server and username. */
 export function showSignIn(notice, profile) {
   state.session = null;
+  $("starting").hidden = true;
   $("shell").hidden = true;
   $("signin-view").hidden = false;
   $("signin-error").hidden = true;

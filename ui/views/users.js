@@ -321,6 +321,7 @@ export async function loadMoreUsers() {
     state.cursor = page.next_cursor;
     state.done = !page.next_cursor;
     renderUsers();
+    if (firstPage && !performance.getEntriesByName("first-rows").length) performance.mark("first-rows");
     if (firstPage && state.keyAt !== undefined) {
       recordSearchTime(state.keyAt, fetchedAt);
       state.keyAt = undefined;

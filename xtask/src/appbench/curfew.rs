@@ -38,7 +38,7 @@ pub async fn sign_in(session: &Session, url: &str, password: &str) -> anyhow::Re
 
 /// Where Curfew's start went, in ms from `started_at_ms` (the session request, in ms
 /// since the epoch): the page's navigation, its DOM ready, and the marks app.js and
-/// users.js leave ("contract", "startup", "first-page").
+/// users.js leave ("contract", "startup", "first-page", "first-rows").
 pub async fn start_marks(session: &Session, started_at_ms: f64) -> anyhow::Result<String> {
     let value = session
         .client
