@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use curfew::api::{
-    AuditCategory, AuditExportQuery, AuditFilter, AuditFormat, AuditPage, AuditQuery,
+    AuditCategory, AuditEntry, AuditExportQuery, AuditFilter, AuditFormat, AuditQuery,
 };
 use curfew::limits::USERNAME_MAX;
 use serde::Serialize;
@@ -46,6 +46,23 @@ fn check(cursor: &Option<String>, filter: &AuditFilter) -> Result<()> {
     Ok(())
 }
 
+/// An audit entry as the Activity view shows it: as curfewd gave it, with its User cell in
+/// words from `curfew`'s one rule (the CSV export and the CLI say it the same way).
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivityEntry {
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+    /// "alice", "1,155 users", "4 users: alice, carol, dave and 1 more", or none.
+    pub target_words: Option<String>,
+}
+
+/// A page of the Activity view.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivityPage {
+    pub entries: Vec<ActivityEntry>,
+    pub next_cursor: Option<String>,
+}
+
 #[tauri::command]
 #[instrument(skip(state), err(Debug))]
 pub async fn audit(
@@ -53,7 +70,7 @@ pub async fn audit(
     cursor: Option<String>,
     category: Option<AuditCategory>,
     filter: Option<AuditFilter>,
-) -> Result<AuditPage> {
+) -> Result<ActivityPage> {
     let filter = filter.unwrap_or_default();
     check(&cursor, &filter)?;
     let query = AuditQuery {
@@ -64,7 +81,18 @@ pub async fn audit(
     }
     .with_filter(filter);
     let client = state.client().await?;
-    state.checked(&client, client.audit(&query).await).await
+    let page = state.checked(&client, client.audit(&query).await).await?;
+    Ok(ActivityPage {
+        entries: page
+            .entries
+            .into_iter()
+            .map(|entry| ActivityEntry {
+                target_words: entry.target_in_words(),
+                entry,
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
 }
 
 /// Where an export went, and how much it holds.

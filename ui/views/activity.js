@@ -11,14 +11,8 @@ import { localTime, numbers, plural, relativeTime, zoneLabel } from "../lib/form
 import { call } from "../lib/ipc.js";
 import { state } from "../lib/state.js";
 
-/** Everyone-at-once actions: their "User" cell counts the users instead of naming one. */
-const ON_EVERYONE = new Set(["logout_all", "maintenance_logout"]);
-/** Actions on several users: the entry names them (`target_usernames`, in order). */
-const ON_SEVERAL = new Set(["logout_selected", "deactivate_selected", "logout_idle"]);
-/** Of those, the ones whose `reason` is only the names in words (the User cell says it). */
+/** Of the actions on several users (the entry names them, `target_usernames`), those, the ones whose `reason` is only the names in words (the User cell says it). */
 const REASON_IS_NAMES = new Set(["logout_selected", "deactivate_selected"]);
-/** The User cell names this many of several users; its tooltip every name the entry has. */
-const NAMES_SHOWN = 3;
 /** Sign-ins and refused sign-ins: the actor is the user, and no session ends. */
 const SIGN_INS = new Set(["sign_in", "sign_in_failed"]);
 /** At most this many new entries are put on top at once; past it the list loads afresh. */
@@ -65,17 +59,6 @@ function signInDetail(entry) {
   return parts.join(" · ");
 }
 
-/** "3 users: alice, bob, carol", "120 users: alice, bob, carol and 117 more"; only the
- *  count for an entry written before the server kept the names. */
-function severalUsers(entry) {
-  const names = entry.target_usernames ?? [];
-  const count = plural(entry.users_affected, "user", "users");
-  if (!names.length) return count;
-  const shown = names.slice(0, NAMES_SHOWN);
-  const more = entry.users_affected - shown.length;
-  return `${count}: ${shown.join(", ")}${more > 0 ? ` and ${numbers.format(more)} more` : ""}`;
-}
-
 function auditRow(entry) {
   const when = el("td", { class: "when" },
     el("time", { dateTime: entry.at, text: exact.format(new Date(entry.at)) }),
@@ -85,11 +68,10 @@ function auditRow(entry) {
   let detail = entry.action === "logout_all" && entry.keep_admins ? `${action} (administrators kept)` : action;
   // Which window a maintenance entry is about, by its start in local time.
   if (entry.window_starts_at) detail += ` (the window of ${localTime(entry.window_starts_at)})`;
-  const target = entry.target_username
-    ?? (ON_EVERYONE.has(entry.action) ? plural(entry.users_affected, "user", "users")
-      : ON_SEVERAL.has(entry.action) ? severalUsers(entry) : "");
-  const targetCell = el("td", { class: "target", text: target });
-  if ((entry.target_usernames?.length ?? 0) > NAMES_SHOWN) targetCell.title = entry.target_usernames.join(", ");
+  // The User cell in words from the Rust side (curfew's one rule, as the CSV export and the
+  // command line say it); when it names only some of several users, its tooltip names all.
+  const targetCell = el("td", { class: "target", text: entry.target_words ?? "" });
+  if (/ and [\d,]+ more$/.test(entry.target_words ?? "")) targetCell.title = entry.target_usernames.join(", ");
   const row = el("tr", { "data-action": entry.action, "data-id": entry.id, "data-at": entry.at },
     when,
     el("td", { text: entry.actor_kind === "service_token" ? `${entry.actor_username} (service token)` : entry.actor_username }),
