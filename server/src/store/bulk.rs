@@ -163,6 +163,17 @@ impl Store {
         dry_run: bool,
         now: i64,
     ) -> sqlx::Result<BulkOutcome> {
+        super::db::again_if_contended(|| self.bulk_logout_once(actor, matching, dry_run, now)).await
+    }
+
+    /// [`Self::bulk_logout`], tried once.
+    async fn bulk_logout_once(
+        &self,
+        actor: &Actor,
+        matching: &UserMatching,
+        dry_run: bool,
+        now: i64,
+    ) -> sqlx::Result<BulkOutcome> {
         let (selected, own_account) = self.selection_size(matching, actor, now).await?;
         let mut params = Params::default();
         let ids = selected_ids(matching, &mut params, &[]);
@@ -226,6 +237,18 @@ impl Store {
     /// one transaction (one statement per table) with one audit entry naming them;
     /// `dry_run` only counts. Leaving no active administrator rolls it all back.
     pub async fn bulk_deactivate(
+        &self,
+        actor: &Actor,
+        matching: &UserMatching,
+        dry_run: bool,
+        now: i64,
+    ) -> sqlx::Result<BulkDeactivation> {
+        super::db::again_if_contended(|| self.bulk_deactivate_once(actor, matching, dry_run, now))
+            .await
+    }
+
+    /// [`Self::bulk_deactivate`], tried once.
+    async fn bulk_deactivate_once(
         &self,
         actor: &Actor,
         matching: &UserMatching,
@@ -321,6 +344,21 @@ impl Store {
     /// Ends every live session not used since `idle_since` but the actor's own, in one
     /// statement, audited with the number of days and the count; `dry_run` only counts.
     pub async fn logout_idle(
+        &self,
+        actor: &Actor,
+        days: u32,
+        idle_since: i64,
+        dry_run: bool,
+        now: i64,
+    ) -> sqlx::Result<IdleOutcome> {
+        super::db::again_if_contended(|| {
+            self.logout_idle_once(actor, days, idle_since, dry_run, now)
+        })
+        .await
+    }
+
+    /// [`Self::logout_idle`], tried once.
+    async fn logout_idle_once(
         &self,
         actor: &Actor,
         days: u32,

@@ -30,6 +30,37 @@ pub struct Store {
     pub(crate) check_reads: Option<std::sync::Arc<super::check_reads::CheckReads>>,
 }
 
+/// How many more times [`again_if_contended`] runs a transaction PostgreSQL ended.
+const CONTENTION_RETRIES: u32 = 3;
+
+/// Runs `attempt` again when PostgreSQL ended its transaction to break a deadlock (40P01)
+/// or could not serialise it (40001), up to [`CONTENTION_RETRIES`] more times: such a
+/// transaction was rolled back whole, so running it again does nothing twice. Why it is
+/// needed: with the users' live-session counts (migration 0016) a mass revocation locks
+/// sessions and then their users, while a deactivation or a sign-in locks a user and then
+/// its sessions; at the same moment, on the same user, each waits for the other.
+pub async fn again_if_contended<T, F, Fut>(mut attempt: F) -> sqlx::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = sqlx::Result<T>>,
+{
+    let mut left = CONTENTION_RETRIES;
+    loop {
+        match attempt().await {
+            Err(e) if left > 0 && is_contention(&e) => {
+                left -= 1;
+                tracing::info!(error = %e, "a transaction ended by contention runs again");
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether PostgreSQL ended a transaction for a deadlock or a serialisation failure.
+pub fn is_contention(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.code().is_some_and(|c| c == "40P01" || c == "40001"))
+}
+
 pub fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }

@@ -75,6 +75,11 @@ impl Store {
     /// sessions beyond the newest `keep` (this one included), in one transaction.
     /// Returns how many old ones ended.
     pub async fn insert_session(&self, session: &NewSession<'_>, keep: u32) -> sqlx::Result<u64> {
+        super::db::again_if_contended(|| self.insert_session_once(session, keep)).await
+    }
+
+    /// [`Self::insert_session`], tried once.
+    async fn insert_session_once(&self, session: &NewSession<'_>, keep: u32) -> sqlx::Result<u64> {
         let (now, user_id) = (session.at, session.user_id);
         let mut tx = self.pool.begin().await?;
         insert_session_in(&mut tx, session).await?;
@@ -262,6 +267,16 @@ impl Store {
         keep_admins: bool,
         now: i64,
     ) -> sqlx::Result<MassRevocation> {
+        super::db::again_if_contended(|| self.logout_all_once(actor, keep_admins, now)).await
+    }
+
+    /// [`Self::logout_all`], tried once.
+    async fn logout_all_once(
+        &self,
+        actor: &Actor,
+        keep_admins: bool,
+        now: i64,
+    ) -> sqlx::Result<MassRevocation> {
         let mut tx = self.pool.begin().await?;
         let revocation = revoke_all(
             &mut tx,
@@ -289,6 +304,18 @@ impl Store {
 
     /// Sets a user's status; deactivation revokes their sessions in the same transaction.
     pub async fn set_user_status(
+        &self,
+        actor: &Actor,
+        target: &AdminUser,
+        status: UserStatus,
+        now: i64,
+    ) -> sqlx::Result<i64> {
+        super::db::again_if_contended(|| self.set_user_status_once(actor, target, status, now))
+            .await
+    }
+
+    /// [`Self::set_user_status`], tried once.
+    async fn set_user_status_once(
         &self,
         actor: &Actor,
         target: &AdminUser,

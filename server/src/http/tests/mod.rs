@@ -11,6 +11,7 @@ mod accounts;
 mod audit;
 mod bad_input;
 mod bulk;
+mod contention;
 mod contract;
 mod forced_logouts;
 mod gate;
